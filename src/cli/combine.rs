@@ -1,0 +1,173 @@
+//! `symbolon combine`
+
+use super::io;
+use anyhow::{Context, Result, bail};
+use clap::ValueEnum;
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+use symbolon::combine::{self, Candidate, Verification};
+use symbolon::manifest::Manifest;
+use symbolon::output::{Privacy, write_new_file};
+use symbolon::vault_keys;
+use zeroize::Zeroizing;
+
+#[derive(clap::Args, Debug)]
+#[command(group(clap::ArgGroup::new("dest").required(true).args(["out", "stdout"])))]
+pub struct Args {
+    /// Shares: files (symbolon shares, Vault key files, Vault's init/rekey output as text or JSON) or key text.
+    #[arg(value_name = "SHARE")]
+    shares: Vec<String>,
+    /// Also read shares from standard input.
+    #[arg(long)]
+    stdin: bool,
+    /// The set's manifest.json: checks every share on its own and names the bad ones.
+    #[arg(long, value_name = "FILE")]
+    manifest: Option<PathBuf>,
+    /// The threshold of a set of bare Vault keys (symbolon shares carry their own).
+    #[arg(
+        short = 't',
+        long = "threshold",
+        alias = "key-threshold",
+        value_name = "K"
+    )]
+    threshold: Option<usize>,
+    /// Write the secret to this new file (created with mode 0600, never overwritten).
+    #[arg(long, value_name = "FILE")]
+    out: Option<PathBuf>,
+    /// Write the secret to standard output.
+    #[arg(long)]
+    stdout: bool,
+    /// How to write the secret.
+    #[arg(long, value_enum, default_value = "raw")]
+    encoding: Encoding,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
+enum Encoding {
+    Raw,
+    Hex,
+    Base64,
+}
+
+pub fn run(args: Args) -> Result<()> {
+    if args.shares.is_empty() && !args.stdin {
+        bail!("no shares given: name share files (or pass --stdin)");
+    }
+    if args.stdout && args.encoding == Encoding::Raw && std::io::stdout().is_terminal() {
+        bail!(
+            "refusing to print raw secret bytes to a terminal: use --encoding hex or --encoding base64, or --out FILE"
+        );
+    }
+    if let Some(out) = &args.out
+        && out.symlink_metadata().is_ok()
+    {
+        bail!(symbolon::output::OutputError::Exists { path: out.clone() });
+    }
+    let manifest = match &args.manifest {
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("cannot read {}", path.display()))?;
+            Some(Manifest::from_json(&text).with_context(|| path.display().to_string())?)
+        }
+        None => None,
+    };
+
+    let parsed = io::read_shares(&args.shares, args.stdin)?;
+    let mut stated = None;
+    let mut candidates: Vec<Candidate> = Vec::new();
+    for p in parsed {
+        if let Some(t) = p.threshold {
+            if stated.is_some_and(|s| s != t) {
+                bail!(
+                    "the inputs state different thresholds ({} and {t}): they are not from one set",
+                    stated.unwrap_or(t)
+                );
+            }
+            stated = Some(t);
+        }
+        candidates.extend(p.candidates);
+    }
+    let threshold = match (args.threshold, stated) {
+        (Some(given), Some(s)) if given != s => {
+            bail!(combine::CombineError::ThresholdConflict { given, stated: s })
+        }
+        (given, s) => given.or(s),
+    };
+    let ctx = combine::Context {
+        threshold,
+        manifest: manifest.as_ref(),
+    };
+    let recovered = combine::combine(candidates, &ctx)?;
+
+    let encoded: Zeroizing<Vec<u8>> = match args.encoding {
+        Encoding::Raw => Zeroizing::new(recovered.secret.expose().to_vec()),
+        Encoding::Hex => Zeroizing::new(
+            format!("{}\n", *vault_keys::to_hex(recovered.secret.expose())).into_bytes(),
+        ),
+        Encoding::Base64 => Zeroizing::new(
+            format!("{}\n", *vault_keys::to_base64(recovered.secret.expose())).into_bytes(),
+        ),
+    };
+    if let Some(out) = &args.out {
+        write_new_file(out, &encoded, Privacy::Secret)?;
+    } else {
+        let mut stdout = std::io::stdout().lock();
+        stdout
+            .write_all(&encoded)
+            .and_then(|()| stdout.flush())
+            .context("cannot write the secret to stdout")?;
+    }
+    report(&recovered, args.out.as_ref());
+    Ok(())
+}
+
+fn report(r: &combine::Recovered, out: Option<&PathBuf>) {
+    let what = match &r.set {
+        Some(set) => format!(
+            "set {} ({}-of-{}, {} scheme, target {})",
+            set.id.short(),
+            set.threshold,
+            set.count,
+            set.scheme,
+            set.target
+        ),
+        None => format!(
+            "a set of Vault keys{}",
+            r.target.map_or(String::new(), |t| format!(" (target {t})"))
+        ),
+    };
+    eprintln!(
+        "Recovered the secret of {what} from: {}.",
+        r.used.join(", ")
+    );
+    if !r.agreeing.is_empty() {
+        eprintln!("Also consistent with it: {}.", r.agreeing.join(", "));
+    }
+    match r.verification {
+        Verification::SetCommitment => {
+            eprintln!("Verified: the secret matches the set's commitment.")
+        }
+        Verification::Manifest => {
+            eprintln!("Verified: every key used matches its commitment in the manifest.")
+        }
+        Verification::Consistency { agreeing } => {
+            eprintln!(
+                "Checked: {agreeing} keys lie on one polynomial (no commitment was available to check against)."
+            )
+        }
+        Verification::Unverified => eprintln!(
+            "warning: NOT verified: bare keys carry no commitment. Give the set's manifest (--manifest) or more keys than the threshold to check the result."
+        ),
+    }
+    for bad in &r.bad {
+        eprintln!(
+            "warning: BAD SHARE: {bad} does not belong to this secret (wrong, corrupt or altered); it was not used."
+        );
+    }
+    for repeated in &r.repeated {
+        eprintln!("note: {repeated} repeats another input and was ignored.");
+    }
+    if let Some(path) = out {
+        eprintln!("The secret was written to {} (mode 0600).", path.display());
+    }
+}

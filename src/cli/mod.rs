@@ -1,0 +1,62 @@
+//! Command-line layer: one file per subcommand, each holding its clap arguments and its `run`.
+
+mod combine;
+mod inspect;
+mod io;
+mod split;
+
+use clap::{Parser, Subcommand};
+use std::process::ExitCode;
+
+/// Offline Shamir secret sharing for key ceremonies.
+#[derive(Parser, Debug)]
+#[command(name = "symbolon", version, about, long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Split a secret into shares, any THRESHOLD of which recover it.
+    Split(split::Args),
+    /// Recover a secret from shares (symbolon shares or Vault keys).
+    Combine(combine::Args),
+    /// Show what shares are (set, index, threshold, label, target) without revealing the secret.
+    Inspect(inspect::Args),
+}
+
+/// Exit codes: 0 success, 1 the operation failed (bad input, failed check, I/O), 2 usage error.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let hardening = symbolon::hygiene::harden_process();
+    for warning in &hardening.warnings {
+        eprintln!("warning: {warning}");
+    }
+    let result = match cli.command {
+        Command::Split(args) => split::run(args),
+        Command::Combine(args) => combine::run(args),
+        Command::Inspect(args) => inspect::run(args),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {}", describe(&e));
+            ExitCode::from(1)
+        }
+    }
+}
+
+/// The error and its causes, each cause added only if the message does not already say it
+/// (library messages embed their cause).
+fn describe(e: &anyhow::Error) -> String {
+    let mut message = e.to_string();
+    for cause in e.chain().skip(1) {
+        let cause = cause.to_string();
+        if !message.contains(&cause) {
+            message.push_str(": ");
+            message.push_str(&cause);
+        }
+    }
+    message
+}

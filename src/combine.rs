@@ -1,0 +1,690 @@
+//! Reconstruction that tells the truth: the secret is recovered only when it can be checked, and
+//! a bad input is named by where it came from.
+//!
+//! - Shares in format v1 carry the set commitment: a reconstruction is accepted only if it
+//!   matches. Given more than k shares, a consistent k-subset is searched for, and every share
+//!   that does not lie on the recovered polynomials is reported as bad.
+//! - Bare Vault keys carry no commitment. With the set's manifest they are checked one by one
+//!   against its bare commitments; with a known threshold and more keys than it, the keys must
+//!   agree with each other (at least k + 1 on one polynomial); otherwise the result is returned as
+//!   unverified, as Vault itself would use it.
+
+use crate::manifest::Manifest;
+use crate::secret::SecretBytes;
+use crate::shamir::{self, Point, Scheme, ShamirError};
+use crate::share::{SetInfo, Share, Target};
+use std::collections::BTreeMap;
+
+/// One share as given by the user, with where it came from ("a.txt", "init.json, unseal key 2").
+#[derive(Debug)]
+pub struct Candidate {
+    pub origin: String,
+    pub piece: Piece,
+}
+
+#[derive(Debug)]
+pub enum Piece {
+    /// A share in format v1.
+    Share(Share),
+    /// A bare Vault key (`y || x`, or the secret itself in a 1-of-1 set).
+    VaultKey {
+        bytes: SecretBytes,
+        target: Option<Target>,
+    },
+}
+
+/// What is known about the set beyond the shares themselves.
+#[derive(Debug, Default)]
+pub struct Context<'a> {
+    /// The threshold, for bare keys (from the user or from Vault's output).
+    pub threshold: Option<usize>,
+    /// The set's public manifest.
+    pub manifest: Option<&'a Manifest>,
+}
+
+/// How the recovered secret was checked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Verification {
+    /// Matches the set commitment carried by the shares (and the manifest, if given).
+    SetCommitment,
+    /// Every key used matches its bare commitment in the manifest.
+    Manifest,
+    /// `agreeing` keys lie on one polynomial of degree threshold - 1.
+    Consistency { agreeing: usize },
+    /// Nothing to check against.
+    Unverified,
+}
+
+/// The result of a successful reconstruction.
+#[derive(Debug)]
+pub struct Recovered {
+    pub secret: SecretBytes,
+    /// The set, when the shares (or the manifest) describe it.
+    pub set: Option<SetInfo>,
+    pub target: Option<Target>,
+    pub verification: Verification,
+    /// Origins of the shares the secret was computed from.
+    pub used: Vec<String>,
+    /// Origins of further shares that agree with it.
+    pub agreeing: Vec<String>,
+    /// Origins of shares found to be wrong.
+    pub bad: Vec<String>,
+    /// Origins of exact repeats of another input, ignored.
+    pub repeated: Vec<String>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum CombineError {
+    #[error("no shares were given")]
+    NoShares,
+    #[error(
+        "{share} is a symbolon share but {key} is a bare Vault key: combine one kind at a time"
+    )]
+    MixedKinds { share: String, key: String },
+    #[error("the shares come from {} different sets: {}; combine shares of one set only", .0.len(), describe_sets(.0))]
+    MixedSets(Vec<(String, Vec<String>)>),
+    #[error(
+        "{origin} claims to be from set {set} but disagrees with the other shares about the set ({what}): it is corrupt or was altered"
+    )]
+    HeaderDisagrees {
+        origin: String,
+        set: String,
+        what: String,
+    },
+    #[error(
+        "{first} and {second} disagree about set {set} and there is no majority to tell which is right: add another share of the set"
+    )]
+    HeaderTie {
+        first: String,
+        second: String,
+        set: String,
+    },
+    #[error(
+        "the manifest describes set {manifest_set}, but the shares are from set {share_set}: give the manifest of the shares' own set"
+    )]
+    ManifestOtherSet {
+        manifest_set: String,
+        share_set: String,
+    },
+    #[error("too few shares: {have} distinct share(s) of set {set} given ({present}), {need} needed; add {} more", .need - .have)]
+    TooFewShares {
+        have: usize,
+        need: usize,
+        set: String,
+        present: String,
+    },
+    #[error(
+        "too few good shares: of the {given} given, {bad} ({bad_list}) do not match the manifest, and {have} good ones are fewer than the {need} needed"
+    )]
+    TooFewGood {
+        given: usize,
+        bad: usize,
+        bad_list: String,
+        have: usize,
+        need: usize,
+    },
+    #[error(
+        "the {given} shares of set {set} do not reconstruct the secret the set committed to: at least one of them is wrong. \
+             With the set's manifest (--manifest) or one more share, symbolon can tell which"
+    )]
+    CommitmentMismatch { given: usize, set: String },
+    #[error("no {need} of the {given} shares of set {set} reconstruct the committed secret: more than {} of them are wrong", .given - .need)]
+    NoConsistentSubset {
+        given: usize,
+        need: usize,
+        set: String,
+    },
+    #[error(
+        "gave up after trying {tried} combinations of {need} out of {given} shares: remove the shares you suspect and try again"
+    )]
+    SearchLimit {
+        tried: usize,
+        need: usize,
+        given: usize,
+    },
+    #[error("{origin}: {source}")]
+    Shamir { origin: String, source: ShamirError },
+    #[error(
+        "{first} and {second} are different keys with the same x coordinate: at most one of them belongs to the set"
+    )]
+    SameXDifferent { first: String, second: String },
+    #[error(
+        "{origin} is {len} bytes but {first} is {first_len} bytes: the keys cannot be from one set"
+    )]
+    LengthMismatch {
+        origin: String,
+        len: usize,
+        first: String,
+        first_len: usize,
+    },
+    #[error(
+        "unseal keys and recovery keys are mixed ({unseal} and {recovery}): they protect different secrets; combine one kind at a time"
+    )]
+    TargetsMixed { unseal: String, recovery: String },
+    #[error(
+        "only one key was given: if the set is 1-of-1 (Vault with -key-shares=1) that key is the secret itself; say so with --threshold 1. Otherwise give more keys"
+    )]
+    SingleKeyAmbiguous,
+    #[error(
+        "the threshold given ({given}) differs from the one the input states ({stated}): check which is right"
+    )]
+    ThresholdConflict { given: usize, stated: usize },
+    #[error("too few keys: {have} given, the threshold is {need}; add {} more", .need - .have)]
+    TooFewKeys { have: usize, need: usize },
+    #[error(
+        "the {given} keys do not all lie on one polynomial of degree {degree}: at least one is wrong, and no {need} of them are confirmed by another key. Give the set's manifest or more keys"
+    )]
+    KeysDisagree {
+        given: usize,
+        degree: usize,
+        need: usize,
+    },
+    #[error("the manifest's set is {manifest_scheme}-scheme, but bare keys are Vault keys")]
+    ManifestScheme { manifest_scheme: String },
+}
+
+fn describe_sets(sets: &[(String, Vec<String>)]) -> String {
+    sets.iter()
+        .map(|(set, origins)| format!("set {set} ({})", origins.join(", ")))
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+/// The largest number of k-subsets tried before giving up.
+const MAX_TRIES: usize = 20_000;
+/// Work budget for the subset search: tries times secret bytes.
+const MAX_WORK: usize = 1 << 30;
+
+/// Recovers the secret from `candidates`.
+pub fn combine(candidates: Vec<Candidate>, ctx: &Context<'_>) -> Result<Recovered, CombineError> {
+    if candidates.is_empty() {
+        return Err(CombineError::NoShares);
+    }
+    let mut shares = Vec::new();
+    let mut keys = Vec::new();
+    for c in candidates {
+        match c.piece {
+            Piece::Share(s) => shares.push((c.origin, s)),
+            Piece::VaultKey { bytes, target } => keys.push((c.origin, bytes, target)),
+        }
+    }
+    if let (Some((share, _)), Some((key, _, _))) = (shares.first(), keys.first()) {
+        return Err(CombineError::MixedKinds {
+            share: share.clone(),
+            key: key.clone(),
+        });
+    }
+    if shares.is_empty() {
+        combine_keys(keys, ctx)
+    } else {
+        combine_shares(shares, ctx)
+    }
+}
+
+/// Drops exact repeats (same bytes), keeping the first. Returns the origins dropped.
+fn drop_repeats<T>(
+    items: &mut Vec<T>,
+    origin: impl Fn(&T) -> &String,
+    same: impl Fn(&T, &T) -> bool,
+) -> Vec<String> {
+    let mut repeated = Vec::new();
+    let mut i = 0;
+    while i < items.len() {
+        if items[..i].iter().any(|earlier| same(earlier, &items[i])) {
+            repeated.push(origin(&items[i]).clone());
+            items.remove(i);
+        } else {
+            i += 1;
+        }
+    }
+    repeated
+}
+
+fn combine_shares(
+    mut shares: Vec<(String, Share)>,
+    ctx: &Context<'_>,
+) -> Result<Recovered, CombineError> {
+    // 1. One set only.
+    let mut by_set: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for (origin, s) in &shares {
+        by_set
+            .entry(s.set.id.short())
+            .or_default()
+            .push(origin.clone());
+    }
+    if by_set.len() > 1 {
+        return Err(CombineError::MixedSets(by_set.into_iter().collect()));
+    }
+
+    // 2. Everyone agrees on the set's header; a minority that does not is bad.
+    let mut bad = Vec::new();
+    let info = majority_info(&shares)?;
+    shares.retain(|(origin, s)| {
+        let agrees = s.set == info;
+        if !agrees {
+            bad.push(origin.clone());
+        }
+        agrees
+    });
+
+    // 3. The manifest, when given, vouches for each share on its own.
+    if let Some(manifest) = ctx.manifest {
+        let manifest_info = manifest
+            .set_info()
+            .map_err(|_| CombineError::ManifestOtherSet {
+                manifest_set: manifest.set_id_short.clone(),
+                share_set: info.id.short(),
+            })?;
+        if manifest_info.id != info.id {
+            return Err(CombineError::ManifestOtherSet {
+                manifest_set: manifest_info.id.short(),
+                share_set: info.id.short(),
+            });
+        }
+        let given = shares.len() + bad.len();
+        shares.retain(|(origin, s)| {
+            let ok = manifest_info == s.set && manifest.check_share(s) == Some(true);
+            if !ok {
+                bad.push(origin.clone());
+            }
+            ok
+        });
+        let need = usize::from(info.threshold);
+        let distinct = distinct_indexes(&shares).len();
+        if !bad.is_empty() && distinct < need {
+            return Err(CombineError::TooFewGood {
+                given,
+                bad: bad.len(),
+                bad_list: bad.join(", "),
+                have: distinct,
+                need,
+            });
+        }
+    }
+
+    // 4. Exact repeats are harmless; enough distinct shares must remain.
+    let repeated = drop_repeats(
+        &mut shares,
+        |(o, _)| o,
+        |(_, a), (_, b)| a.index == b.index && a.payload == b.payload && a.blind == b.blind,
+    );
+    let need = usize::from(info.threshold);
+    let present = distinct_indexes(&shares);
+    if present.len() < need {
+        let listed = present
+            .iter()
+            .map(|i| format!("#{i}"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        return Err(CombineError::TooFewShares {
+            have: present.len(),
+            need,
+            set: info.id.short(),
+            present: listed,
+        });
+    }
+
+    let points: Vec<(Point, Point)> = shares
+        .iter()
+        .map(|(origin, s)| {
+            let err = |source| CombineError::Shamir {
+                origin: origin.clone(),
+                source,
+            };
+            Ok((s.point().map_err(err)?, s.blind_point().map_err(err)?))
+        })
+        .collect::<Result<_, CombineError>>()?;
+
+    // 5. The first k-subset whose reconstruction matches the set commitment.
+    let scheme = info.scheme;
+    let header = info.header_bytes();
+    let check = |subset: &[usize]| -> Option<SecretBytes> {
+        let secret_points: Vec<Point> = subset.iter().map(|&i| points[i].0.clone()).collect();
+        let blind_points: Vec<Point> = subset.iter().map(|&i| points[i].1.clone()).collect();
+        let secret = shamir::combine(scheme, &secret_points).ok()?;
+        let rho = shamir::combine(scheme, &blind_points).ok()?;
+        let got = crate::commitment::set_commitment(&header, secret.expose(), rho.expose());
+        crate::secret::ct_eq(&got, &info.commitment).then_some(secret)
+    };
+    let xs: Vec<u8> = points.iter().map(|(p, _)| p.x).collect();
+    let (subset, secret) =
+        search(&xs, need, info.secret_len as usize, check).map_err(|e| match e {
+            SearchFailure::Exhausted if shares.len() == need => CombineError::CommitmentMismatch {
+                given: need,
+                set: info.id.short(),
+            },
+            SearchFailure::Exhausted => CombineError::NoConsistentSubset {
+                given: shares.len(),
+                need,
+                set: info.id.short(),
+            },
+            SearchFailure::Limit(tried) => CombineError::SearchLimit {
+                tried,
+                need,
+                given: shares.len(),
+            },
+        })?;
+
+    // 6. Classify the rest: on the polynomials, or bad.
+    let basis: Vec<Point> = subset.iter().map(|&i| points[i].0.clone()).collect();
+    let blind_basis: Vec<Point> = subset.iter().map(|&i| points[i].1.clone()).collect();
+    let mut agreeing = Vec::new();
+    for (i, (origin, _)) in shares.iter().enumerate() {
+        if subset.contains(&i) {
+            continue;
+        }
+        let (p, b) = &points[i];
+        if shamir::lies_on(scheme, &basis, p) && shamir::lies_on(scheme, &blind_basis, b) {
+            agreeing.push(origin.clone());
+        } else {
+            bad.push(origin.clone());
+        }
+    }
+    Ok(Recovered {
+        secret,
+        target: Some(info.target),
+        set: Some(info),
+        verification: Verification::SetCommitment,
+        used: subset.iter().map(|&i| shares[i].0.clone()).collect(),
+        agreeing,
+        bad,
+        repeated,
+    })
+}
+
+fn distinct_indexes(shares: &[(String, Share)]) -> Vec<u8> {
+    let mut v: Vec<u8> = shares.iter().map(|(_, s)| s.index).collect();
+    v.sort_unstable();
+    v.dedup();
+    v
+}
+
+/// The set information most shares agree on. A tie between different headers cannot be decided.
+fn majority_info(shares: &[(String, Share)]) -> Result<SetInfo, CombineError> {
+    let mut counts: Vec<(&SetInfo, usize, &String)> = Vec::new();
+    for (origin, s) in shares {
+        match counts.iter_mut().find(|(info, _, _)| **info == s.set) {
+            Some(entry) => entry.1 += 1,
+            None => counts.push((&s.set, 1, origin)),
+        }
+    }
+    counts.sort_by_key(|entry| std::cmp::Reverse(entry.1));
+    match counts.as_slice() {
+        [(info, _, _)] => Ok((*info).clone()),
+        [(a, na, oa), (_, nb, ob), ..] if na == nb => Err(CombineError::HeaderTie {
+            first: (*oa).clone(),
+            second: (*ob).clone(),
+            set: a.id.short(),
+        }),
+        [(info, _, _), ..] => Ok((*info).clone()),
+        [] => Err(CombineError::NoShares),
+    }
+}
+
+enum SearchFailure {
+    Exhausted,
+    Limit(usize),
+}
+
+/// Tries k-subsets of the candidates (with distinct x) in lexicographic order until `accept`
+/// returns a value.
+fn search<T>(
+    xs: &[u8],
+    k: usize,
+    secret_len: usize,
+    mut accept: impl FnMut(&[usize]) -> Option<T>,
+) -> Result<(Vec<usize>, T), SearchFailure> {
+    let limit = (MAX_WORK / secret_len.max(1)).clamp(1, MAX_TRIES);
+    let mut tried = 0;
+    let mut subset: Vec<usize> = (0..k).collect();
+    loop {
+        let distinct = subset
+            .iter()
+            .enumerate()
+            .all(|(a, &i)| subset[..a].iter().all(|&j| xs[j] != xs[i]));
+        if distinct {
+            if tried == limit {
+                return Err(SearchFailure::Limit(tried));
+            }
+            tried += 1;
+            if let Some(found) = accept(&subset) {
+                return Ok((subset, found));
+            }
+        }
+        // Next combination.
+        let n = xs.len();
+        let Some(pos) = (0..k).rev().find(|&p| subset[p] < n - k + p) else {
+            return Err(SearchFailure::Exhausted);
+        };
+        subset[pos] += 1;
+        for p in pos + 1..k {
+            subset[p] = subset[p - 1] + 1;
+        }
+    }
+}
+
+fn combine_keys(
+    mut keys: Vec<(String, SecretBytes, Option<Target>)>,
+    ctx: &Context<'_>,
+) -> Result<Recovered, CombineError> {
+    let unseal = keys.iter().find(|k| k.2 == Some(Target::Unseal));
+    let recovery = keys.iter().find(|k| k.2 == Some(Target::Recovery));
+    if let (Some(u), Some(r)) = (unseal, recovery) {
+        return Err(CombineError::TargetsMixed {
+            unseal: u.0.clone(),
+            recovery: r.0.clone(),
+        });
+    }
+    let mut target = keys.iter().find_map(|k| k.2);
+    let repeated = drop_repeats(&mut keys, |k| &k.0, |a, b| a.1 == b.1);
+
+    let manifest_info = match ctx.manifest {
+        Some(m) => {
+            let info = m.set_info().map_err(|_| CombineError::ManifestOtherSet {
+                manifest_set: m.set_id_short.clone(),
+                share_set: "of the keys".into(),
+            })?;
+            if info.scheme != Scheme::Vault {
+                return Err(CombineError::ManifestScheme {
+                    manifest_scheme: info.scheme.to_string(),
+                });
+            }
+            target = target.or(Some(info.target));
+            Some(info)
+        }
+        None => None,
+    };
+    let threshold = match (
+        ctx.threshold,
+        manifest_info.as_ref().map(|i| usize::from(i.threshold)),
+    ) {
+        (Some(given), Some(stated)) if given != stated => {
+            return Err(CombineError::ThresholdConflict { given, stated });
+        }
+        (given, stated) => given.or(stated),
+    };
+
+    // A single key of a 1-of-1 set is the secret itself.
+    if keys.len() == 1 {
+        if threshold != Some(1) {
+            return Err(CombineError::SingleKeyAmbiguous);
+        }
+        let (origin, bytes, _) = keys.remove(0);
+        return Ok(Recovered {
+            secret: bytes,
+            set: manifest_info,
+            target,
+            verification: Verification::Unverified,
+            used: vec![origin],
+            agreeing: vec![],
+            bad: vec![],
+            repeated,
+        });
+    }
+
+    let mut points = Vec::with_capacity(keys.len());
+    for (origin, bytes, _) in &keys {
+        let point = Scheme::Vault
+            .parse_share_bytes(bytes.expose(), false)
+            .map_err(|source| CombineError::Shamir {
+                origin: origin.clone(),
+                source,
+            })?;
+        let (first, first_point): (&String, &Point) =
+            points.first().map_or((origin, &point), |(o, p)| (*o, p));
+        if point.y.len() != first_point.y.len() {
+            return Err(CombineError::LengthMismatch {
+                origin: origin.clone(),
+                len: bytes.len(),
+                first: first.clone(),
+                first_len: first_point.y.len() + 1,
+            });
+        }
+        if let Some((other, _)) = points
+            .iter()
+            .find(|(_, p): &&(&String, Point)| p.x == point.x)
+        {
+            return Err(CombineError::SameXDifferent {
+                first: (*other).clone(),
+                second: origin.clone(),
+            });
+        }
+        points.push((origin, point));
+    }
+
+    // With a manifest that has bare commitments, each key is checked on its own.
+    let mut bad = Vec::new();
+    if let (Some(m), Some(info)) = (ctx.manifest, manifest_info.as_ref())
+        && m.has_bare_commitments()
+    {
+        let mut good = Vec::new();
+        for ((origin, point), (_, bytes, _)) in points.into_iter().zip(&keys) {
+            match m.find_bare(&info.id, bytes.expose()) {
+                Some(_) => good.push((origin, point)),
+                None => bad.push(origin.clone()),
+            }
+        }
+        let need = usize::from(info.threshold);
+        if good.len() < need {
+            let given = good.len() + bad.len();
+            return Err(CombineError::TooFewGood {
+                given,
+                bad: bad.len(),
+                bad_list: bad.join(", "),
+                have: good.len(),
+                need,
+            });
+        }
+        let basis: Vec<Point> = good[..need].iter().map(|(_, p)| p.clone()).collect();
+        let secret =
+            shamir::combine(Scheme::Vault, &basis).map_err(|source| CombineError::Shamir {
+                origin: good[0].0.clone(),
+                source,
+            })?;
+        return Ok(Recovered {
+            secret,
+            set: manifest_info.clone(),
+            target,
+            verification: Verification::Manifest,
+            used: good[..need].iter().map(|(o, _)| (*o).clone()).collect(),
+            agreeing: good[need..].iter().map(|(o, _)| (*o).clone()).collect(),
+            bad,
+            repeated,
+        });
+    }
+
+    let all: Vec<Point> = points.iter().map(|(_, p)| p.clone()).collect();
+    let origins: Vec<String> = points.iter().map(|(o, _)| (*o).clone()).collect();
+    match threshold {
+        None => {
+            // As Vault does: interpolate through every key given.
+            let secret =
+                shamir::combine(Scheme::Vault, &all).map_err(|source| CombineError::Shamir {
+                    origin: origins[0].clone(),
+                    source,
+                })?;
+            Ok(Recovered {
+                secret,
+                set: manifest_info,
+                target,
+                verification: Verification::Unverified,
+                used: origins,
+                agreeing: vec![],
+                bad,
+                repeated,
+            })
+        }
+        Some(k) if all.len() < k => Err(CombineError::TooFewKeys {
+            have: all.len(),
+            need: k,
+        }),
+        Some(k) if all.len() == k => {
+            let secret =
+                shamir::combine(Scheme::Vault, &all).map_err(|source| CombineError::Shamir {
+                    origin: origins[0].clone(),
+                    source,
+                })?;
+            Ok(Recovered {
+                secret,
+                set: manifest_info,
+                target,
+                verification: Verification::Unverified,
+                used: origins,
+                agreeing: vec![],
+                bad,
+                repeated,
+            })
+        }
+        Some(k) => {
+            // More keys than needed: find k keys whose polynomial another key confirms.
+            let xs: Vec<u8> = all.iter().map(|p| p.x).collect();
+            let len = all[0].y.len();
+            let found = search(&xs, k, len, |subset| {
+                let basis: Vec<Point> = subset.iter().map(|&i| all[i].clone()).collect();
+                let on: Vec<usize> = (0..all.len())
+                    .filter(|&i| {
+                        subset.contains(&i) || shamir::lies_on(Scheme::Vault, &basis, &all[i])
+                    })
+                    .collect();
+                (on.len() > k).then_some(on)
+            });
+            let (subset, on) = found.map_err(|e| match e {
+                SearchFailure::Exhausted => CombineError::KeysDisagree {
+                    given: all.len(),
+                    degree: k - 1,
+                    need: k,
+                },
+                SearchFailure::Limit(tried) => CombineError::SearchLimit {
+                    tried,
+                    need: k,
+                    given: all.len(),
+                },
+            })?;
+            let basis: Vec<Point> = subset.iter().map(|&i| all[i].clone()).collect();
+            let secret =
+                shamir::combine(Scheme::Vault, &basis).map_err(|source| CombineError::Shamir {
+                    origin: origins[0].clone(),
+                    source,
+                })?;
+            bad.extend(
+                (0..all.len())
+                    .filter(|i| !on.contains(i))
+                    .map(|i| origins[i].clone()),
+            );
+            Ok(Recovered {
+                secret,
+                set: manifest_info,
+                target,
+                verification: Verification::Consistency { agreeing: on.len() },
+                used: subset.iter().map(|&i| origins[i].clone()).collect(),
+                agreeing: on
+                    .iter()
+                    .filter(|i| !subset.contains(i))
+                    .map(|&i| origins[i].clone())
+                    .collect(),
+                bad,
+                repeated,
+            })
+        }
+    }
+}

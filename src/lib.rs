@@ -1,0 +1,29 @@
+//! symbolon: offline Shamir secret sharing for key ceremonies.
+//!
+//! A share's way through the library is a straight line, one module per step:
+//! [`input`] (recognise what was given) → [`share`] / [`vault_keys`] (read and check a share) →
+//! [`combine`] or [`split`] (over the [`shamir`] schemes, checked by [`commitment`]) →
+//! [`share`] / [`manifest`] (encode) → [`output`] (write whole or not at all).
+//!
+//! The library does no terminal I/O: it never prompts and never prints. Secrets live in
+//! [`secret::SecretBytes`] (zeroized on drop, redacted in `Debug`).
+
+#![forbid(unsafe_code)]
+
+pub mod checked_lines;
+pub mod combine;
+pub mod commitment;
+pub mod error;
+pub mod hygiene;
+pub mod input;
+pub mod manifest;
+pub mod output;
+pub mod rng;
+pub mod secret;
+pub mod shamir;
+pub mod share;
+pub mod split;
+pub mod time;
+pub mod vault_keys;
+
+pub use error::Error;
