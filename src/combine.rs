@@ -69,6 +69,9 @@ pub struct Recovered {
     pub agreeing: Vec<String>,
     /// Origins of shares found to be wrong.
     pub bad: Vec<String>,
+    /// Origins of shares that disagree with the secret's polynomials when the evidence could not
+    /// decide which shares are wrong (two equally supported reconstructions).
+    pub unattributed: Vec<String>,
     /// Origins of exact repeats of another input, ignored.
     pub repeated: Vec<String>,
 }
@@ -335,20 +338,31 @@ fn combine_shares(
         })
         .collect::<Result<_, CombineError>>()?;
 
-    // 5. The first k-subset whose reconstruction matches the set commitment.
+    // 5. The k-subset whose reconstruction matches the set commitment and that the most shares
+    //    agree with.
     let scheme = info.scheme;
     let header = info.header_bytes();
-    let check = |subset: &[usize]| -> Option<SecretBytes> {
-        let secret_points: Vec<Point> = subset.iter().map(|&i| points[i].0.clone()).collect();
-        let blind_points: Vec<Point> = subset.iter().map(|&i| points[i].1.clone()).collect();
-        let secret = shamir::combine(scheme, &secret_points).ok()?;
-        let rho = shamir::combine(scheme, &blind_points).ok()?;
+    let accept = |subset: &[usize]| -> Option<(SecretBytes, Vec<usize>)> {
+        let basis: Vec<Point> = subset.iter().map(|&i| points[i].0.clone()).collect();
+        let blind_basis: Vec<Point> = subset.iter().map(|&i| points[i].1.clone()).collect();
+        let secret = shamir::combine(scheme, &basis).ok()?;
+        let rho = shamir::combine(scheme, &blind_basis).ok()?;
         let got = crate::commitment::set_commitment(&header, secret.expose(), rho.expose());
-        crate::secret::ct_eq(&got, &info.commitment).then_some(secret)
+        if !crate::secret::ct_eq(&got, &info.commitment) {
+            return None;
+        }
+        let on = (0..points.len())
+            .filter(|&i| {
+                subset.contains(&i)
+                    || (shamir::lies_on(scheme, &basis, &points[i].0)
+                        && shamir::lies_on(scheme, &blind_basis, &points[i].1))
+            })
+            .collect();
+        Some((secret, on))
     };
     let xs: Vec<u8> = points.iter().map(|(p, _)| p.x).collect();
-    let (subset, secret) =
-        search(&xs, need, info.secret_len as usize, check).map_err(|e| match e {
+    let best =
+        best_agreement(&xs, need, info.secret_len as usize, accept).map_err(|e| match e {
             SearchFailure::Exhausted if shares.len() == need => CombineError::CommitmentMismatch {
                 given: need,
                 set: info.id.short(),
@@ -365,29 +379,32 @@ fn combine_shares(
             },
         })?;
 
-    // 6. Classify the rest: on the polynomials, or bad.
-    let basis: Vec<Point> = subset.iter().map(|&i| points[i].0.clone()).collect();
-    let blind_basis: Vec<Point> = subset.iter().map(|&i| points[i].1.clone()).collect();
-    let mut agreeing = Vec::new();
-    for (i, (origin, _)) in shares.iter().enumerate() {
-        if subset.contains(&i) {
-            continue;
-        }
-        let (p, b) = &points[i];
-        if shamir::lies_on(scheme, &basis, p) && shamir::lies_on(scheme, &blind_basis, b) {
-            agreeing.push(origin.clone());
-        } else {
-            bad.push(origin.clone());
-        }
-    }
+    // 6. Classify the rest: on the polynomials, or bad (unless the evidence is tied).
+    let origin = |i: &usize| shares[*i].0.clone();
+    let off: Vec<String> = (0..shares.len())
+        .filter(|i| !best.on.contains(i))
+        .map(|i| origin(&i))
+        .collect();
+    let (bad_found, unattributed) = if best.tie {
+        (vec![], off)
+    } else {
+        (off, vec![])
+    };
+    bad.extend(bad_found);
     Ok(Recovered {
-        secret,
+        secret: best.value,
         target: Some(info.target),
         set: Some(info),
         verification: Verification::SetCommitment,
-        used: subset.iter().map(|&i| shares[i].0.clone()).collect(),
-        agreeing,
+        used: best.subset.iter().map(origin).collect(),
+        agreeing: best
+            .on
+            .iter()
+            .filter(|i| !best.subset.contains(i))
+            .map(origin)
+            .collect(),
         bad,
+        unattributed,
         repeated,
     })
 }
@@ -421,21 +438,36 @@ fn majority_info(shares: &[(String, Share)]) -> Result<SetInfo, CombineError> {
     }
 }
 
+/// The best reconstruction found by [`best_agreement`].
+struct Best<T> {
+    subset: Vec<usize>,
+    value: T,
+    /// Every candidate on the subset's polynomials (the subset included).
+    on: Vec<usize>,
+    /// Another accepted subset reached as many candidates, with a different set of them.
+    tie: bool,
+}
+
 enum SearchFailure {
     Exhausted,
     Limit(usize),
 }
 
-/// Tries k-subsets of the candidates (with distinct x) in lexicographic order until `accept`
-/// returns a value.
-fn search<T>(
+/// Tries k-subsets of the candidates (with distinct x) in lexicographic order. `accept` returns
+/// the reconstruction of an acceptable subset and the candidates on its polynomials. The subset
+/// that most candidates agree with wins: an accepted subset can hold bad shares whose errors
+/// cancel at x = 0, but then fewer candidates lie on its polynomials. The search stops early when
+/// every candidate agrees.
+fn best_agreement<T>(
     xs: &[u8],
     k: usize,
     secret_len: usize,
-    mut accept: impl FnMut(&[usize]) -> Option<T>,
-) -> Result<(Vec<usize>, T), SearchFailure> {
+    mut accept: impl FnMut(&[usize]) -> Option<(T, Vec<usize>)>,
+) -> Result<Best<T>, SearchFailure> {
     let limit = (MAX_WORK / secret_len.max(1)).clamp(1, MAX_TRIES);
+    let n = xs.len();
     let mut tried = 0;
+    let mut best: Option<Best<T>> = None;
     let mut subset: Vec<usize> = (0..k).collect();
     loop {
         let distinct = subset
@@ -444,23 +476,37 @@ fn search<T>(
             .all(|(a, &i)| subset[..a].iter().all(|&j| xs[j] != xs[i]));
         if distinct {
             if tried == limit {
-                return Err(SearchFailure::Limit(tried));
+                return best.ok_or(SearchFailure::Limit(tried));
             }
             tried += 1;
-            if let Some(found) = accept(&subset) {
-                return Ok((subset, found));
+            if let Some((value, on)) = accept(&subset) {
+                match &mut best {
+                    Some(b) if on.len() < b.on.len() => {}
+                    Some(b) if on.len() == b.on.len() => b.tie |= b.on != on,
+                    _ => {
+                        best = Some(Best {
+                            subset: subset.clone(),
+                            value,
+                            on,
+                            tie: false,
+                        })
+                    }
+                }
+                if best.as_ref().is_some_and(|b| b.on.len() == n) {
+                    break;
+                }
             }
         }
         // Next combination.
-        let n = xs.len();
         let Some(pos) = (0..k).rev().find(|&p| subset[p] < n - k + p) else {
-            return Err(SearchFailure::Exhausted);
+            break;
         };
         subset[pos] += 1;
         for p in pos + 1..k {
             subset[p] = subset[p - 1] + 1;
         }
     }
+    best.ok_or(SearchFailure::Exhausted)
 }
 
 fn combine_keys(
@@ -518,6 +564,7 @@ fn combine_keys(
             used: vec![origin],
             agreeing: vec![],
             bad: vec![],
+            unattributed: vec![],
             repeated,
         });
     }
@@ -589,6 +636,7 @@ fn combine_keys(
             used: good[..need].iter().map(|(o, _)| (*o).clone()).collect(),
             agreeing: good[need..].iter().map(|(o, _)| (*o).clone()).collect(),
             bad,
+            unattributed: vec![],
             repeated,
         });
     }
@@ -611,6 +659,7 @@ fn combine_keys(
                 used: origins,
                 agreeing: vec![],
                 bad,
+                unattributed: vec![],
                 repeated,
             })
         }
@@ -632,23 +681,25 @@ fn combine_keys(
                 used: origins,
                 agreeing: vec![],
                 bad,
+                unattributed: vec![],
                 repeated,
             })
         }
         Some(k) => {
-            // More keys than needed: find k keys whose polynomial another key confirms.
+            // More keys than needed: find the k keys whose polynomial most keys agree with; it
+            // counts only if at least one key beyond the k confirms it.
             let xs: Vec<u8> = all.iter().map(|p| p.x).collect();
             let len = all[0].y.len();
-            let found = search(&xs, k, len, |subset| {
+            let found = best_agreement(&xs, k, len, |subset| {
                 let basis: Vec<Point> = subset.iter().map(|&i| all[i].clone()).collect();
                 let on: Vec<usize> = (0..all.len())
                     .filter(|&i| {
                         subset.contains(&i) || shamir::lies_on(Scheme::Vault, &basis, &all[i])
                     })
                     .collect();
-                (on.len() > k).then_some(on)
+                (on.len() > k).then_some(((), on))
             });
-            let (subset, on) = found.map_err(|e| match e {
+            let best = found.map_err(|e| match e {
                 SearchFailure::Exhausted => CombineError::KeysDisagree {
                     given: all.len(),
                     degree: k - 1,
@@ -660,29 +711,38 @@ fn combine_keys(
                     given: all.len(),
                 },
             })?;
-            let basis: Vec<Point> = subset.iter().map(|&i| all[i].clone()).collect();
+            let basis: Vec<Point> = best.subset.iter().map(|&i| all[i].clone()).collect();
             let secret =
                 shamir::combine(Scheme::Vault, &basis).map_err(|source| CombineError::Shamir {
                     origin: origins[0].clone(),
                     source,
                 })?;
-            bad.extend(
-                (0..all.len())
-                    .filter(|i| !on.contains(i))
-                    .map(|i| origins[i].clone()),
-            );
+            let off: Vec<String> = (0..all.len())
+                .filter(|i| !best.on.contains(i))
+                .map(|i| origins[i].clone())
+                .collect();
+            let (bad_found, unattributed) = if best.tie {
+                (vec![], off)
+            } else {
+                (off, vec![])
+            };
+            bad.extend(bad_found);
             Ok(Recovered {
                 secret,
                 set: manifest_info,
                 target,
-                verification: Verification::Consistency { agreeing: on.len() },
-                used: subset.iter().map(|&i| origins[i].clone()).collect(),
-                agreeing: on
+                verification: Verification::Consistency {
+                    agreeing: best.on.len(),
+                },
+                used: best.subset.iter().map(|&i| origins[i].clone()).collect(),
+                agreeing: best
+                    .on
                     .iter()
-                    .filter(|i| !subset.contains(i))
+                    .filter(|i| !best.subset.contains(i))
                     .map(|&i| origins[i].clone())
                     .collect(),
                 bad,
+                unattributed,
                 repeated,
             })
         }

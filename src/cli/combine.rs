@@ -164,6 +164,12 @@ fn report(r: &combine::Recovered, out: Option<&PathBuf>) {
             "warning: BAD SHARE: {bad} does not belong to this secret (wrong, corrupt or altered); it was not used."
         );
     }
+    if !r.unattributed.is_empty() {
+        eprintln!(
+            "warning: {} disagree with the shares used, and the evidence does not decide which shares are wrong; check them against the manifest (--manifest).",
+            r.unattributed.join(", ")
+        );
+    }
     for repeated in &r.repeated {
         eprintln!("note: {repeated} repeats another input and was ignored.");
     }

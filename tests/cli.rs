@@ -1,0 +1,782 @@
+//! The command line: every error with its message and exit code, and nothing written on failure.
+
+mod common;
+
+use base64::Engine;
+use common::{TempDir, assert_fails, assert_ok, run_in};
+use std::os::unix::fs::PermissionsExt;
+use symbolon::share::Share;
+
+/// Splits a 32-byte secret 3-of-5 (native) into `dir/set`; returns the secret.
+fn split_set(dir: &TempDir, extra: &[&str]) -> Vec<u8> {
+    let secret: Vec<u8> = (0..32u8).map(|i| i.wrapping_mul(37) ^ 0x5a).collect();
+    std::fs::write(dir.join("secret.bin"), &secret).unwrap();
+    let mut args = vec![
+        "split",
+        "--secret-file",
+        "secret.bin",
+        "-n",
+        "5",
+        "-t",
+        "3",
+        "--plaintext",
+        "-o",
+        "set",
+    ];
+    args.extend_from_slice(extra);
+    assert_ok(&run_in(dir.path(), &args, None));
+    secret
+}
+
+/// Asserts that a failed command left `dir` exactly as `before` (no output, no temp files).
+fn assert_untouched(dir: &TempDir, before: &[String]) {
+    assert_eq!(dir.entries(), before, "the failed command wrote something");
+}
+
+#[test]
+fn split_writes_a_new_private_directory_and_combine_recovers() {
+    let dir = TempDir::new("split");
+    let secret = split_set(
+        &dir,
+        &["--label", "vault-prod unseal", "--target", "unseal"],
+    );
+    let set = dir.join("set");
+    let mut names: Vec<String> = std::fs::read_dir(&set)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert_eq!(
+        names,
+        [
+            "01-share.txt",
+            "02-share.txt",
+            "03-share.txt",
+            "04-share.txt",
+            "05-share.txt",
+            "manifest.json"
+        ]
+    );
+    assert_eq!(
+        std::fs::metadata(&set).unwrap().permissions().mode() & 0o777,
+        0o700
+    );
+    assert_eq!(
+        std::fs::metadata(set.join("02-share.txt"))
+            .unwrap()
+            .permissions()
+            .mode()
+            & 0o777,
+        0o600
+    );
+    let manifest = std::fs::read_to_string(set.join("manifest.json")).unwrap();
+    assert!(!manifest.contains(&hex::encode(&secret)));
+    assert!(manifest.contains("\"schema_version\": 1"));
+
+    let run = run_in(
+        dir.path(),
+        &[
+            "combine",
+            "set/05-share.txt",
+            "set/02-share.txt",
+            "set/03-share.txt",
+            "--out",
+            "recovered.bin",
+        ],
+        None,
+    );
+    assert_ok(&run);
+    assert!(
+        run.stderr
+            .contains("Verified: the secret matches the set's commitment"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(std::fs::read(dir.join("recovered.bin")).unwrap(), secret);
+    assert_eq!(
+        std::fs::metadata(dir.join("recovered.bin"))
+            .unwrap()
+            .permissions()
+            .mode()
+            & 0o777,
+        0o600
+    );
+}
+
+#[test]
+fn split_refuses_bad_parameters_and_writes_nothing() {
+    let dir = TempDir::new("split-errors");
+    std::fs::write(dir.join("secret.bin"), b"s3cret").unwrap();
+    std::fs::write(dir.join("empty.bin"), b"").unwrap();
+    let before = dir.entries();
+    let base = [
+        "split",
+        "--secret-file",
+        "secret.bin",
+        "--plaintext",
+        "-o",
+        "out",
+    ];
+    let cases: &[(&[&str], &str)] = &[
+        (
+            &["-n", "3", "-t", "4"],
+            "the threshold (4) is larger than the number of shares (3)",
+        ),
+        (
+            &["-n", "256", "-t", "2"],
+            "256 shares asked for, but at most 255 are possible",
+        ),
+        (&["-n", "3", "-t", "0"], "the threshold is 0"),
+        (&["-n", "0", "-t", "0"], "the share count is 0"),
+        (
+            &["-n", "3", "-t", "1", "--scheme", "vault"],
+            "the vault scheme needs a threshold of at least 2",
+        ),
+        (
+            &["-n", "3", "-t", "2", "--share-format", "vault-hex"],
+            "need --scheme vault",
+        ),
+        (
+            &["-n", "3", "-t", "2", "--label", &"x".repeat(65)],
+            "labels hold at most 64 bytes",
+        ),
+        (
+            &["-n", "3", "-t", "2", "--label", "two\nlines"],
+            "control character",
+        ),
+    ];
+    for (extra, message) in cases {
+        let mut args = base.to_vec();
+        args.extend_from_slice(extra);
+        assert_fails(&run_in(dir.path(), &args, None), 1, &[message]);
+        assert_untouched(&dir, &before);
+    }
+    let run = run_in(
+        dir.path(),
+        &[
+            "split",
+            "--secret-file",
+            "empty.bin",
+            "--plaintext",
+            "-n",
+            "3",
+            "-t",
+            "2",
+            "-o",
+            "out",
+        ],
+        None,
+    );
+    assert_fails(&run, 1, &["the secret is empty"]);
+    assert_untouched(&dir, &before);
+
+    let run = run_in(
+        dir.path(),
+        &[
+            "split",
+            "--secret-file",
+            "secret.bin",
+            "-n",
+            "3",
+            "-t",
+            "2",
+            "-o",
+            "out",
+        ],
+        None,
+    );
+    assert_fails(&run, 1, &["pass --plaintext"]);
+    assert_untouched(&dir, &before);
+
+    let run = run_in(
+        dir.path(),
+        &[
+            "split",
+            "--secret-file",
+            "missing.bin",
+            "--plaintext",
+            "-n",
+            "3",
+            "-t",
+            "2",
+            "-o",
+            "out",
+        ],
+        None,
+    );
+    assert_fails(&run, 1, &["cannot open missing.bin"]);
+    assert_untouched(&dir, &before);
+
+    // Usage errors exit 2: two secret sources, or none.
+    let run = run_in(
+        dir.path(),
+        &[
+            "split",
+            "--secret-file",
+            "secret.bin",
+            "--generate",
+            "32",
+            "--plaintext",
+            "-n",
+            "3",
+            "-t",
+            "2",
+            "-o",
+            "out",
+        ],
+        None,
+    );
+    assert_fails(&run, 2, &["cannot be used with"]);
+    let run = run_in(
+        dir.path(),
+        &["split", "--plaintext", "-n", "3", "-t", "2", "-o", "out"],
+        None,
+    );
+    assert_fails(&run, 2, &["required"]);
+    assert_untouched(&dir, &before);
+}
+
+#[test]
+fn split_never_writes_into_an_existing_directory() {
+    let dir = TempDir::new("split-exists");
+    std::fs::create_dir(dir.join("out")).unwrap();
+    std::fs::write(dir.join("out/keep.txt"), b"keep").unwrap();
+    let before = dir.entries();
+    let run = run_in(
+        dir.path(),
+        &[
+            "split",
+            "--generate",
+            "32",
+            "--plaintext",
+            "-n",
+            "3",
+            "-t",
+            "2",
+            "-o",
+            "out",
+        ],
+        None,
+    );
+    assert_fails(
+        &run,
+        1,
+        &["out already exists", "never writes into or over"],
+    );
+    assert_untouched(&dir, &before);
+    assert_eq!(std::fs::read_dir(dir.join("out")).unwrap().count(), 1);
+}
+
+#[test]
+fn split_from_stdin_and_vault_spellings() {
+    let dir = TempDir::new("split-stdin");
+    let run = run_in(
+        dir.path(),
+        &[
+            "split",
+            "--stdin",
+            "--key-shares",
+            "4",
+            "--key-threshold",
+            "2",
+            "--scheme",
+            "vault",
+            "--plaintext",
+            "-o",
+            "set",
+        ],
+        Some(b"piped secret"),
+    );
+    assert_ok(&run);
+    let run = run_in(
+        dir.path(),
+        &[
+            "combine",
+            "set/04-share.txt",
+            "set/01-share.txt",
+            "--stdout",
+        ],
+        None,
+    );
+    assert_ok(&run);
+    assert_eq!(run.stdout, b"piped secret");
+}
+
+#[test]
+fn threshold_one_warns_that_every_share_is_the_secret() {
+    let dir = TempDir::new("k1");
+    let run = run_in(
+        dir.path(),
+        &[
+            "split",
+            "--generate",
+            "16",
+            "--plaintext",
+            "-n",
+            "3",
+            "-t",
+            "1",
+            "-o",
+            "set",
+        ],
+        None,
+    );
+    assert_ok(&run);
+    assert!(
+        run.stderr.contains("every share alone IS the secret"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn combine_errors_name_the_problem() {
+    let dir = TempDir::new("combine-errors");
+    split_set(&dir, &[]);
+    let other = TempDir::new("combine-other");
+    split_set(&other, &[]);
+    std::fs::copy(other.join("set/01-share.txt"), dir.join("other-01.txt")).unwrap();
+    let before = dir.entries();
+
+    let run = run_in(
+        dir.path(),
+        &[
+            "combine",
+            "set/01-share.txt",
+            "set/02-share.txt",
+            "--out",
+            "s.bin",
+        ],
+        None,
+    );
+    assert_fails(
+        &run,
+        1,
+        &[
+            "too few shares: 2 distinct share(s)",
+            "3 needed; add 1 more",
+        ],
+    );
+    assert_untouched(&dir, &before);
+
+    let run = run_in(
+        dir.path(),
+        &[
+            "combine",
+            "set/01-share.txt",
+            "set/02-share.txt",
+            "other-01.txt",
+            "--out",
+            "s.bin",
+        ],
+        None,
+    );
+    assert_fails(
+        &run,
+        1,
+        &[
+            "come from 2 different sets",
+            "other-01.txt",
+            "combine shares of one set only",
+        ],
+    );
+    assert_untouched(&dir, &before);
+
+    // A mistyped character: the file, the line and the character are named.
+    let text = std::fs::read_to_string(dir.join("set/03-share.txt")).unwrap();
+    let line = text.lines().find(|l| l.starts_with("04 ")).unwrap();
+    let chars: Vec<char> = line.chars().collect();
+    let replacement = if chars[4] == 'A' { 'B' } else { 'A' };
+    let typo = text.replacen(
+        line,
+        &format!("{}{}{}", &line[..4], replacement, &line[5..]),
+        1,
+    );
+    std::fs::write(dir.join("typo.txt"), typo).unwrap();
+    let before = dir.entries();
+    let run = run_in(
+        dir.path(),
+        &[
+            "combine",
+            "set/01-share.txt",
+            "set/02-share.txt",
+            "typo.txt",
+            "--out",
+            "s.bin",
+        ],
+        None,
+    );
+    assert_fails(
+        &run,
+        1,
+        &[
+            "typo.txt: line 4 fails its check",
+            "character 1",
+            &format!("should probably be '{}'", chars[4]),
+        ],
+    );
+    assert_untouched(&dir, &before);
+
+    // No destination is a usage error; an existing --out file is never overwritten.
+    let run = run_in(
+        dir.path(),
+        &[
+            "combine",
+            "set/01-share.txt",
+            "set/02-share.txt",
+            "set/03-share.txt",
+        ],
+        None,
+    );
+    assert_fails(&run, 2, &["required"]);
+    std::fs::write(dir.join("exists.bin"), b"old").unwrap();
+    let run = run_in(
+        dir.path(),
+        &[
+            "combine",
+            "set/01-share.txt",
+            "set/02-share.txt",
+            "set/03-share.txt",
+            "--out",
+            "exists.bin",
+        ],
+        None,
+    );
+    assert_fails(&run, 1, &["exists.bin already exists"]);
+    assert_eq!(std::fs::read(dir.join("exists.bin")).unwrap(), b"old");
+
+    let run = run_in(dir.path(), &["combine", "nowhere/x.txt", "--stdout"], None);
+    assert_fails(&run, 1, &["nowhere/x.txt: no such file"]);
+    let run = run_in(dir.path(), &["combine", "not-a-key!", "--stdout"], None);
+    assert_fails(&run, 1, &["neither hex nor base64"]);
+}
+
+/// Re-encodes a share file with one payload byte changed: the checksum is valid, only the
+/// commitments can tell.
+fn alter(path: &std::path::Path, to: &std::path::Path) {
+    let mut share = Share::from_text(&std::fs::read_to_string(path).unwrap()).unwrap();
+    share.payload.expose_mut()[3] ^= 0x10;
+    std::fs::write(to, share.to_text().as_bytes()).unwrap();
+}
+
+#[test]
+fn combine_finds_and_names_a_wrong_share() {
+    let dir = TempDir::new("combine-bad");
+    let secret = split_set(&dir, &[]);
+    alter(&dir.join("set/02-share.txt"), &dir.join("bad-02.txt"));
+
+    // More than k shares, one wrong: recovered, and the wrong one named.
+    let run = run_in(
+        dir.path(),
+        &[
+            "combine",
+            "set/01-share.txt",
+            "bad-02.txt",
+            "set/03-share.txt",
+            "set/04-share.txt",
+            "--stdout",
+            "--encoding",
+            "hex",
+        ],
+        None,
+    );
+    assert_ok(&run);
+    assert_eq!(run.stdout_text().trim(), hex::encode(&secret));
+    assert!(
+        run.stderr.contains("BAD SHARE: bad-02.txt"),
+        "{}",
+        run.stderr
+    );
+
+    // Exactly k, one wrong: refused; with the manifest, the wrong one is named.
+    let before = dir.entries();
+    let args = [
+        "combine",
+        "set/01-share.txt",
+        "bad-02.txt",
+        "set/03-share.txt",
+        "--out",
+        "s.bin",
+    ];
+    assert_fails(
+        &run_in(dir.path(), &args, None),
+        1,
+        &[
+            "do not reconstruct the secret the set committed to",
+            "--manifest",
+        ],
+    );
+    assert_untouched(&dir, &before);
+    let mut with_manifest = args.to_vec();
+    with_manifest.extend_from_slice(&["--manifest", "set/manifest.json"]);
+    assert_fails(
+        &run_in(dir.path(), &with_manifest, None),
+        1,
+        &["bad-02.txt", "do not match the manifest"],
+    );
+    assert_untouched(&dir, &before);
+
+    // The same share twice is noticed and ignored.
+    let run = run_in(
+        dir.path(),
+        &[
+            "combine",
+            "set/01-share.txt",
+            "set/01-share.txt",
+            "set/03-share.txt",
+            "set/04-share.txt",
+            "--stdout",
+            "--encoding",
+            "base64",
+        ],
+        None,
+    );
+    assert_ok(&run);
+    assert!(
+        run.stderr.contains("repeats another input"),
+        "{}",
+        run.stderr
+    );
+}
+
+fn vault_vector(i: usize) -> (Vec<u8>, usize, Vec<Vec<u8>>) {
+    let v = &common::vault_vectors()["vectors"][i];
+    let secret = hex::decode(v["secret_hex"].as_str().unwrap()).unwrap();
+    let k = v["threshold"].as_u64().unwrap() as usize;
+    let shares = v["shares_hex"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| hex::decode(s.as_str().unwrap()).unwrap())
+        .collect();
+    (secret, k, shares)
+}
+
+#[test]
+fn combine_reads_vault_init_output_in_text_and_json() {
+    let dir = TempDir::new("vault-forms");
+    let (secret, k, shares) = vault_vector(0);
+    let b64 = |b: &[u8]| base64::engine::general_purpose::STANDARD.encode(b);
+    let mut text = String::new();
+    for (i, s) in shares.iter().enumerate().take(k) {
+        text.push_str(&format!("Unseal Key {}: {}\n", i + 1, b64(s)));
+    }
+    text.push_str(&format!(
+        "\nInitial Root Token: hvs.notreal\n\nVault initialized with {} key shares and a key threshold of {k}. Please securely\n",
+        shares.len()
+    ));
+    std::fs::write(dir.join("init.txt"), &text).unwrap();
+    let run = run_in(
+        dir.path(),
+        &["combine", "init.txt", "--stdout", "--encoding", "hex"],
+        None,
+    );
+    assert_ok(&run);
+    assert_eq!(run.stdout_text().trim(), hex::encode(&secret));
+
+    let json = serde_json::json!({
+        "unseal_keys_b64": shares.iter().map(|s| b64(s)).collect::<Vec<_>>(),
+        "unseal_keys_hex": shares.iter().map(hex::encode).collect::<Vec<_>>(),
+        "unseal_shares": shares.len(),
+        "unseal_threshold": k,
+        "recovery_keys_b64": [], "recovery_keys_hex": [], "recovery_keys_shares": 0, "recovery_keys_threshold": 0,
+        "root_token": "hvs.notreal"
+    });
+    std::fs::write(dir.join("init.json"), json.to_string()).unwrap();
+    let run = run_in(
+        dir.path(),
+        &["combine", "init.json", "--stdout", "--encoding", "hex"],
+        None,
+    );
+    assert_ok(&run);
+    assert_eq!(run.stdout_text().trim(), hex::encode(&secret));
+    // All 5 keys with a stated threshold of 3: checked for consistency.
+    assert!(
+        run.stderr.contains("5 keys lie on one polynomial"),
+        "{}",
+        run.stderr
+    );
+    assert!(!run.stderr.contains("hvs.notreal") && !run.stdout_text().contains("hvs.notreal"));
+}
+
+#[test]
+fn combine_bare_vault_keys_names_the_bad_one() {
+    let dir = TempDir::new("vault-bare");
+    let (secret, _, mut shares) = vault_vector(0);
+    shares[1][4] ^= 0x01;
+    let lines: String = shares
+        .iter()
+        .map(|s| format!("{}\n", hex::encode(s)))
+        .collect();
+    std::fs::write(dir.join("keys.txt"), lines).unwrap();
+    let run = run_in(
+        dir.path(),
+        &[
+            "combine",
+            "keys.txt",
+            "--threshold",
+            "3",
+            "--stdout",
+            "--encoding",
+            "hex",
+        ],
+        None,
+    );
+    assert_ok(&run);
+    assert_eq!(run.stdout_text().trim(), hex::encode(&secret));
+    assert!(
+        run.stderr.contains("BAD SHARE: keys.txt, line 2"),
+        "{}",
+        run.stderr
+    );
+
+    // Without a threshold or with too few keys, the tool says what it cannot know.
+    std::fs::write(dir.join("one.txt"), hex::encode(&shares[0])).unwrap();
+    assert_fails(
+        &run_in(dir.path(), &["combine", "one.txt", "--stdout"], None),
+        1,
+        &["only one key was given", "--threshold 1"],
+    );
+    let run = run_in(
+        dir.path(),
+        &[
+            "combine",
+            "one.txt",
+            "--threshold",
+            "1",
+            "--stdout",
+            "--encoding",
+            "hex",
+        ],
+        None,
+    );
+    assert_ok(&run);
+    assert_eq!(run.stdout_text().trim(), hex::encode(&shares[0]));
+    let two: String = shares[2..4]
+        .iter()
+        .map(|s| format!("{}\n", hex::encode(s)))
+        .collect();
+    std::fs::write(dir.join("two.txt"), two).unwrap();
+    assert_fails(
+        &run_in(
+            dir.path(),
+            &["combine", "two.txt", "--threshold", "3", "--stdout"],
+            None,
+        ),
+        1,
+        &["too few keys: 2 given, the threshold is 3"],
+    );
+    let run = run_in(dir.path(), &["combine", "two.txt", "--stdout"], None);
+    assert_ok(&run);
+    assert!(run.stderr.contains("NOT verified"), "{}", run.stderr);
+}
+
+#[test]
+fn vault_share_format_roundtrip_with_manifest_check() {
+    let dir = TempDir::new("vault-split");
+    let run = run_in(
+        dir.path(),
+        &[
+            "split",
+            "--generate",
+            "32",
+            "--scheme",
+            "vault",
+            "--share-format",
+            "vault-base64",
+            "--target",
+            "recovery",
+            "-n",
+            "5",
+            "-t",
+            "3",
+            "--plaintext",
+            "-o",
+            "set",
+        ],
+        None,
+    );
+    assert_ok(&run);
+    let key = std::fs::read_to_string(dir.join("set/02-share.b64")).unwrap();
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(key.trim())
+        .unwrap();
+    assert_eq!(
+        bytes.len(),
+        33,
+        "a Vault share of a 32-byte key is 33 bytes"
+    );
+    let manifest = std::fs::read_to_string(dir.join("set/manifest.json")).unwrap();
+    assert!(manifest.contains("bare_commitment"));
+
+    let run = run_in(
+        dir.path(),
+        &[
+            "combine",
+            "set/01-share.b64",
+            "set/02-share.b64",
+            "set/05-share.b64",
+            "--manifest",
+            "set/manifest.json",
+            "--stdout",
+            "--encoding",
+            "hex",
+        ],
+        None,
+    );
+    assert_ok(&run);
+    assert!(
+        run.stderr
+            .contains("matches its commitment in the manifest"),
+        "{}",
+        run.stderr
+    );
+    let secret = run.stdout_text();
+
+    // A key from another set is caught by the manifest.
+    std::fs::write(dir.join("wrong.hex"), hex::encode(&vault_vector(0).2[0])).unwrap();
+    let run = run_in(
+        dir.path(),
+        &[
+            "combine",
+            "set/01-share.b64",
+            "wrong.hex",
+            "set/03-share.b64",
+            "set/04-share.b64",
+            "--manifest",
+            "set/manifest.json",
+            "--stdout",
+            "--encoding",
+            "hex",
+        ],
+        None,
+    );
+    assert_ok(&run);
+    assert_eq!(run.stdout_text(), secret);
+    assert!(
+        run.stderr.contains("BAD SHARE: wrong.hex"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn inspect_shows_the_set_but_not_the_secret() {
+    let dir = TempDir::new("inspect");
+    let secret = split_set(&dir, &["--label", "ca root", "--target", "generic"]);
+    let run = run_in(dir.path(), &["inspect", "set/04-share.txt"], None);
+    assert_ok(&run);
+    let out = run.stdout_text();
+    assert!(
+        out.contains("share 4 of 5, any 3 recover the secret"),
+        "{out}"
+    );
+    assert!(out.contains("label \"ca root\""), "{out}");
+    assert!(!out.contains(&hex::encode(&secret)));
+    let run = run_in(dir.path(), &["inspect", "--json", "set/04-share.txt"], None);
+    assert_ok(&run);
+    let doc: serde_json::Value = serde_json::from_slice(&run.stdout).unwrap();
+    assert_eq!(doc["schema_version"], 1);
+    assert_eq!(doc["shares"][0]["index"], 4);
+    assert_eq!(doc["shares"][0]["threshold"], 3);
+}

@@ -1,0 +1,126 @@
+//! Helpers shared by the integration tests.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+/// A fresh directory under the system temp dir, removed on drop.
+pub struct TempDir(pub PathBuf);
+
+impl TempDir {
+    pub fn new(tag: &str) -> TempDir {
+        let mut rnd = [0u8; 8];
+        symbolon::rng::fill_from_os(&mut rnd).unwrap();
+        let path = std::env::temp_dir().join(format!("symbolon-test-{tag}-{}", hex::encode(rnd)));
+        std::fs::create_dir(&path).unwrap();
+        TempDir(path)
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.0
+    }
+
+    pub fn join(&self, name: &str) -> PathBuf {
+        self.0.join(name)
+    }
+
+    /// Names of the entries in the directory, sorted.
+    pub fn entries(&self) -> Vec<String> {
+        let mut v: Vec<String> = std::fs::read_dir(&self.0)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        v.sort();
+        v
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+pub struct Run {
+    pub code: i32,
+    pub stdout: Vec<u8>,
+    pub stderr: String,
+}
+
+impl Run {
+    pub fn stdout_text(&self) -> String {
+        String::from_utf8_lossy(&self.stdout).into_owned()
+    }
+}
+
+/// Runs the symbolon binary in `dir` with `args`, stdin from `input` (empty if None).
+pub fn run_in(dir: &Path, args: &[&str], input: Option<&[u8]>) -> Run {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_symbolon"))
+        .args(args)
+        .current_dir(dir)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    {
+        use std::io::Write;
+        let mut stdin = child.stdin.take().unwrap();
+        if let Some(bytes) = input {
+            stdin.write_all(bytes).unwrap();
+        }
+    }
+    let Output {
+        status,
+        stdout,
+        stderr,
+    } = child.wait_with_output().unwrap();
+    Run {
+        code: status.code().unwrap_or(-1),
+        stdout,
+        stderr: String::from_utf8_lossy(&stderr).into_owned(),
+    }
+}
+
+/// Asserts a failed run: exit code, and every fragment present in stderr.
+pub fn assert_fails(run: &Run, code: i32, fragments: &[&str]) {
+    assert_eq!(run.code, code, "exit code; stderr:\n{}", run.stderr);
+    for f in fragments {
+        assert!(
+            run.stderr.contains(f),
+            "stderr lacks {f:?}:\n{}",
+            run.stderr
+        );
+    }
+}
+
+/// Asserts a successful run.
+pub fn assert_ok(run: &Run) {
+    assert_eq!(run.code, 0, "stderr:\n{}", run.stderr);
+}
+
+/// The Vault vectors: the copy in shared/ beside the checkout if present, else the committed copy.
+pub fn vault_vectors() -> serde_json::Value {
+    let shared = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/vectors/vault-shamir.json");
+    let committed = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/vectors/vault-shamir.json");
+    let path = if shared.exists() { shared } else { committed };
+    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+/// All k-element index subsets of 0..n, in lexicographic order.
+pub fn subsets(n: usize, k: usize) -> Vec<Vec<usize>> {
+    fn rec(start: usize, n: usize, k: usize, cur: &mut Vec<usize>, out: &mut Vec<Vec<usize>>) {
+        if cur.len() == k {
+            out.push(cur.clone());
+            return;
+        }
+        for i in start..n {
+            cur.push(i);
+            rec(i + 1, n, k, cur, out);
+            cur.pop();
+        }
+    }
+    let mut out = Vec::new();
+    rec(0, n, k, &mut Vec::new(), &mut out);
+    out
+}
