@@ -69,12 +69,19 @@ pub fn encode(bytes: &[u8]) -> Zeroizing<String> {
     let symbols = to_base32(bytes);
     let lines = symbols.len().div_ceil(LINE_CHARS).max(1);
     let width = lines.to_string().len().max(2);
-    let mut out = Zeroizing::new(String::with_capacity(
-        symbols.len() * 2 + lines * (width + 8),
-    ));
+    // Per line: number, two spaces, data with a space per group, two spaces, check, newline.
+    let per_line = width + 2 + LINE_CHARS + LINE_CHARS / GROUP + 2 + 2 + 1;
+    let mut out = Zeroizing::new(String::with_capacity(lines * per_line));
+    let mut digits = vec![b'0'; width];
     for (i, chunk) in symbols.chunks(LINE_CHARS).enumerate() {
         let number = i + 1;
-        out.push_str(&format!("{number:0width$} "));
+        let mut n = number;
+        for d in digits.iter_mut().rev() {
+            *d = b'0' + (n % 10) as u8;
+            n /= 10;
+        }
+        out.extend(digits.iter().map(|&d| d as char));
+        out.push(' ');
         for group in chunk.chunks(GROUP) {
             out.push(' ');
             out.extend(group.iter().map(|&s| ALPHABET[s as usize] as char));
@@ -93,50 +100,64 @@ pub fn decode<'a>(
     lines: impl IntoIterator<Item = &'a str>,
 ) -> Result<Zeroizing<Vec<u8>>, LinesError> {
     // First read every line, so that a line's length can be judged knowing whether it is the last.
-    let mut parsed = Vec::new();
+    // All data symbols go into one buffer; each line keeps its range in it and its check.
+    let mut symbols = Zeroizing::new(Vec::new());
+    let mut parsed: Vec<(std::ops::Range<usize>, [u8; 2])> = Vec::new();
     for raw in lines {
         let trimmed = raw.trim();
         if trimmed.is_empty() {
             continue;
         }
         let line = parsed.len() + 1;
-        let tokens: Vec<&str> = trimmed.split_whitespace().collect();
-        let [number, data @ .., check] = tokens.as_slice() else {
-            return Err(LinesError::Malformed { line });
-        };
-        if data.is_empty() {
-            return Err(LinesError::Malformed { line });
-        }
-        let number = parse_line_number(number).ok_or(LinesError::Malformed { line })?;
+        let malformed = LinesError::Malformed { line };
+        let (head, check) = trimmed
+            .rsplit_once(char::is_whitespace)
+            .ok_or(malformed.clone())?;
+        let (number, data) = head
+            .trim_end()
+            .split_once(char::is_whitespace)
+            .ok_or(malformed.clone())?;
+        let number = parse_line_number(number).ok_or(malformed.clone())?;
         if number != line {
             return Err(LinesError::OutOfOrder {
                 line,
                 found: number,
             });
         }
-        let check = parse_symbols(check, line)?;
-        let [p, q] = check.as_slice() else {
+        let mut check_symbols = [0u8; 2];
+        let mut count = 0;
+        for c in check.chars().filter(|c| *c != '-') {
+            let sym = symbol_of(c).ok_or(LinesError::BadCharacter { line, ch: c })?;
+            *check_symbols.get_mut(count).ok_or(malformed.clone())? = sym;
+            count += 1;
+        }
+        if count != 2 {
+            return Err(malformed);
+        }
+        let start = symbols.len();
+        for c in data.chars().filter(|c| !c.is_whitespace() && *c != '-') {
+            symbols.push(symbol_of(c).ok_or(LinesError::BadCharacter { line, ch: c })?);
+        }
+        if symbols.len() == start {
             return Err(LinesError::Malformed { line });
-        };
-        let check = [*p, *q];
-        parsed.push((line, parse_symbols(&data.concat(), line)?, check));
+        }
+        parsed.push((start..symbols.len(), check_symbols));
     }
     let count = parsed.len();
     if count == 0 {
         return Err(LinesError::Empty);
     }
-    let mut symbols = Zeroizing::new(Vec::with_capacity(count * LINE_CHARS));
-    for (line, data, check) in &parsed {
-        let full = *line < count;
-        if (full && data.len() != LINE_CHARS) || data.len() > LINE_CHARS || data.is_empty() {
+    for (i, (range, check)) in parsed.iter().enumerate() {
+        let line = i + 1;
+        let len = range.len();
+        if (line < count && len != LINE_CHARS) || len > LINE_CHARS {
             return Err(LinesError::WrongLength {
-                line: *line,
-                found: data.len(),
+                line,
+                found: len,
                 expected: LINE_CHARS,
             });
         }
-        verify_line(*line, data, *check)?;
-        symbols.extend_from_slice(data);
+        verify_line(line, &symbols[range.clone()], *check)?;
     }
     from_base32(&symbols)
 }
@@ -144,36 +165,49 @@ pub fn decode<'a>(
 /// A line number, read as leniently as the data (`O` for 0, `I`/`L` for 1), with an optional
 /// trailing ':' or '.'.
 fn parse_line_number(token: &str) -> Option<usize> {
-    let digits: String = token
-        .trim_end_matches([':', '.'])
-        .chars()
-        .map(|c| match c.to_ascii_uppercase() {
-            'O' => '0',
-            'I' | 'L' => '1',
-            other => other,
-        })
-        .collect();
-    digits.parse().ok()
+    let mut n: usize = 0;
+    let mut any = false;
+    for c in token.trim_end_matches([':', '.']).chars() {
+        let digit = match c.to_ascii_uppercase() {
+            'O' => 0,
+            'I' | 'L' => 1,
+            d => d.to_digit(10)? as usize,
+        };
+        n = n.checked_mul(10)?.checked_add(digit)?;
+        any = true;
+    }
+    any.then_some(n)
 }
 
-fn parse_symbols(text: &str, line: usize) -> Result<Zeroizing<Vec<u8>>, LinesError> {
-    text.chars()
-        .filter(|c| *c != '-')
-        .map(|c| symbol_of(c).ok_or(LinesError::BadCharacter { line, ch: c }))
-        .collect::<Result<Vec<u8>, _>>()
-        .map(Zeroizing::new)
-}
+/// Symbol value of each ASCII byte, or 0xff for bytes that are not symbols. Lower case is read as
+/// upper case, `O` as `0`, `I` and `L` as `1`.
+const DECODE: [u8; 256] = {
+    let mut table = [0xffu8; 256];
+    let mut i = 0;
+    while i < 32 {
+        let c = ALPHABET[i];
+        table[c as usize] = i as u8;
+        table[c.to_ascii_lowercase() as usize] = i as u8;
+        i += 1;
+    }
+    table[b'O' as usize] = 0;
+    table[b'o' as usize] = 0;
+    table[b'I' as usize] = 1;
+    table[b'i' as usize] = 1;
+    table[b'L' as usize] = 1;
+    table[b'l' as usize] = 1;
+    table
+};
 
 fn symbol_of(c: char) -> Option<u8> {
-    let c = match c.to_ascii_uppercase() {
-        'O' => '0',
-        'I' | 'L' => '1',
-        other => other,
-    };
-    ALPHABET
-        .iter()
-        .position(|&a| a as char == c)
-        .map(|p| p as u8)
+    let code = u32::from(c);
+    if code > 127 {
+        return None;
+    }
+    match DECODE[code as usize] {
+        0xff => None,
+        v => Some(v),
+    }
 }
 
 fn to_base32(bytes: &[u8]) -> Zeroizing<Vec<u8>> {

@@ -182,6 +182,10 @@ pub enum CombineError {
         degree: usize,
         need: usize,
     },
+    #[error(
+        "the {given} keys split into groups of {size} that each agree on a different secret: without the set's manifest symbolon cannot tell which group is right"
+    )]
+    KeysAmbiguous { given: usize, size: usize },
     #[error("the manifest's set is {manifest_scheme}-scheme, but bare keys are Vault keys")]
     ManifestScheme { manifest_scheme: String },
 }
@@ -711,22 +715,24 @@ fn combine_keys(
                     given: all.len(),
                 },
             })?;
+            // Without a commitment, two equally supported polynomials leave the secret unknown.
+            if best.tie {
+                return Err(CombineError::KeysAmbiguous {
+                    given: all.len(),
+                    size: best.on.len(),
+                });
+            }
             let basis: Vec<Point> = best.subset.iter().map(|&i| all[i].clone()).collect();
             let secret =
                 shamir::combine(Scheme::Vault, &basis).map_err(|source| CombineError::Shamir {
                     origin: origins[0].clone(),
                     source,
                 })?;
-            let off: Vec<String> = (0..all.len())
-                .filter(|i| !best.on.contains(i))
-                .map(|i| origins[i].clone())
-                .collect();
-            let (bad_found, unattributed) = if best.tie {
-                (vec![], off)
-            } else {
-                (off, vec![])
-            };
-            bad.extend(bad_found);
+            bad.extend(
+                (0..all.len())
+                    .filter(|i| !best.on.contains(i))
+                    .map(|i| origins[i].clone()),
+            );
             Ok(Recovered {
                 secret,
                 set: manifest_info,
@@ -742,7 +748,7 @@ fn combine_keys(
                     .map(|&i| origins[i].clone())
                     .collect(),
                 bad,
-                unattributed,
+                unattributed: vec![],
                 repeated,
             })
         }

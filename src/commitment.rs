@@ -49,12 +49,12 @@ pub fn share_commitment(set_id: &[u8], index: u8, payload: &[u8], blind: &[u8]) 
         .into()
 }
 
-/// SHA-256(domain || set id || index || len(payload) || payload).
-pub fn bare_share_commitment(set_id: &[u8], index: u8, payload: &[u8]) -> Commitment {
+/// SHA-256(domain || set id || len(payload) || payload). No index: a bare key does not say which
+/// share it is, so it is hashed once and looked up among the manifest's entries.
+pub fn bare_share_commitment(set_id: &[u8], payload: &[u8]) -> Commitment {
     Sha256::new()
         .chain_update(BARE_DOMAIN)
         .chain_update(set_id)
-        .chain_update([index])
         .chain_update(len32(payload))
         .chain_update(payload)
         .finalize()

@@ -5,7 +5,6 @@ use crate::commitment::{self, Commitment};
 use crate::shamir::Scheme;
 use crate::share::{Label, SET_ID_LEN, SetId, SetInfo, Share, Target};
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 
 pub const SCHEMA: &str = "symbolon-manifest";
 pub const SCHEMA_VERSION: u32 = 1;
@@ -59,6 +58,13 @@ pub struct ManifestShare {
     pub bare_commitment: Option<String>,
 }
 
+/// A share file as written: its name and the SHA-256 of its contents.
+#[derive(Clone, Debug)]
+pub struct ShareFile {
+    pub name: String,
+    pub sha256: [u8; 32],
+}
+
 /// Why a manifest could not be used.
 #[derive(Debug, thiserror::Error)]
 pub enum ManifestError {
@@ -86,13 +92,12 @@ fn bare_omission_reason(info: &SetInfo) -> Option<String> {
 }
 
 impl Manifest {
-    /// The manifest of a freshly written set. `files[i]` is the file name and contents of share
-    /// `i + 1`.
+    /// The manifest of a freshly written set. `files[i]` is the file written for `shares[i]`.
     pub fn new(
         info: &SetInfo,
         format: ShareFormat,
         shares: &[Share],
-        files: &[(String, &[u8])],
+        files: &[ShareFile],
     ) -> Manifest {
         let bare = format != ShareFormat::SymbolonV1;
         let omitted = if bare {
@@ -121,15 +126,14 @@ impl Manifest {
             shares: shares
                 .iter()
                 .zip(files)
-                .map(|(share, (name, contents))| ManifestShare {
+                .map(|(share, file)| ManifestShare {
                     index: share.index,
-                    file: name.clone(),
-                    sha256: publish_hash.then(|| hex::encode(Sha256::digest(contents))),
+                    file: file.name.clone(),
+                    sha256: publish_hash.then(|| hex::encode(file.sha256)),
                     commitment: hex::encode(share.commitment()),
                     bare_commitment: (bare && omitted.is_none()).then(|| {
                         hex::encode(commitment::bare_share_commitment(
                             &info.id.0,
-                            share.index,
                             share.payload.expose(),
                         ))
                     }),
@@ -204,13 +208,9 @@ impl Manifest {
 
     /// The index of the share whose bare commitment matches this bare Vault key, if any.
     pub fn find_bare(&self, set_id: &SetId, payload: &[u8]) -> Option<u8> {
+        let got = hex::encode(commitment::bare_share_commitment(&set_id.0, payload));
         self.shares.iter().find_map(|entry| {
             let want = entry.bare_commitment.as_ref()?;
-            let got = hex::encode(commitment::bare_share_commitment(
-                &set_id.0,
-                entry.index,
-                payload,
-            ));
             crate::secret::ct_eq(want.as_bytes(), got.as_bytes()).then_some(entry.index)
         })
     }

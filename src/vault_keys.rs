@@ -72,14 +72,25 @@ pub fn decode_key(text: &str) -> Option<SecretBytes> {
         .map(SecretBytes::new)
 }
 
-/// Hex as Vault prints `unseal_keys_hex`.
-pub fn to_hex(key: &[u8]) -> Zeroizing<String> {
-    Zeroizing::new(hex::encode(key))
+/// Hex as Vault prints `unseal_keys_hex`, followed by a newline. Built in a buffer of the final
+/// size, so no stray copy of the key is left in freed memory.
+pub fn hex_line(key: &[u8]) -> Zeroizing<String> {
+    let mut out = Zeroizing::new(String::with_capacity(key.len() * 2 + 1));
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    for b in key {
+        out.push(DIGITS[usize::from(b >> 4)] as char);
+        out.push(DIGITS[usize::from(b & 15)] as char);
+    }
+    out.push('\n');
+    out
 }
 
-/// Base64 as Vault prints `unseal_keys_b64` and "Unseal Key N:".
-pub fn to_base64(key: &[u8]) -> Zeroizing<String> {
-    Zeroizing::new(STANDARD.encode(key))
+/// Standard base64 as Vault prints `unseal_keys_b64` and "Unseal Key N:", followed by a newline.
+pub fn base64_line(key: &[u8]) -> Zeroizing<String> {
+    let mut out = Zeroizing::new(String::with_capacity(key.len().div_ceil(3) * 4 + 1));
+    STANDARD.encode_string(key, &mut *out);
+    out.push('\n');
+    out
 }
 
 #[derive(Deserialize, Default)]

@@ -6,7 +6,7 @@ use rand::SeedableRng;
 use rand::rngs::StdRng;
 use serde_json::{Value, json};
 use symbolon::combine::{self, Candidate, CombineError, Context, Piece, Verification};
-use symbolon::manifest::{Manifest, ShareFormat};
+use symbolon::manifest::{Manifest, ShareFile, ShareFormat};
 use symbolon::secret::SecretBytes;
 use symbolon::shamir::Scheme;
 use symbolon::share::{FormatError, Label, Share, Target};
@@ -198,10 +198,13 @@ fn exactly_k_with_a_bad_share_is_refused_and_the_manifest_names_it() {
     );
     assert!(err.to_string().contains("--manifest"));
 
-    let files: Vec<(String, &[u8])> = set
+    let files: Vec<ShareFile> = set
         .shares
         .iter()
-        .map(|s| (format!("{}", s.index), &b""[..]))
+        .map(|s| ShareFile {
+            name: format!("{}", s.index),
+            sha256: [0; 32],
+        })
         .collect();
     let manifest = Manifest::new(&set.info, ShareFormat::SymbolonV1, &set.shares, &files);
     let ctx = Context {
@@ -337,4 +340,54 @@ fn text_form_headers_are_checked_and_optional() {
     );
     let cut: String = text.lines().take(5).map(|l| format!("{l}\n")).collect();
     assert_eq!(Share::from_text(&cut).unwrap_err(), FormatError::NoArmorEnd);
+}
+
+#[test]
+fn bare_keys_in_two_equal_camps_are_refused() {
+    use symbolon::shamir::{self, Point};
+    let mut rng = StdRng::from_seed([15; 32]);
+    let a = shamir::split_at(Scheme::Vault, &[1; 32], 2, &[1, 2, 3], &mut rng).unwrap();
+    let b = shamir::split_at(Scheme::Vault, &[2; 32], 2, &[4, 5, 6], &mut rng).unwrap();
+    let key = |p: &Point, i: usize| Candidate {
+        origin: format!("key {i}"),
+        piece: Piece::VaultKey {
+            bytes: Scheme::Vault.share_bytes(p, false),
+            target: None,
+        },
+    };
+    let keys: Vec<Candidate> = a
+        .iter()
+        .chain(&b)
+        .enumerate()
+        .map(|(i, p)| key(p, i + 1))
+        .collect();
+    let err = combine::combine(
+        keys,
+        &Context {
+            threshold: Some(2),
+            manifest: None,
+        },
+    )
+    .unwrap_err();
+    assert!(
+        matches!(err, CombineError::KeysAmbiguous { given: 6, size: 3 }),
+        "{err}"
+    );
+    // One camp larger than the other decides it, and the others are named.
+    let keys: Vec<Candidate> = a
+        .iter()
+        .chain(&b[..2])
+        .enumerate()
+        .map(|(i, p)| key(p, i + 1))
+        .collect();
+    let r = combine::combine(
+        keys,
+        &Context {
+            threshold: Some(2),
+            manifest: None,
+        },
+    )
+    .unwrap();
+    assert_eq!(r.secret.expose(), &[1; 32]);
+    assert_eq!(r.bad, vec!["key 4", "key 5"]);
 }

@@ -99,15 +99,12 @@ pub fn run(args: Args) -> Result<()> {
     };
     let recovered = combine::combine(candidates, &ctx)?;
 
-    let encoded: Zeroizing<Vec<u8>> = match args.encoding {
-        Encoding::Raw => Zeroizing::new(recovered.secret.expose().to_vec()),
-        Encoding::Hex => Zeroizing::new(
-            format!("{}\n", *vault_keys::to_hex(recovered.secret.expose())).into_bytes(),
-        ),
-        Encoding::Base64 => Zeroizing::new(
-            format!("{}\n", *vault_keys::to_base64(recovered.secret.expose())).into_bytes(),
-        ),
-    };
+    let secret = recovered.secret.expose();
+    let encoded: Zeroizing<Vec<u8>> = Zeroizing::new(match args.encoding {
+        Encoding::Raw => secret.to_vec(),
+        Encoding::Hex => vault_keys::hex_line(secret).as_bytes().to_vec(),
+        Encoding::Base64 => vault_keys::base64_line(secret).as_bytes().to_vec(),
+    });
     if let Some(out) = &args.out {
         write_new_file(out, &encoded, Privacy::Secret)?;
     } else {

@@ -3,8 +3,9 @@
 use super::io;
 use anyhow::{Context, Result, bail};
 use clap::ValueEnum;
+use sha2::{Digest, Sha256};
 use std::path::PathBuf;
-use symbolon::manifest::{self, Manifest, ShareFormat};
+use symbolon::manifest::{self, Manifest, ShareFile, ShareFormat};
 use symbolon::output::{NewDir, Privacy};
 use symbolon::secret::SecretBytes;
 use symbolon::shamir::Scheme;
@@ -123,25 +124,22 @@ pub fn run(args: Args) -> Result<()> {
         ShareFormat::VaultBase64 => "b64",
     };
     let mut dir = NewDir::create(&args.out_dir)?;
+    // Each file is hashed as it is written and its text wiped at once: one share in memory at a time.
     let mut files = Vec::with_capacity(set.shares.len());
     for share in &set.shares {
         let name = format!("{:0width$}-share.{ext}", share.index);
-        let mut text = match format {
+        let text = match format {
             ShareFormat::SymbolonV1 => share.to_text(),
-            ShareFormat::VaultHex => vault_keys::to_hex(share.payload.expose()),
-            ShareFormat::VaultBase64 => vault_keys::to_base64(share.payload.expose()),
+            ShareFormat::VaultHex => vault_keys::hex_line(share.payload.expose()),
+            ShareFormat::VaultBase64 => vault_keys::base64_line(share.payload.expose()),
         };
-        if format != ShareFormat::SymbolonV1 {
-            text.push('\n');
-        }
         dir.write(&name, text.as_bytes(), Privacy::Secret)?;
-        files.push((name, text));
+        files.push(ShareFile {
+            name,
+            sha256: Sha256::digest(text.as_bytes()).into(),
+        });
     }
-    let listed: Vec<(String, &[u8])> = files
-        .iter()
-        .map(|(n, t)| (n.clone(), t.as_bytes()))
-        .collect();
-    let manifest = Manifest::new(&set.info, format, &set.shares, &listed);
+    let manifest = Manifest::new(&set.info, format, &set.shares, &files);
     dir.write(
         manifest::FILE_NAME,
         manifest.to_json().as_bytes(),
@@ -163,8 +161,8 @@ pub fn run(args: Args) -> Result<()> {
         info.describe_threshold(),
         path.display()
     );
-    for (name, _) in &files {
-        println!("  {name}");
+    for file in &files {
+        println!("  {}", file.name);
     }
     println!(
         "  {}  (public: set id, commitments; no secrets)",
