@@ -88,7 +88,7 @@ pub fn hex_line(key: &[u8]) -> Zeroizing<String> {
 /// Standard base64 as Vault prints `unseal_keys_b64` and "Unseal Key N:", followed by a newline.
 pub fn base64_line(key: &[u8]) -> Zeroizing<String> {
     let mut out = Zeroizing::new(String::with_capacity(key.len().div_ceil(3) * 4 + 1));
-    STANDARD.encode_string(key, &mut *out);
+    STANDARD.encode_string(key, &mut out);
     out.push('\n');
     out
 }
