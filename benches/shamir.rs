@@ -27,18 +27,9 @@ fn main() {
         std::thread::available_parallelism().map_or(1, |n| n.get())
     );
     for scheme in [Scheme::Native, Scheme::Vault] {
-        let (split_s, points) = best_of(3, || {
-            shamir::split(scheme, secret.expose(), 5, 9, &mut rng).expect("split")
-        });
-        let (combine_s, back) = best_of(3, || {
-            shamir::combine(scheme, &points[2..7]).expect("combine")
-        });
+        let (split_s, points) = best_of(3, || shamir::split(scheme, secret.expose(), 5, 9, &mut rng).expect("split"));
+        let (combine_s, back) = best_of(3, || shamir::combine(scheme, &points[2..7]).expect("combine"));
         assert!(back == secret, "roundtrip");
-        println!(
-            "symbolon {:<6} split {:>7.3} s   combine {:>7.3} s",
-            scheme.name(),
-            split_s,
-            combine_s
-        );
+        println!("symbolon {:<6} split {:>7.3} s   combine {:>7.3} s", scheme.name(), split_s, combine_s);
     }
 }

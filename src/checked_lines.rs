@@ -22,44 +22,25 @@ const GROUP: usize = 5;
 pub enum LinesError {
     #[error("no data lines were found")]
     Empty,
-    #[error(
-        "line {line}: expected a line number, the data, then a 2-character check, like '01  ABCDE FGHIJ  K7'"
-    )]
+    #[error("line {line}: expected a line number, the data, then a 2-character check, like '01  ABCDE FGHIJ  K7'")]
     Malformed { line: usize },
-    #[error(
-        "line {line}: '{ch}' is not a character these lines use (0-9 and A-Z without I, L, O, U)"
-    )]
+    #[error("line {line}: '{ch}' is not a character these lines use (0-9 and A-Z without I, L, O, U)")]
     BadCharacter { line: usize, ch: char },
-    #[error(
-        "line {line} is numbered {found}: lines must be numbered 1, 2, 3, ... with none missing or repeated"
-    )]
+    #[error("line {line} is numbered {found}: lines must be numbered 1, 2, 3, ... with none missing or repeated")]
     OutOfOrder { line: usize, found: usize },
     #[error(
         "line {line} holds {found} data characters, but every line except the last holds {expected}: a character was added or left out"
     )]
-    WrongLength {
-        line: usize,
-        found: usize,
-        expected: usize,
-    },
+    WrongLength { line: usize, found: usize, expected: usize },
     #[error(
         "line {line} fails its check: the mistake is probably character {position} of the line's data, '{found}' (it should probably be '{suggestion}')"
     )]
-    TypoAt {
-        line: usize,
-        position: usize,
-        found: char,
-        suggestion: char,
-    },
+    TypoAt { line: usize, position: usize, found: char, suggestion: char },
     #[error("line {line} fails its check: its check characters look mistyped")]
     TypoInCheck { line: usize },
-    #[error(
-        "line {line} fails its check: more than one character of it is wrong, or it is numbered wrongly"
-    )]
+    #[error("line {line} fails its check: more than one character of it is wrong, or it is numbered wrongly")]
     Corrupt { line: usize },
-    #[error(
-        "the data ends in a partial byte: a character at the end of the last line is missing or extra"
-    )]
+    #[error("the data ends in a partial byte: a character at the end of the last line is missing or extra")]
     BadLength,
 }
 
@@ -96,9 +77,7 @@ pub fn encode(bytes: &[u8]) -> Zeroizing<String> {
 }
 
 /// Decodes checked lines (as produced by [`encode`]) back into bytes. Blank lines are skipped.
-pub fn decode<'a>(
-    lines: impl IntoIterator<Item = &'a str>,
-) -> Result<Zeroizing<Vec<u8>>, LinesError> {
+pub fn decode<'a>(lines: impl IntoIterator<Item = &'a str>) -> Result<Zeroizing<Vec<u8>>, LinesError> {
     // First read every line, so that a line's length can be judged knowing whether it is the last.
     // All data symbols go into one buffer; each line keeps its range in it and its check.
     let mut symbols = Zeroizing::new(Vec::new());
@@ -110,19 +89,11 @@ pub fn decode<'a>(
         }
         let line = parsed.len() + 1;
         let malformed = LinesError::Malformed { line };
-        let (head, check) = trimmed
-            .rsplit_once(char::is_whitespace)
-            .ok_or(malformed.clone())?;
-        let (number, data) = head
-            .trim_end()
-            .split_once(char::is_whitespace)
-            .ok_or(malformed.clone())?;
+        let (head, check) = trimmed.rsplit_once(char::is_whitespace).ok_or(malformed.clone())?;
+        let (number, data) = head.trim_end().split_once(char::is_whitespace).ok_or(malformed.clone())?;
         let number = parse_line_number(number).ok_or(malformed.clone())?;
         if number != line {
-            return Err(LinesError::OutOfOrder {
-                line,
-                found: number,
-            });
+            return Err(LinesError::OutOfOrder { line, found: number });
         }
         let mut check_symbols = [0u8; 2];
         let mut count = 0;
@@ -151,11 +122,7 @@ pub fn decode<'a>(
         let line = i + 1;
         let len = range.len();
         if (line < count && len != LINE_CHARS) || len > LINE_CHARS {
-            return Err(LinesError::WrongLength {
-                line,
-                found: len,
-                expected: LINE_CHARS,
-            });
+            return Err(LinesError::WrongLength { line, found: len, expected: LINE_CHARS });
         }
         verify_line(line, &symbols[range.clone()], *check)?;
     }
@@ -296,9 +263,7 @@ fn apow(e: usize) -> u8 {
 fn syndromes(number: usize, data: &[u8], check: [u8; 2]) -> (u8, u8) {
     let prefix = [((number >> 5) & 31) as u8, (number & 31) as u8];
     let word = prefix.iter().chain(data).chain(check.iter());
-    word.enumerate().fold((0, 0), |(s1, s2), (j, &sym)| {
-        (s1 ^ gmul(sym, apow(j)), s2 ^ gmul(sym, apow(2 * j)))
-    })
+    word.enumerate().fold((0, 0), |(s1, s2), (j, &sym)| (s1 ^ gmul(sym, apow(j)), s2 ^ gmul(sym, apow(2 * j))))
 }
 
 fn check_symbols(number: usize, data: &[u8]) -> [u8; 2] {
@@ -358,10 +323,7 @@ mod tests {
 
     #[test]
     fn tolerant_reading() {
-        let text = encode(&sample())
-            .to_lowercase()
-            .replace('0', "o")
-            .replace('1', "l");
+        let text = encode(&sample()).to_lowercase().replace('0', "o").replace('1', "l");
         assert_eq!(*decode(text.lines()).unwrap(), sample());
     }
 
@@ -373,10 +335,7 @@ mod tests {
             let data_start = line.find("  ").unwrap() + 2;
             let data_end = line.rfind("  ").unwrap();
             let mut position = 0;
-            for (ci, ch) in line
-                .char_indices()
-                .filter(|&(i, c)| i >= data_start && i < data_end && c != ' ')
-            {
+            for (ci, ch) in line.char_indices().filter(|&(i, c)| i >= data_start && i < data_end && c != ' ') {
                 position += 1;
                 for &replacement in ALPHABET.iter().filter(|&&a| a as char != ch) {
                     let mut bad = line.to_string();
@@ -384,16 +343,8 @@ mod tests {
                     let mut all = lines.clone();
                     all[li] = &bad;
                     match decode(all.iter().copied()) {
-                        Err(LinesError::TypoAt {
-                            line,
-                            position: p,
-                            found,
-                            suggestion,
-                        }) => {
-                            assert_eq!(
-                                (line, p, found, suggestion),
-                                (li + 1, position, replacement as char, ch)
-                            );
+                        Err(LinesError::TypoAt { line, position: p, found, suggestion }) => {
+                            assert_eq!((line, p, found, suggestion), (li + 1, position, replacement as char, ch));
                         }
                         other => panic!("line {li} char {ci}: {other:?}"),
                     }
@@ -441,18 +392,9 @@ mod tests {
             decode(all.iter().copied()),
             Err(LinesError::WrongLength { line: 1, .. }) | Err(LinesError::Corrupt { line: 1 })
         ));
-        assert_eq!(
-            decode(["01 ABCDE"]).map(|v| v.to_vec()),
-            Err(LinesError::Malformed { line: 1 })
-        );
-        assert_eq!(
-            decode(["01 AUCDE K7"]).map(|v| v.to_vec()),
-            Err(LinesError::BadCharacter { line: 1, ch: 'U' })
-        );
-        assert_eq!(
-            decode(Vec::<&str>::new()).map(|v| v.to_vec()),
-            Err(LinesError::Empty)
-        );
+        assert_eq!(decode(["01 ABCDE"]).map(|v| v.to_vec()), Err(LinesError::Malformed { line: 1 }));
+        assert_eq!(decode(["01 AUCDE K7"]).map(|v| v.to_vec()), Err(LinesError::BadCharacter { line: 1, ch: 'U' }));
+        assert_eq!(decode(Vec::<&str>::new()).map(|v| v.to_vec()), Err(LinesError::Empty));
     }
 
     #[test]
@@ -463,9 +405,7 @@ mod tests {
         let moved = lines[1].replacen("02", "01", 1);
         assert!(matches!(
             decode([moved.as_str()]),
-            Err(LinesError::Corrupt { line: 1 })
-                | Err(LinesError::TypoAt { .. })
-                | Err(LinesError::TypoInCheck { .. })
+            Err(LinesError::Corrupt { line: 1 }) | Err(LinesError::TypoAt { .. }) | Err(LinesError::TypoInCheck { .. })
         ));
     }
 }

@@ -27,10 +27,7 @@ pub enum Piece {
     /// A share in format v1.
     Share(Share),
     /// A bare Vault key (`y || x`, or the secret itself in a 1-of-1 set).
-    VaultKey {
-        bytes: SecretBytes,
-        target: Option<Target>,
-    },
+    VaultKey { bytes: SecretBytes, target: Option<Target> },
 }
 
 /// What is known about the set beyond the shares themselves.
@@ -80,86 +77,47 @@ pub struct Recovered {
 pub enum CombineError {
     #[error("no shares were given")]
     NoShares,
-    #[error(
-        "{share} is a symbolon share but {key} is a bare Vault key: combine one kind at a time"
-    )]
+    #[error("{share} is a symbolon share but {key} is a bare Vault key: combine one kind at a time")]
     MixedKinds { share: String, key: String },
     #[error("the shares come from {} different sets: {}; combine shares of one set only", .0.len(), describe_sets(.0))]
     MixedSets(Vec<(String, Vec<String>)>),
     #[error(
         "{origin} claims to be from set {set} but disagrees with the other shares about the set ({what}): it is corrupt or was altered"
     )]
-    HeaderDisagrees {
-        origin: String,
-        set: String,
-        what: String,
-    },
+    HeaderDisagrees { origin: String, set: String, what: String },
     #[error(
         "{first} and {second} disagree about set {set} and there is no majority to tell which is right: add another share of the set"
     )]
-    HeaderTie {
-        first: String,
-        second: String,
-        set: String,
-    },
+    HeaderTie { first: String, second: String, set: String },
     #[error(
         "the manifest describes set {manifest_set}, but the shares are from set {share_set}: give the manifest of the shares' own set"
     )]
-    ManifestOtherSet {
-        manifest_set: String,
-        share_set: String,
-    },
+    ManifestOtherSet { manifest_set: String, share_set: String },
     #[error("too few shares: {have} distinct share(s) of set {set} given ({present}), {need} needed; add {} more", .need - .have)]
-    TooFewShares {
-        have: usize,
-        need: usize,
-        set: String,
-        present: String,
-    },
+    TooFewShares { have: usize, need: usize, set: String, present: String },
     #[error(
         "too few good shares: of the {given} given, {bad} ({bad_list}) do not match the manifest, and {have} good ones are fewer than the {need} needed"
     )]
-    TooFewGood {
-        given: usize,
-        bad: usize,
-        bad_list: String,
-        have: usize,
-        need: usize,
-    },
+    TooFewGood { given: usize, bad: usize, bad_list: String, have: usize, need: usize },
     #[error(
         "the {given} shares of set {set} do not reconstruct the secret the set committed to: at least one of them is wrong. \
              With the set's manifest (--manifest) or one more share, symbolon can tell which"
     )]
     CommitmentMismatch { given: usize, set: String },
     #[error("no {need} of the {given} shares of set {set} reconstruct the committed secret: more than {} of them are wrong", .given - .need)]
-    NoConsistentSubset {
-        given: usize,
-        need: usize,
-        set: String,
-    },
+    NoConsistentSubset { given: usize, need: usize, set: String },
     #[error(
         "gave up after trying {tried} combinations of {need} out of {given} shares: remove the shares you suspect and try again"
     )]
-    SearchLimit {
-        tried: usize,
-        need: usize,
-        given: usize,
-    },
+    SearchLimit { tried: usize, need: usize, given: usize },
     #[error("{origin}: {source}")]
     Shamir { origin: String, source: ShamirError },
     #[error(
         "{first} and {second} are different keys with the same x coordinate: at most one of them belongs to the set"
     )]
     SameXDifferent { first: String, second: String },
-    #[error(
-        "{origin} is {len} bytes but {first} is {first_len} bytes: the keys cannot be from one set"
-    )]
-    LengthMismatch {
-        origin: String,
-        len: usize,
-        first: String,
-        first_len: usize,
-    },
+    #[error("{origin} is {len} bytes but {first} is {first_len} bytes: the keys cannot be from one set")]
+    LengthMismatch { origin: String, len: usize, first: String, first_len: usize },
     #[error(
         "unseal keys and recovery keys are mixed ({unseal} and {recovery}): they protect different secrets; combine one kind at a time"
     )]
@@ -168,20 +126,14 @@ pub enum CombineError {
         "only one key was given: if the set is 1-of-1 (Vault with -key-shares=1) that key is the secret itself; say so with --threshold 1. Otherwise give more keys"
     )]
     SingleKeyAmbiguous,
-    #[error(
-        "the threshold given ({given}) differs from the one the input states ({stated}): check which is right"
-    )]
+    #[error("the threshold given ({given}) differs from the one the input states ({stated}): check which is right")]
     ThresholdConflict { given: usize, stated: usize },
     #[error("too few keys: {have} given, the threshold is {need}; add {} more", .need - .have)]
     TooFewKeys { have: usize, need: usize },
     #[error(
         "the {given} keys do not all lie on one polynomial of degree {degree}: at least one is wrong, and no {need} of them are confirmed by another key. Give the set's manifest or more keys"
     )]
-    KeysDisagree {
-        given: usize,
-        degree: usize,
-        need: usize,
-    },
+    KeysDisagree { given: usize, degree: usize, need: usize },
     #[error(
         "the {given} keys split into groups of {size} that each agree on a different secret: without the set's manifest symbolon cannot tell which group is right"
     )]
@@ -191,10 +143,7 @@ pub enum CombineError {
 }
 
 fn describe_sets(sets: &[(String, Vec<String>)]) -> String {
-    sets.iter()
-        .map(|(set, origins)| format!("set {set} ({})", origins.join(", ")))
-        .collect::<Vec<_>>()
-        .join("; ")
+    sets.iter().map(|(set, origins)| format!("set {set} ({})", origins.join(", "))).collect::<Vec<_>>().join("; ")
 }
 
 /// The largest number of k-subsets tried before giving up.
@@ -216,24 +165,13 @@ pub fn combine(candidates: Vec<Candidate>, ctx: &Context<'_>) -> Result<Recovere
         }
     }
     if let (Some((share, _)), Some((key, _, _))) = (shares.first(), keys.first()) {
-        return Err(CombineError::MixedKinds {
-            share: share.clone(),
-            key: key.clone(),
-        });
+        return Err(CombineError::MixedKinds { share: share.clone(), key: key.clone() });
     }
-    if shares.is_empty() {
-        combine_keys(keys, ctx)
-    } else {
-        combine_shares(shares, ctx)
-    }
+    if shares.is_empty() { combine_keys(keys, ctx) } else { combine_shares(shares, ctx) }
 }
 
 /// Drops exact repeats (same bytes), keeping the first. Returns the origins dropped.
-fn drop_repeats<T>(
-    items: &mut Vec<T>,
-    origin: impl Fn(&T) -> &String,
-    same: impl Fn(&T, &T) -> bool,
-) -> Vec<String> {
+fn drop_repeats<T>(items: &mut Vec<T>, origin: impl Fn(&T) -> &String, same: impl Fn(&T, &T) -> bool) -> Vec<String> {
     let mut repeated = Vec::new();
     let mut i = 0;
     while i < items.len() {
@@ -247,17 +185,11 @@ fn drop_repeats<T>(
     repeated
 }
 
-fn combine_shares(
-    mut shares: Vec<(String, Share)>,
-    ctx: &Context<'_>,
-) -> Result<Recovered, CombineError> {
+fn combine_shares(mut shares: Vec<(String, Share)>, ctx: &Context<'_>) -> Result<Recovered, CombineError> {
     // 1. One set only.
     let mut by_set: BTreeMap<String, Vec<String>> = BTreeMap::new();
     for (origin, s) in &shares {
-        by_set
-            .entry(s.set.id.short())
-            .or_default()
-            .push(origin.clone());
+        by_set.entry(s.set.id.short()).or_default().push(origin.clone());
     }
     if by_set.len() > 1 {
         return Err(CombineError::MixedSets(by_set.into_iter().collect()));
@@ -276,12 +208,10 @@ fn combine_shares(
 
     // 3. The manifest, when given, vouches for each share on its own.
     if let Some(manifest) = ctx.manifest {
-        let manifest_info = manifest
-            .set_info()
-            .map_err(|_| CombineError::ManifestOtherSet {
-                manifest_set: manifest.set_id_short.clone(),
-                share_set: info.id.short(),
-            })?;
+        let manifest_info = manifest.set_info().map_err(|_| CombineError::ManifestOtherSet {
+            manifest_set: manifest.set_id_short.clone(),
+            share_set: info.id.short(),
+        })?;
         if manifest_info.id != info.id {
             return Err(CombineError::ManifestOtherSet {
                 manifest_set: manifest_info.id.short(),
@@ -318,26 +248,14 @@ fn combine_shares(
     let need = usize::from(info.threshold);
     let present = distinct_indexes(&shares);
     if present.len() < need {
-        let listed = present
-            .iter()
-            .map(|i| format!("#{i}"))
-            .collect::<Vec<_>>()
-            .join(", ");
-        return Err(CombineError::TooFewShares {
-            have: present.len(),
-            need,
-            set: info.id.short(),
-            present: listed,
-        });
+        let listed = present.iter().map(|i| format!("#{i}")).collect::<Vec<_>>().join(", ");
+        return Err(CombineError::TooFewShares { have: present.len(), need, set: info.id.short(), present: listed });
     }
 
     let points: Vec<(Point, Point)> = shares
         .iter()
         .map(|(origin, s)| {
-            let err = |source| CombineError::Shamir {
-                origin: origin.clone(),
-                source,
-            };
+            let err = |source| CombineError::Shamir { origin: origin.clone(), source };
             Ok((s.point().map_err(err)?, s.blind_point().map_err(err)?))
         })
         .collect::<Result<_, CombineError>>()?;
@@ -365,35 +283,20 @@ fn combine_shares(
         Some((secret, on))
     };
     let xs: Vec<u8> = points.iter().map(|(p, _)| p.x).collect();
-    let best =
-        best_agreement(&xs, need, info.secret_len as usize, accept).map_err(|e| match e {
-            SearchFailure::Exhausted if shares.len() == need => CombineError::CommitmentMismatch {
-                given: need,
-                set: info.id.short(),
-            },
-            SearchFailure::Exhausted => CombineError::NoConsistentSubset {
-                given: shares.len(),
-                need,
-                set: info.id.short(),
-            },
-            SearchFailure::Limit(tried) => CombineError::SearchLimit {
-                tried,
-                need,
-                given: shares.len(),
-            },
-        })?;
+    let best = best_agreement(&xs, need, info.secret_len as usize, accept).map_err(|e| match e {
+        SearchFailure::Exhausted if shares.len() == need => {
+            CombineError::CommitmentMismatch { given: need, set: info.id.short() }
+        }
+        SearchFailure::Exhausted => {
+            CombineError::NoConsistentSubset { given: shares.len(), need, set: info.id.short() }
+        }
+        SearchFailure::Limit(tried) => CombineError::SearchLimit { tried, need, given: shares.len() },
+    })?;
 
     // 6. Classify the rest: on the polynomials, or bad (unless the evidence is tied).
     let origin = |i: &usize| shares[*i].0.clone();
-    let off: Vec<String> = (0..shares.len())
-        .filter(|i| !best.on.contains(i))
-        .map(|i| origin(&i))
-        .collect();
-    let (bad_found, unattributed) = if best.tie {
-        (vec![], off)
-    } else {
-        (off, vec![])
-    };
+    let off: Vec<String> = (0..shares.len()).filter(|i| !best.on.contains(i)).map(|i| origin(&i)).collect();
+    let (bad_found, unattributed) = if best.tie { (vec![], off) } else { (off, vec![]) };
     bad.extend(bad_found);
     Ok(Recovered {
         secret: best.value,
@@ -401,12 +304,7 @@ fn combine_shares(
         set: Some(info),
         verification: Verification::SetCommitment,
         used: best.subset.iter().map(origin).collect(),
-        agreeing: best
-            .on
-            .iter()
-            .filter(|i| !best.subset.contains(i))
-            .map(origin)
-            .collect(),
+        agreeing: best.on.iter().filter(|i| !best.subset.contains(i)).map(origin).collect(),
         bad,
         unattributed,
         repeated,
@@ -432,11 +330,9 @@ fn majority_info(shares: &[(String, Share)]) -> Result<SetInfo, CombineError> {
     counts.sort_by_key(|entry| std::cmp::Reverse(entry.1));
     match counts.as_slice() {
         [(info, _, _)] => Ok((*info).clone()),
-        [(a, na, oa), (_, nb, ob), ..] if na == nb => Err(CombineError::HeaderTie {
-            first: (*oa).clone(),
-            second: (*ob).clone(),
-            set: a.id.short(),
-        }),
+        [(a, na, oa), (_, nb, ob), ..] if na == nb => {
+            Err(CombineError::HeaderTie { first: (*oa).clone(), second: (*ob).clone(), set: a.id.short() })
+        }
         [(info, _, _), ..] => Ok((*info).clone()),
         [] => Err(CombineError::NoShares),
     }
@@ -474,10 +370,7 @@ fn best_agreement<T>(
     let mut best: Option<Best<T>> = None;
     let mut subset: Vec<usize> = (0..k).collect();
     loop {
-        let distinct = subset
-            .iter()
-            .enumerate()
-            .all(|(a, &i)| subset[..a].iter().all(|&j| xs[j] != xs[i]));
+        let distinct = subset.iter().enumerate().all(|(a, &i)| subset[..a].iter().all(|&j| xs[j] != xs[i]));
         if distinct {
             if tried == limit {
                 return best.ok_or(SearchFailure::Limit(tried));
@@ -487,14 +380,7 @@ fn best_agreement<T>(
                 match &mut best {
                     Some(b) if on.len() < b.on.len() => {}
                     Some(b) if on.len() == b.on.len() => b.tie |= b.on != on,
-                    _ => {
-                        best = Some(Best {
-                            subset: subset.clone(),
-                            value,
-                            on,
-                            tie: false,
-                        })
-                    }
+                    _ => best = Some(Best { subset: subset.clone(), value, on, tie: false }),
                 }
                 if best.as_ref().is_some_and(|b| b.on.len() == n) {
                     break;
@@ -520,10 +406,7 @@ fn combine_keys(
     let unseal = keys.iter().find(|k| k.2 == Some(Target::Unseal));
     let recovery = keys.iter().find(|k| k.2 == Some(Target::Recovery));
     if let (Some(u), Some(r)) = (unseal, recovery) {
-        return Err(CombineError::TargetsMixed {
-            unseal: u.0.clone(),
-            recovery: r.0.clone(),
-        });
+        return Err(CombineError::TargetsMixed { unseal: u.0.clone(), recovery: r.0.clone() });
     }
     let mut target = keys.iter().find_map(|k| k.2);
     let repeated = drop_repeats(&mut keys, |k| &k.0, |a, b| a.1 == b.1);
@@ -535,19 +418,14 @@ fn combine_keys(
                 share_set: "of the keys".into(),
             })?;
             if info.scheme != Scheme::Vault {
-                return Err(CombineError::ManifestScheme {
-                    manifest_scheme: info.scheme.to_string(),
-                });
+                return Err(CombineError::ManifestScheme { manifest_scheme: info.scheme.to_string() });
             }
             target = target.or(Some(info.target));
             Some(info)
         }
         None => None,
     };
-    let threshold = match (
-        ctx.threshold,
-        manifest_info.as_ref().map(|i| usize::from(i.threshold)),
-    ) {
+    let threshold = match (ctx.threshold, manifest_info.as_ref().map(|i| usize::from(i.threshold))) {
         (Some(given), Some(stated)) if given != stated => {
             return Err(CombineError::ThresholdConflict { given, stated });
         }
@@ -577,12 +455,8 @@ fn combine_keys(
     for (origin, bytes, _) in &keys {
         let point = Scheme::Vault
             .parse_share_bytes(bytes.expose(), false)
-            .map_err(|source| CombineError::Shamir {
-                origin: origin.clone(),
-                source,
-            })?;
-        let (first, first_point): (&String, &Point) =
-            points.first().map_or((origin, &point), |(o, p)| (*o, p));
+            .map_err(|source| CombineError::Shamir { origin: origin.clone(), source })?;
+        let (first, first_point): (&String, &Point) = points.first().map_or((origin, &point), |(o, p)| (*o, p));
         if point.y.len() != first_point.y.len() {
             return Err(CombineError::LengthMismatch {
                 origin: origin.clone(),
@@ -591,14 +465,8 @@ fn combine_keys(
                 first_len: first_point.y.len() + 1,
             });
         }
-        if let Some((other, _)) = points
-            .iter()
-            .find(|(_, p): &&(&String, Point)| p.x == point.x)
-        {
-            return Err(CombineError::SameXDifferent {
-                first: (*other).clone(),
-                second: origin.clone(),
-            });
+        if let Some((other, _)) = points.iter().find(|(_, p): &&(&String, Point)| p.x == point.x) {
+            return Err(CombineError::SameXDifferent { first: (*other).clone(), second: origin.clone() });
         }
         points.push((origin, point));
     }
@@ -627,11 +495,8 @@ fn combine_keys(
             });
         }
         let basis: Vec<Point> = good[..need].iter().map(|(_, p)| p.clone()).collect();
-        let secret =
-            shamir::combine(Scheme::Vault, &basis).map_err(|source| CombineError::Shamir {
-                origin: good[0].0.clone(),
-                source,
-            })?;
+        let secret = shamir::combine(Scheme::Vault, &basis)
+            .map_err(|source| CombineError::Shamir { origin: good[0].0.clone(), source })?;
         return Ok(Recovered {
             secret,
             set: manifest_info.clone(),
@@ -650,11 +515,8 @@ fn combine_keys(
     match threshold {
         None => {
             // As Vault does: interpolate through every key given.
-            let secret =
-                shamir::combine(Scheme::Vault, &all).map_err(|source| CombineError::Shamir {
-                    origin: origins[0].clone(),
-                    source,
-                })?;
+            let secret = shamir::combine(Scheme::Vault, &all)
+                .map_err(|source| CombineError::Shamir { origin: origins[0].clone(), source })?;
             Ok(Recovered {
                 secret,
                 set: manifest_info,
@@ -667,16 +529,10 @@ fn combine_keys(
                 repeated,
             })
         }
-        Some(k) if all.len() < k => Err(CombineError::TooFewKeys {
-            have: all.len(),
-            need: k,
-        }),
+        Some(k) if all.len() < k => Err(CombineError::TooFewKeys { have: all.len(), need: k }),
         Some(k) if all.len() == k => {
-            let secret =
-                shamir::combine(Scheme::Vault, &all).map_err(|source| CombineError::Shamir {
-                    origin: origins[0].clone(),
-                    source,
-                })?;
+            let secret = shamir::combine(Scheme::Vault, &all)
+                .map_err(|source| CombineError::Shamir { origin: origins[0].clone(), source })?;
             Ok(Recovered {
                 secret,
                 set: manifest_info,
@@ -697,56 +553,29 @@ fn combine_keys(
             let found = best_agreement(&xs, k, len, |subset| {
                 let basis: Vec<Point> = subset.iter().map(|&i| all[i].clone()).collect();
                 let on: Vec<usize> = (0..all.len())
-                    .filter(|&i| {
-                        subset.contains(&i) || shamir::lies_on(Scheme::Vault, &basis, &all[i])
-                    })
+                    .filter(|&i| subset.contains(&i) || shamir::lies_on(Scheme::Vault, &basis, &all[i]))
                     .collect();
                 (on.len() > k).then_some(((), on))
             });
             let best = found.map_err(|e| match e {
-                SearchFailure::Exhausted => CombineError::KeysDisagree {
-                    given: all.len(),
-                    degree: k - 1,
-                    need: k,
-                },
-                SearchFailure::Limit(tried) => CombineError::SearchLimit {
-                    tried,
-                    need: k,
-                    given: all.len(),
-                },
+                SearchFailure::Exhausted => CombineError::KeysDisagree { given: all.len(), degree: k - 1, need: k },
+                SearchFailure::Limit(tried) => CombineError::SearchLimit { tried, need: k, given: all.len() },
             })?;
             // Without a commitment, two equally supported polynomials leave the secret unknown.
             if best.tie {
-                return Err(CombineError::KeysAmbiguous {
-                    given: all.len(),
-                    size: best.on.len(),
-                });
+                return Err(CombineError::KeysAmbiguous { given: all.len(), size: best.on.len() });
             }
             let basis: Vec<Point> = best.subset.iter().map(|&i| all[i].clone()).collect();
-            let secret =
-                shamir::combine(Scheme::Vault, &basis).map_err(|source| CombineError::Shamir {
-                    origin: origins[0].clone(),
-                    source,
-                })?;
-            bad.extend(
-                (0..all.len())
-                    .filter(|i| !best.on.contains(i))
-                    .map(|i| origins[i].clone()),
-            );
+            let secret = shamir::combine(Scheme::Vault, &basis)
+                .map_err(|source| CombineError::Shamir { origin: origins[0].clone(), source })?;
+            bad.extend((0..all.len()).filter(|i| !best.on.contains(i)).map(|i| origins[i].clone()));
             Ok(Recovered {
                 secret,
                 set: manifest_info,
                 target,
-                verification: Verification::Consistency {
-                    agreeing: best.on.len(),
-                },
+                verification: Verification::Consistency { agreeing: best.on.len() },
                 used: best.subset.iter().map(|&i| origins[i].clone()).collect(),
-                agreeing: best
-                    .on
-                    .iter()
-                    .filter(|i| !best.subset.contains(i))
-                    .map(|&i| origins[i].clone())
-                    .collect(),
+                agreeing: best.on.iter().filter(|i| !best.subset.contains(i)).map(|&i| origins[i].clone()).collect(),
                 bad,
                 unattributed: vec![],
                 repeated,

@@ -2,9 +2,7 @@
 //! other processes of the same user, memory locked against swapping where the limits allow it.
 
 use rustix::mm::{MlockAllFlags, mlockall};
-use rustix::process::{
-    DumpableBehavior, Resource, Rlimit, getrlimit, set_dumpable_behavior, setrlimit,
-};
+use rustix::process::{DumpableBehavior, Resource, Rlimit, getrlimit, set_dumpable_behavior, setrlimit};
 
 /// What [`harden_process`] achieved. Each `false` comes with a line in `warnings`.
 #[derive(Debug, Clone, Default)]
@@ -19,42 +17,18 @@ pub struct Hardening {
 /// without risking allocation failures (only when the memory-lock limit is unlimited).
 pub fn harden_process() -> Hardening {
     let mut h = Hardening::default();
-    match setrlimit(
-        Resource::Core,
-        Rlimit {
-            current: Some(0),
-            maximum: Some(0),
-        },
-    ) {
+    match setrlimit(Resource::Core, Rlimit { current: Some(0), maximum: Some(0) }) {
         Ok(()) => h.core_dumps_disabled = true,
-        Err(e) => h.warnings.push(format!(
-            "could not turn off core dumps ({e}): a crash could write secrets to disk"
-        )),
+        Err(e) => h.warnings.push(format!("could not turn off core dumps ({e}): a crash could write secrets to disk")),
     }
     match set_dumpable_behavior(DumpableBehavior::NotDumpable) {
         Ok(()) => h.not_dumpable = true,
-        Err(e) => h
-            .warnings
-            .push(format!("could not mark the process non-dumpable ({e})")),
+        Err(e) => h.warnings.push(format!("could not mark the process non-dumpable ({e})")),
     }
     // Root (CAP_SYS_RESOURCE) may lift the limit; anyone may raise the soft limit to the hard one.
-    if setrlimit(
-        Resource::Memlock,
-        Rlimit {
-            current: None,
-            maximum: None,
-        },
-    )
-    .is_err()
-    {
+    if setrlimit(Resource::Memlock, Rlimit { current: None, maximum: None }).is_err() {
         let limit = getrlimit(Resource::Memlock);
-        let _ = setrlimit(
-            Resource::Memlock,
-            Rlimit {
-                current: limit.maximum,
-                maximum: limit.maximum,
-            },
-        );
+        let _ = setrlimit(Resource::Memlock, Rlimit { current: limit.maximum, maximum: limit.maximum });
     }
     let limit = getrlimit(Resource::Memlock);
     // With a finite limit, locking all future memory would make large allocations fail, so
@@ -62,9 +36,9 @@ pub fn harden_process() -> Hardening {
     if limit.current.is_none() {
         match mlockall(MlockAllFlags::CURRENT | MlockAllFlags::FUTURE) {
             Ok(()) => h.memory_locked = true,
-            Err(e) if swap_active() => h.warnings.push(format!(
-                "could not lock memory ({e}): secrets could be swapped to disk; turn swap off"
-            )),
+            Err(e) if swap_active() => {
+                h.warnings.push(format!("could not lock memory ({e}): secrets could be swapped to disk; turn swap off"))
+            }
             Err(_) => {}
         }
     } else if swap_active() {
@@ -79,6 +53,5 @@ pub fn harden_process() -> Hardening {
 
 /// Whether any swap device is in use (a line beyond the header of /proc/swaps).
 pub fn swap_active() -> bool {
-    std::fs::read_to_string("/proc/swaps")
-        .map_or(true, |s| s.lines().skip(1).any(|l| !l.trim().is_empty()))
+    std::fs::read_to_string("/proc/swaps").map_or(true, |s| s.lines().skip(1).any(|l| !l.trim().is_empty()))
 }

@@ -20,10 +20,7 @@ pub enum InputError {
     #[error("{origin}: {source}")]
     Share { origin: String, source: FormatError },
     #[error("{origin}: {source}")]
-    Vault {
-        origin: String,
-        source: VaultKeysError,
-    },
+    Vault { origin: String, source: VaultKeysError },
     #[error("{origin} is empty")]
     Empty { origin: String },
 }
@@ -32,37 +29,23 @@ pub enum InputError {
 pub fn parse(origin: &str, text: &str) -> Result<Parsed, InputError> {
     let trimmed = text.trim();
     if trimmed.is_empty() {
-        return Err(InputError::Empty {
-            origin: origin.to_string(),
-        });
+        return Err(InputError::Empty { origin: origin.to_string() });
     }
     if trimmed.contains(ARMOR_BEGIN) {
-        let shares = Share::all_from_text(text).map_err(|source| InputError::Share {
-            origin: origin.to_string(),
-            source,
-        })?;
+        let shares =
+            Share::all_from_text(text).map_err(|source| InputError::Share { origin: origin.to_string(), source })?;
         let many = shares.len() > 1;
         let candidates = shares
             .into_iter()
             .enumerate()
             .map(|(i, share)| Candidate {
-                origin: if many {
-                    format!("{origin} (share {} in the file)", i + 1)
-                } else {
-                    origin.to_string()
-                },
+                origin: if many { format!("{origin} (share {} in the file)", i + 1) } else { origin.to_string() },
                 piece: Piece::Share(share),
             })
             .collect();
-        return Ok(Parsed {
-            candidates,
-            ..Parsed::default()
-        });
+        return Ok(Parsed { candidates, ..Parsed::default() });
     }
-    let vault_err = |source| InputError::Vault {
-        origin: origin.to_string(),
-        source,
-    };
+    let vault_err = |source| InputError::Vault { origin: origin.to_string(), source };
     let keys = if trimmed.starts_with('{') {
         vault_keys::parse_json(trimmed).map_err(vault_err)?
     } else if vault_keys::looks_like_vault_text(trimmed) {
@@ -71,9 +54,7 @@ pub fn parse(origin: &str, text: &str) -> Result<Parsed, InputError> {
         vault_keys::parse_lines(trimmed).map_err(vault_err)?
     };
     if keys.keys.is_empty() {
-        return Err(InputError::Empty {
-            origin: origin.to_string(),
-        });
+        return Err(InputError::Empty { origin: origin.to_string() });
     }
     let single = keys.keys.len() == 1;
     let candidates = keys
@@ -85,15 +66,8 @@ pub fn parse(origin: &str, text: &str) -> Result<Parsed, InputError> {
             } else {
                 format!("{origin}, {}", key.place)
             },
-            piece: Piece::VaultKey {
-                bytes: key.bytes,
-                target: keys.target,
-            },
+            piece: Piece::VaultKey { bytes: key.bytes, target: keys.target },
         })
         .collect();
-    Ok(Parsed {
-        candidates,
-        threshold: keys.threshold,
-        target: keys.target,
-    })
+    Ok(Parsed { candidates, threshold: keys.threshold, target: keys.target })
 }

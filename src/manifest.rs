@@ -72,9 +72,7 @@ pub enum ManifestError {
     Json(#[from] serde_json::Error),
     #[error("this is not a symbolon manifest (schema '{0}')")]
     Schema(String),
-    #[error(
-        "the manifest has schema version {0}, which this symbolon does not know: use a newer symbolon"
-    )]
+    #[error("the manifest has schema version {0}, which this symbolon does not know: use a newer symbolon")]
     Version(u32),
     #[error("the manifest's field '{field}' is invalid: {why}")]
     Field { field: &'static str, why: String },
@@ -85,7 +83,10 @@ fn bare_omission_reason(info: &SetInfo) -> Option<String> {
     if commitment::bare_commitment_is_safe(info.threshold.into(), info.secret_len as usize) {
         None
     } else if info.threshold < 2 {
-        Some("threshold 1: each share is the secret itself, and a hash of it could be used to guess a weak secret".into())
+        Some(
+            "threshold 1: each share is the secret itself, and a hash of it could be used to guess a weak secret"
+                .into(),
+        )
     } else {
         Some("secret shorter than 16 bytes: a hash of a share this short could be reversed by guessing".into())
     }
@@ -93,18 +94,9 @@ fn bare_omission_reason(info: &SetInfo) -> Option<String> {
 
 impl Manifest {
     /// The manifest of a freshly written set. `files[i]` is the file written for `shares[i]`.
-    pub fn new(
-        info: &SetInfo,
-        format: ShareFormat,
-        shares: &[Share],
-        files: &[ShareFile],
-    ) -> Manifest {
+    pub fn new(info: &SetInfo, format: ShareFormat, shares: &[Share], files: &[ShareFile]) -> Manifest {
         let bare = format != ShareFormat::SymbolonV1;
-        let omitted = if bare {
-            bare_omission_reason(info)
-        } else {
-            None
-        };
+        let omitted = if bare { bare_omission_reason(info) } else { None };
         // A file's hash is public-safe when its contents hold a blinding piece (v1 text) or a
         // payload that is safe to commit to bare.
         let publish_hash = !bare || omitted.is_none();
@@ -131,12 +123,8 @@ impl Manifest {
                     file: file.name.clone(),
                     sha256: publish_hash.then(|| hex::encode(file.sha256)),
                     commitment: hex::encode(share.commitment()),
-                    bare_commitment: (bare && omitted.is_none()).then(|| {
-                        hex::encode(commitment::bare_share_commitment(
-                            &info.id.0,
-                            share.payload.expose(),
-                        ))
-                    }),
+                    bare_commitment: (bare && omitted.is_none())
+                        .then(|| hex::encode(commitment::bare_share_commitment(&info.id.0, share.payload.expose()))),
                 })
                 .collect(),
             bare_commitments_omitted: omitted,
@@ -164,17 +152,13 @@ impl Manifest {
 
     /// The set information the manifest describes, as its shares carry it.
     pub fn set_info(&self) -> Result<SetInfo, ManifestError> {
-        let bad = |field: &'static str, why: &str| ManifestError::Field {
-            field,
-            why: why.to_string(),
-        };
-        let id: [u8; SET_ID_LEN] =
-            decode_hex(&self.set_id).ok_or_else(|| bad("set_id", "expected 32 hex digits"))?;
+        let bad = |field: &'static str, why: &str| ManifestError::Field { field, why: why.to_string() };
+        let id: [u8; SET_ID_LEN] = decode_hex(&self.set_id).ok_or_else(|| bad("set_id", "expected 32 hex digits"))?;
         let scheme: Scheme = self.scheme.parse().map_err(|e: String| bad("scheme", &e))?;
         let target: Target = self.target.parse().map_err(|e: String| bad("target", &e))?;
         let label = Label::new(&self.label).map_err(|e| bad("label", &e.to_string()))?;
-        let commitment: Commitment = decode_hex(&self.set_commitment)
-            .ok_or_else(|| bad("set_commitment", "expected 64 hex digits"))?;
+        let commitment: Commitment =
+            decode_hex(&self.set_commitment).ok_or_else(|| bad("set_commitment", "expected 64 hex digits"))?;
         scheme
             .check_parameters(self.threshold.into(), self.share_count.into())
             .map_err(|e| bad("threshold", &e.to_string()))?;
@@ -200,10 +184,7 @@ impl Manifest {
     /// the manifest has no entry for it.
     pub fn check_share(&self, share: &Share) -> Option<bool> {
         let entry = self.entry(share.index)?;
-        Some(crate::secret::ct_eq(
-            entry.commitment.as_bytes(),
-            hex::encode(share.commitment()).as_bytes(),
-        ))
+        Some(crate::secret::ct_eq(entry.commitment.as_bytes(), hex::encode(share.commitment()).as_bytes()))
     }
 
     /// The index of the share whose bare commitment matches this bare Vault key, if any.

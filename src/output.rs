@@ -22,19 +22,13 @@ pub enum OutputError {
     #[error("the parent directory of {path} does not exist: create it first")]
     NoParent { path: PathBuf },
     #[error("could not write {path}: {source}; nothing was written")]
-    Io {
-        path: PathBuf,
-        source: std::io::Error,
-    },
+    Io { path: PathBuf, source: std::io::Error },
     #[error("'{name}' is not a plain file name")]
     BadName { name: String },
 }
 
 fn io(path: &Path) -> impl FnOnce(std::io::Error) -> OutputError + '_ {
-    move |source| OutputError::Io {
-        path: path.to_path_buf(),
-        source,
-    }
+    move |source| OutputError::Io { path: path.to_path_buf(), source }
 }
 
 /// Whether a file should be readable by its owner only.
@@ -61,36 +55,25 @@ fn parent_of(path: &Path) -> Result<PathBuf, OutputError> {
         _ => PathBuf::from("."),
     };
     if !parent.is_dir() {
-        return Err(OutputError::NoParent {
-            path: path.to_path_buf(),
-        });
+        return Err(OutputError::NoParent { path: path.to_path_buf() });
     }
     Ok(parent)
 }
 
 fn temp_name(path: &Path) -> Result<PathBuf, OutputError> {
     let mut tag = [0u8; 6];
-    crate::rng::fill_from_os(&mut tag).map_err(|e| OutputError::Io {
-        path: path.to_path_buf(),
-        source: std::io::Error::other(e),
-    })?;
-    let name = path
-        .file_name()
-        .map_or_else(|| "out".into(), |n| n.to_string_lossy().into_owned());
+    crate::rng::fill_from_os(&mut tag)
+        .map_err(|e| OutputError::Io { path: path.to_path_buf(), source: std::io::Error::other(e) })?;
+    let name = path.file_name().map_or_else(|| "out".into(), |n| n.to_string_lossy().into_owned());
     Ok(parent_of(path)?.join(format!(".{name}.symbolon-tmp-{}", hex::encode(tag))))
 }
 
 fn rename_noreplace(from: &Path, to: &Path) -> Result<(), OutputError> {
     renameat_with(CWD, from, CWD, to, RenameFlags::NOREPLACE).map_err(|e| {
         if e == rustix::io::Errno::EXIST {
-            OutputError::Exists {
-                path: to.to_path_buf(),
-            }
+            OutputError::Exists { path: to.to_path_buf() }
         } else {
-            OutputError::Io {
-                path: to.to_path_buf(),
-                source: e.into(),
-            }
+            OutputError::Io { path: to.to_path_buf(), source: e.into() }
         }
     })
 }
@@ -100,12 +83,7 @@ fn sync_dir(dir: &Path) -> Result<(), OutputError> {
 }
 
 fn write_new(path: &Path, bytes: &[u8], privacy: Privacy) -> Result<(), OutputError> {
-    let mut file = OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(privacy.mode())
-        .open(path)
-        .map_err(io(path))?;
+    let mut file = OpenOptions::new().write(true).create_new(true).mode(privacy.mode()).open(path).map_err(io(path))?;
     file.write_all(bytes).map_err(io(path))?;
     file.sync_all().map_err(io(path))
 }
@@ -122,28 +100,17 @@ impl NewDir {
     /// Starts a new output directory at `target`, which must not exist.
     pub fn create(target: &Path) -> Result<NewDir, OutputError> {
         if target.symlink_metadata().is_ok() {
-            return Err(OutputError::Exists {
-                path: target.to_path_buf(),
-            });
+            return Err(OutputError::Exists { path: target.to_path_buf() });
         }
         let temp = temp_name(target)?;
-        fs::DirBuilder::new()
-            .mode(0o700)
-            .create(&temp)
-            .map_err(io(&temp))?;
-        Ok(NewDir {
-            target: target.to_path_buf(),
-            temp,
-            committed: false,
-        })
+        fs::DirBuilder::new().mode(0o700).create(&temp).map_err(io(&temp))?;
+        Ok(NewDir { target: target.to_path_buf(), temp, committed: false })
     }
 
     /// Writes the file `name` (a plain file name) into the directory.
     pub fn write(&mut self, name: &str, bytes: &[u8], privacy: Privacy) -> Result<(), OutputError> {
         if name.is_empty() || name.contains('/') || name.starts_with('.') {
-            return Err(OutputError::BadName {
-                name: name.to_string(),
-            });
+            return Err(OutputError::BadName { name: name.to_string() });
         }
         write_new(&self.temp.join(name), bytes, privacy)
     }
@@ -169,9 +136,7 @@ impl Drop for NewDir {
 /// Writes `bytes` to the new file `path` atomically; fails if `path` exists.
 pub fn write_new_file(path: &Path, bytes: &[u8], privacy: Privacy) -> Result<(), OutputError> {
     if path.symlink_metadata().is_ok() {
-        return Err(OutputError::Exists {
-            path: path.to_path_buf(),
-        });
+        return Err(OutputError::Exists { path: path.to_path_buf() });
     }
     let temp = temp_name(path)?;
     let result = write_new(&temp, bytes, privacy).and_then(|()| rename_noreplace(&temp, path));

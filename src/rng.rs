@@ -17,7 +17,5 @@ pub fn os_rng() -> Result<StdRng, RngError> {
 
 /// Fills `buf` straight from the OS generator.
 pub fn fill_from_os(buf: &mut [u8]) -> Result<(), RngError> {
-    SysRng
-        .try_fill_bytes(buf)
-        .map_err(|e| RngError(e.to_string()))
+    SysRng.try_fill_bytes(buf).map_err(|e| RngError(e.to_string()))
 }

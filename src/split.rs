@@ -54,8 +54,7 @@ pub fn split_secret<R: CryptoRng + ?Sized>(
     if secret.is_empty() {
         return Err(ShamirError::EmptySecret.into());
     }
-    let secret_len =
-        u32::try_from(secret.len()).map_err(|_| SplitError::TooLarge { len: secret.len() })?;
+    let secret_len = u32::try_from(secret.len()).map_err(|_| SplitError::TooLarge { len: secret.len() })?;
     let mut id = [0u8; SET_ID_LEN];
     rng.fill_bytes(&mut id);
     let mut rho = SecretBytes::zeroed(BLIND_LEN);
@@ -73,15 +72,10 @@ pub fn split_secret<R: CryptoRng + ?Sized>(
         secret_len,
         commitment: [0; 32],
     };
-    info.commitment =
-        commitment::set_commitment(&info.header_bytes(), secret.expose(), rho.expose());
+    info.commitment = commitment::set_commitment(&info.header_bytes(), secret.expose(), rho.expose());
 
     let bare_single = info.is_bare_single();
-    let xs = if bare_single {
-        vec![1]
-    } else {
-        shamir::choose_x(plan.scheme, plan.shares, rng)
-    };
+    let xs = if bare_single { vec![1] } else { shamir::choose_x(plan.scheme, plan.shares, rng) };
     let points = shamir::split_at(plan.scheme, secret.expose(), plan.threshold, &xs, rng)?;
     let blinds = shamir::split_at(plan.scheme, rho.expose(), plan.threshold, &xs, rng)?;
 

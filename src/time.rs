@@ -4,9 +4,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 /// Seconds since the Unix epoch, now. A clock before 1970 reads as 0.
 pub fn now() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs())
+    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs())
 }
 
 /// (year, month, day) of a day count since 1970-01-01 (proleptic Gregorian calendar; the
@@ -33,13 +31,7 @@ pub fn utc_date(secs: u64) -> String {
 /// RFC 3339 timestamp in UTC, whole seconds: `YYYY-MM-DDTHH:MM:SSZ`.
 pub fn utc_timestamp(secs: u64) -> String {
     let rem = secs % 86_400;
-    format!(
-        "{}T{:02}:{:02}:{:02}Z",
-        utc_date(secs),
-        rem / 3600,
-        rem / 60 % 60,
-        rem % 60
-    )
+    format!("{}T{:02}:{:02}:{:02}Z", utc_date(secs), rem / 3600, rem / 60 % 60, rem % 60)
 }
 
 #[cfg(test)]

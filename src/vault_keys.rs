@@ -34,22 +34,14 @@ pub struct VaultKeys {
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum VaultKeysError {
-    #[error(
-        "{place} is neither hex nor base64: it is not a Vault key (check for a truncated or mistyped key)"
-    )]
+    #[error("{place} is neither hex nor base64: it is not a Vault key (check for a truncated or mistyped key)")]
     NotAKey { place: String },
     #[error(
         "the JSON holds no unseal or recovery keys (looked for unseal_keys_b64, unseal_keys_hex, recovery_keys_b64, recovery_keys_hex, keys, keys_base64)"
     )]
     NoKeysInJson,
-    #[error(
-        "the JSON's {hex_field} and {b64_field} disagree at key {index}: the output was edited or corrupted"
-    )]
-    HexBase64Disagree {
-        hex_field: &'static str,
-        b64_field: &'static str,
-        index: usize,
-    },
+    #[error("the JSON's {hex_field} and {b64_field} disagree at key {index}: the output was edited or corrupted")]
+    HexBase64Disagree { hex_field: &'static str, b64_field: &'static str, index: usize },
     #[error("the JSON holds both unseal and recovery keys: give one kind at a time")]
     BothKinds,
     #[error("invalid JSON: {0}")]
@@ -65,11 +57,7 @@ pub fn decode_key(text: &str) -> Option<SecretBytes> {
     if text.len().is_multiple_of(2) && text.bytes().all(|b| b.is_ascii_hexdigit()) {
         return hex::decode(text).ok().map(SecretBytes::new);
     }
-    STANDARD
-        .decode(text)
-        .ok()
-        .filter(|b| !b.is_empty())
-        .map(SecretBytes::new)
+    STANDARD.decode(text).ok().filter(|b| !b.is_empty()).map(SecretBytes::new)
 }
 
 /// Hex as Vault prints `unseal_keys_hex`, followed by a newline. Built in a buffer of the final
@@ -130,42 +118,34 @@ impl Drop for VaultJson {
 
 /// Reads Vault's `-format=json` output of `operator init` or `operator rekey`.
 pub fn parse_json(text: &str) -> Result<VaultKeys, VaultKeysError> {
-    let json: VaultJson =
-        serde_json::from_str(text).map_err(|e| VaultKeysError::Json(e.to_string()))?;
+    let json: VaultJson = serde_json::from_str(text).map_err(|e| VaultKeysError::Json(e.to_string()))?;
     let unseal = !json.unseal_keys_b64.is_empty() || !json.unseal_keys_hex.is_empty();
     let recovery = !json.recovery_keys_b64.is_empty() || !json.recovery_keys_hex.is_empty();
-    let (hex_list, b64_list, hex_field, b64_field, target, threshold, shares) =
-        match (unseal, recovery) {
-            (true, true) => return Err(VaultKeysError::BothKinds),
-            (true, false) => (
-                &json.unseal_keys_hex,
-                &json.unseal_keys_b64,
-                "unseal_keys_hex",
-                "unseal_keys_b64",
-                Some(Target::Unseal),
-                json.unseal_threshold,
-                json.unseal_shares,
-            ),
-            (false, true) => (
-                &json.recovery_keys_hex,
-                &json.recovery_keys_b64,
-                "recovery_keys_hex",
-                "recovery_keys_b64",
-                Some(Target::Recovery),
-                json.recovery_keys_threshold,
-                json.recovery_keys_shares,
-            ),
-            (false, false) if !json.keys.is_empty() || !json.keys_base64.is_empty() => (
-                &json.keys,
-                &json.keys_base64,
-                "keys",
-                "keys_base64",
-                None,
-                None,
-                None,
-            ),
-            (false, false) => return Err(VaultKeysError::NoKeysInJson),
-        };
+    let (hex_list, b64_list, hex_field, b64_field, target, threshold, shares) = match (unseal, recovery) {
+        (true, true) => return Err(VaultKeysError::BothKinds),
+        (true, false) => (
+            &json.unseal_keys_hex,
+            &json.unseal_keys_b64,
+            "unseal_keys_hex",
+            "unseal_keys_b64",
+            Some(Target::Unseal),
+            json.unseal_threshold,
+            json.unseal_shares,
+        ),
+        (false, true) => (
+            &json.recovery_keys_hex,
+            &json.recovery_keys_b64,
+            "recovery_keys_hex",
+            "recovery_keys_b64",
+            Some(Target::Recovery),
+            json.recovery_keys_threshold,
+            json.recovery_keys_shares,
+        ),
+        (false, false) if !json.keys.is_empty() || !json.keys_base64.is_empty() => {
+            (&json.keys, &json.keys_base64, "keys", "keys_base64", None, None, None)
+        }
+        (false, false) => return Err(VaultKeysError::NoKeysInJson),
+    };
     let kind = match target {
         Some(t) => format!("{t} key"),
         None => "key".to_string(),
@@ -174,19 +154,11 @@ pub fn parse_json(text: &str) -> Result<VaultKeys, VaultKeysError> {
     let longest = hex_list.len().max(b64_list.len());
     for i in 0..longest {
         let place = format!("{kind} {}", i + 1);
-        let from_hex = hex_list
-            .get(i)
-            .map(|s| hex::decode(s.trim()).ok().map(SecretBytes::new));
-        let from_b64 = b64_list
-            .get(i)
-            .map(|s| STANDARD.decode(s.trim()).ok().map(SecretBytes::new));
+        let from_hex = hex_list.get(i).map(|s| hex::decode(s.trim()).ok().map(SecretBytes::new));
+        let from_b64 = b64_list.get(i).map(|s| STANDARD.decode(s.trim()).ok().map(SecretBytes::new));
         let bytes = match (from_hex, from_b64) {
             (Some(Some(h)), Some(Some(b))) if h != b => {
-                return Err(VaultKeysError::HexBase64Disagree {
-                    hex_field,
-                    b64_field,
-                    index: i + 1,
-                });
+                return Err(VaultKeysError::HexBase64Disagree { hex_field, b64_field, index: i + 1 });
             }
             (Some(Some(h)), _) => h,
             (_, Some(Some(b))) => b,
@@ -194,12 +166,7 @@ pub fn parse_json(text: &str) -> Result<VaultKeys, VaultKeysError> {
         };
         keys.push(VaultKey { place, bytes });
     }
-    Ok(VaultKeys {
-        keys,
-        target,
-        threshold: threshold.filter(|&t| t > 0),
-        shares: shares.filter(|&s| s > 0),
-    })
+    Ok(VaultKeys { keys, target, threshold: threshold.filter(|&t| t > 0), shares: shares.filter(|&s| s > 0) })
 }
 
 /// Whether `text` looks like Vault's human-readable init/rekey output.
@@ -235,9 +202,7 @@ pub fn parse_text(text: &str) -> Result<VaultKeys, VaultKeysError> {
         if let Some((target, number, value)) = key_line(line) {
             let kind = target.map_or("key".to_string(), |t| format!("{t} key"));
             let place = format!("{kind} {number}");
-            let bytes = decode_key(value).ok_or_else(|| VaultKeysError::NotAKey {
-                place: place.clone(),
-            })?;
+            let bytes = decode_key(value).ok_or_else(|| VaultKeysError::NotAKey { place: place.clone() })?;
             if target.is_some() && out.target.is_some() && out.target != target {
                 return Err(VaultKeysError::BothKinds);
             }
@@ -268,9 +233,7 @@ pub fn parse_lines(text: &str) -> Result<VaultKeys, VaultKeysError> {
             continue;
         }
         let place = format!("line {}", i + 1);
-        let bytes = decode_key(line).ok_or_else(|| VaultKeysError::NotAKey {
-            place: place.clone(),
-        })?;
+        let bytes = decode_key(line).ok_or_else(|| VaultKeysError::NotAKey { place: place.clone() })?;
         out.keys.push(VaultKey { place, bytes });
     }
     Ok(out)
@@ -296,10 +259,7 @@ mod tests {
         assert_eq!(keys.keys.len(), 2);
         assert_eq!(keys.keys[1].place, "unseal key 2");
         assert_eq!(keys.keys[1].bytes.expose(), &[0xcc]);
-        assert_eq!(
-            (keys.target, keys.shares, keys.threshold),
-            (Some(Target::Unseal), Some(5), Some(3))
-        );
+        assert_eq!((keys.target, keys.shares, keys.threshold), (Some(Target::Unseal), Some(5), Some(3)));
     }
 
     #[test]
@@ -309,16 +269,9 @@ mod tests {
         assert_eq!(keys.keys[0].bytes.expose(), &[0xab]);
         assert_eq!(keys.threshold, Some(1));
         let bad = r#"{"unseal_keys_b64":["qw=="],"unseal_keys_hex":["ac"]}"#;
-        assert!(matches!(
-            parse_json(bad),
-            Err(VaultKeysError::HexBase64Disagree { index: 1, .. })
-        ));
-        let recovery =
-            r#"{"recovery_keys_hex":["ab","cd"],"recovery_keys_threshold":2,"unseal_keys_b64":[]}"#;
+        assert!(matches!(parse_json(bad), Err(VaultKeysError::HexBase64Disagree { index: 1, .. })));
+        let recovery = r#"{"recovery_keys_hex":["ab","cd"],"recovery_keys_threshold":2,"unseal_keys_b64":[]}"#;
         let keys = parse_json(recovery).unwrap();
-        assert_eq!(
-            (keys.target, keys.threshold, keys.keys.len()),
-            (Some(Target::Recovery), Some(2), 2)
-        );
+        assert_eq!((keys.target, keys.threshold, keys.keys.len()), (Some(Target::Recovery), Some(2), 2));
     }
 }

@@ -11,18 +11,7 @@ use symbolon::share::Share;
 fn split_set(dir: &TempDir, extra: &[&str]) -> Vec<u8> {
     let secret: Vec<u8> = (0..32u8).map(|i| i.wrapping_mul(37) ^ 0x5a).collect();
     std::fs::write(dir.join("secret.bin"), &secret).unwrap();
-    let mut args = vec![
-        "split",
-        "--secret-file",
-        "secret.bin",
-        "-n",
-        "5",
-        "-t",
-        "3",
-        "--plaintext",
-        "-o",
-        "set",
-    ];
+    let mut args = vec!["split", "--secret-file", "secret.bin", "-n", "5", "-t", "3", "--plaintext", "-o", "set"];
     args.extend_from_slice(extra);
     assert_ok(&run_in(dir.path(), &args, None));
     secret
@@ -36,71 +25,30 @@ fn assert_untouched(dir: &TempDir, before: &[String]) {
 #[test]
 fn split_writes_a_new_private_directory_and_combine_recovers() {
     let dir = TempDir::new("split");
-    let secret = split_set(
-        &dir,
-        &["--label", "vault-prod unseal", "--target", "unseal"],
-    );
+    let secret = split_set(&dir, &["--label", "vault-prod unseal", "--target", "unseal"]);
     let set = dir.join("set");
-    let mut names: Vec<String> = std::fs::read_dir(&set)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .collect();
+    let mut names: Vec<String> =
+        std::fs::read_dir(&set).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
     names.sort();
     assert_eq!(
         names,
-        [
-            "01-share.txt",
-            "02-share.txt",
-            "03-share.txt",
-            "04-share.txt",
-            "05-share.txt",
-            "manifest.json"
-        ]
+        ["01-share.txt", "02-share.txt", "03-share.txt", "04-share.txt", "05-share.txt", "manifest.json"]
     );
-    assert_eq!(
-        std::fs::metadata(&set).unwrap().permissions().mode() & 0o777,
-        0o700
-    );
-    assert_eq!(
-        std::fs::metadata(set.join("02-share.txt"))
-            .unwrap()
-            .permissions()
-            .mode()
-            & 0o777,
-        0o600
-    );
+    assert_eq!(std::fs::metadata(&set).unwrap().permissions().mode() & 0o777, 0o700);
+    assert_eq!(std::fs::metadata(set.join("02-share.txt")).unwrap().permissions().mode() & 0o777, 0o600);
     let manifest = std::fs::read_to_string(set.join("manifest.json")).unwrap();
     assert!(!manifest.contains(&hex::encode(&secret)));
     assert!(manifest.contains("\"schema_version\": 1"));
 
     let run = run_in(
         dir.path(),
-        &[
-            "combine",
-            "set/05-share.txt",
-            "set/02-share.txt",
-            "set/03-share.txt",
-            "--out",
-            "recovered.bin",
-        ],
+        &["combine", "set/05-share.txt", "set/02-share.txt", "set/03-share.txt", "--out", "recovered.bin"],
         None,
     );
     assert_ok(&run);
-    assert!(
-        run.stderr
-            .contains("Verified: the secret matches the set's commitment"),
-        "{}",
-        run.stderr
-    );
+    assert!(run.stderr.contains("Verified: the secret matches the set's commitment"), "{}", run.stderr);
     assert_eq!(std::fs::read(dir.join("recovered.bin")).unwrap(), secret);
-    assert_eq!(
-        std::fs::metadata(dir.join("recovered.bin"))
-            .unwrap()
-            .permissions()
-            .mode()
-            & 0o777,
-        0o600
-    );
+    assert_eq!(std::fs::metadata(dir.join("recovered.bin")).unwrap().permissions().mode() & 0o777, 0o600);
 }
 
 #[test]
@@ -109,41 +57,16 @@ fn split_refuses_bad_parameters_and_writes_nothing() {
     std::fs::write(dir.join("secret.bin"), b"s3cret").unwrap();
     std::fs::write(dir.join("empty.bin"), b"").unwrap();
     let before = dir.entries();
-    let base = [
-        "split",
-        "--secret-file",
-        "secret.bin",
-        "--plaintext",
-        "-o",
-        "out",
-    ];
+    let base = ["split", "--secret-file", "secret.bin", "--plaintext", "-o", "out"];
     let cases: &[(&[&str], &str)] = &[
-        (
-            &["-n", "3", "-t", "4"],
-            "the threshold (4) is larger than the number of shares (3)",
-        ),
-        (
-            &["-n", "256", "-t", "2"],
-            "256 shares asked for, but at most 255 are possible",
-        ),
+        (&["-n", "3", "-t", "4"], "the threshold (4) is larger than the number of shares (3)"),
+        (&["-n", "256", "-t", "2"], "256 shares asked for, but at most 255 are possible"),
         (&["-n", "3", "-t", "0"], "the threshold is 0"),
         (&["-n", "0", "-t", "0"], "the share count is 0"),
-        (
-            &["-n", "3", "-t", "1", "--scheme", "vault"],
-            "the vault scheme needs a threshold of at least 2",
-        ),
-        (
-            &["-n", "3", "-t", "2", "--share-format", "vault-hex"],
-            "need --scheme vault",
-        ),
-        (
-            &["-n", "3", "-t", "2", "--label", &"x".repeat(65)],
-            "labels hold at most 64 bytes",
-        ),
-        (
-            &["-n", "3", "-t", "2", "--label", "two\nlines"],
-            "control character",
-        ),
+        (&["-n", "3", "-t", "1", "--scheme", "vault"], "the vault scheme needs a threshold of at least 2"),
+        (&["-n", "3", "-t", "2", "--share-format", "vault-hex"], "need --scheme vault"),
+        (&["-n", "3", "-t", "2", "--label", &"x".repeat(65)], "labels hold at most 64 bytes"),
+        (&["-n", "3", "-t", "2", "--label", "two\nlines"], "control character"),
     ];
     for (extra, message) in cases {
         let mut args = base.to_vec();
@@ -153,55 +76,19 @@ fn split_refuses_bad_parameters_and_writes_nothing() {
     }
     let run = run_in(
         dir.path(),
-        &[
-            "split",
-            "--secret-file",
-            "empty.bin",
-            "--plaintext",
-            "-n",
-            "3",
-            "-t",
-            "2",
-            "-o",
-            "out",
-        ],
+        &["split", "--secret-file", "empty.bin", "--plaintext", "-n", "3", "-t", "2", "-o", "out"],
         None,
     );
     assert_fails(&run, 1, &["the secret is empty"]);
     assert_untouched(&dir, &before);
 
-    let run = run_in(
-        dir.path(),
-        &[
-            "split",
-            "--secret-file",
-            "secret.bin",
-            "-n",
-            "3",
-            "-t",
-            "2",
-            "-o",
-            "out",
-        ],
-        None,
-    );
+    let run = run_in(dir.path(), &["split", "--secret-file", "secret.bin", "-n", "3", "-t", "2", "-o", "out"], None);
     assert_fails(&run, 1, &["pass --plaintext"]);
     assert_untouched(&dir, &before);
 
     let run = run_in(
         dir.path(),
-        &[
-            "split",
-            "--secret-file",
-            "missing.bin",
-            "--plaintext",
-            "-n",
-            "3",
-            "-t",
-            "2",
-            "-o",
-            "out",
-        ],
+        &["split", "--secret-file", "missing.bin", "--plaintext", "-n", "3", "-t", "2", "-o", "out"],
         None,
     );
     assert_fails(&run, 1, &["cannot open missing.bin"]);
@@ -210,28 +97,11 @@ fn split_refuses_bad_parameters_and_writes_nothing() {
     // Usage errors exit 2: two secret sources, or none.
     let run = run_in(
         dir.path(),
-        &[
-            "split",
-            "--secret-file",
-            "secret.bin",
-            "--generate",
-            "32",
-            "--plaintext",
-            "-n",
-            "3",
-            "-t",
-            "2",
-            "-o",
-            "out",
-        ],
+        &["split", "--secret-file", "secret.bin", "--generate", "32", "--plaintext", "-n", "3", "-t", "2", "-o", "out"],
         None,
     );
     assert_fails(&run, 2, &["cannot be used with"]);
-    let run = run_in(
-        dir.path(),
-        &["split", "--plaintext", "-n", "3", "-t", "2", "-o", "out"],
-        None,
-    );
+    let run = run_in(dir.path(), &["split", "--plaintext", "-n", "3", "-t", "2", "-o", "out"], None);
     assert_fails(&run, 2, &["required"]);
     assert_untouched(&dir, &before);
 }
@@ -242,27 +112,9 @@ fn split_never_writes_into_an_existing_directory() {
     std::fs::create_dir(dir.join("out")).unwrap();
     std::fs::write(dir.join("out/keep.txt"), b"keep").unwrap();
     let before = dir.entries();
-    let run = run_in(
-        dir.path(),
-        &[
-            "split",
-            "--generate",
-            "32",
-            "--plaintext",
-            "-n",
-            "3",
-            "-t",
-            "2",
-            "-o",
-            "out",
-        ],
-        None,
-    );
-    assert_fails(
-        &run,
-        1,
-        &["out already exists", "never writes into or over"],
-    );
+    let run =
+        run_in(dir.path(), &["split", "--generate", "32", "--plaintext", "-n", "3", "-t", "2", "-o", "out"], None);
+    assert_fails(&run, 1, &["out already exists", "never writes into or over"]);
     assert_untouched(&dir, &before);
     assert_eq!(std::fs::read_dir(dir.join("out")).unwrap().count(), 1);
 }
@@ -288,16 +140,7 @@ fn split_from_stdin_and_vault_spellings() {
         Some(b"piped secret"),
     );
     assert_ok(&run);
-    let run = run_in(
-        dir.path(),
-        &[
-            "combine",
-            "set/04-share.txt",
-            "set/01-share.txt",
-            "--stdout",
-        ],
-        None,
-    );
+    let run = run_in(dir.path(), &["combine", "set/04-share.txt", "set/01-share.txt", "--stdout"], None);
     assert_ok(&run);
     assert_eq!(run.stdout, b"piped secret");
 }
@@ -305,28 +148,10 @@ fn split_from_stdin_and_vault_spellings() {
 #[test]
 fn threshold_one_warns_that_every_share_is_the_secret() {
     let dir = TempDir::new("k1");
-    let run = run_in(
-        dir.path(),
-        &[
-            "split",
-            "--generate",
-            "16",
-            "--plaintext",
-            "-n",
-            "3",
-            "-t",
-            "1",
-            "-o",
-            "set",
-        ],
-        None,
-    );
+    let run =
+        run_in(dir.path(), &["split", "--generate", "16", "--plaintext", "-n", "3", "-t", "1", "-o", "set"], None);
     assert_ok(&run);
-    assert!(
-        run.stderr.contains("every share alone IS the secret"),
-        "{}",
-        run.stderr
-    );
+    assert!(run.stderr.contains("every share alone IS the secret"), "{}", run.stderr);
 }
 
 #[test]
@@ -338,48 +163,16 @@ fn combine_errors_name_the_problem() {
     std::fs::copy(other.join("set/01-share.txt"), dir.join("other-01.txt")).unwrap();
     let before = dir.entries();
 
-    let run = run_in(
-        dir.path(),
-        &[
-            "combine",
-            "set/01-share.txt",
-            "set/02-share.txt",
-            "--out",
-            "s.bin",
-        ],
-        None,
-    );
-    assert_fails(
-        &run,
-        1,
-        &[
-            "too few shares: 2 distinct share(s)",
-            "3 needed; add 1 more",
-        ],
-    );
+    let run = run_in(dir.path(), &["combine", "set/01-share.txt", "set/02-share.txt", "--out", "s.bin"], None);
+    assert_fails(&run, 1, &["too few shares: 2 distinct share(s)", "3 needed; add 1 more"]);
     assert_untouched(&dir, &before);
 
     let run = run_in(
         dir.path(),
-        &[
-            "combine",
-            "set/01-share.txt",
-            "set/02-share.txt",
-            "other-01.txt",
-            "--out",
-            "s.bin",
-        ],
+        &["combine", "set/01-share.txt", "set/02-share.txt", "other-01.txt", "--out", "s.bin"],
         None,
     );
-    assert_fails(
-        &run,
-        1,
-        &[
-            "come from 2 different sets",
-            "other-01.txt",
-            "combine shares of one set only",
-        ],
-    );
+    assert_fails(&run, 1, &["come from 2 different sets", "other-01.txt", "combine shares of one set only"]);
     assert_untouched(&dir, &before);
 
     // A mistyped character: the file, the line and the character are named.
@@ -387,59 +180,25 @@ fn combine_errors_name_the_problem() {
     let line = text.lines().find(|l| l.starts_with("04 ")).unwrap();
     let chars: Vec<char> = line.chars().collect();
     let replacement = if chars[4] == 'A' { 'B' } else { 'A' };
-    let typo = text.replacen(
-        line,
-        &format!("{}{}{}", &line[..4], replacement, &line[5..]),
-        1,
-    );
+    let typo = text.replacen(line, &format!("{}{}{}", &line[..4], replacement, &line[5..]), 1);
     std::fs::write(dir.join("typo.txt"), typo).unwrap();
     let before = dir.entries();
-    let run = run_in(
-        dir.path(),
-        &[
-            "combine",
-            "set/01-share.txt",
-            "set/02-share.txt",
-            "typo.txt",
-            "--out",
-            "s.bin",
-        ],
-        None,
-    );
+    let run =
+        run_in(dir.path(), &["combine", "set/01-share.txt", "set/02-share.txt", "typo.txt", "--out", "s.bin"], None);
     assert_fails(
         &run,
         1,
-        &[
-            "typo.txt: line 4 fails its check",
-            "character 1",
-            &format!("should probably be '{}'", chars[4]),
-        ],
+        &["typo.txt: line 4 fails its check", "character 1", &format!("should probably be '{}'", chars[4])],
     );
     assert_untouched(&dir, &before);
 
     // No destination is a usage error; an existing --out file is never overwritten.
-    let run = run_in(
-        dir.path(),
-        &[
-            "combine",
-            "set/01-share.txt",
-            "set/02-share.txt",
-            "set/03-share.txt",
-        ],
-        None,
-    );
+    let run = run_in(dir.path(), &["combine", "set/01-share.txt", "set/02-share.txt", "set/03-share.txt"], None);
     assert_fails(&run, 2, &["required"]);
     std::fs::write(dir.join("exists.bin"), b"old").unwrap();
     let run = run_in(
         dir.path(),
-        &[
-            "combine",
-            "set/01-share.txt",
-            "set/02-share.txt",
-            "set/03-share.txt",
-            "--out",
-            "exists.bin",
-        ],
+        &["combine", "set/01-share.txt", "set/02-share.txt", "set/03-share.txt", "--out", "exists.bin"],
         None,
     );
     assert_fails(&run, 1, &["exists.bin already exists"]);
@@ -482,38 +241,20 @@ fn combine_finds_and_names_a_wrong_share() {
     );
     assert_ok(&run);
     assert_eq!(run.stdout_text().trim(), hex::encode(&secret));
-    assert!(
-        run.stderr.contains("BAD SHARE: bad-02.txt"),
-        "{}",
-        run.stderr
-    );
+    assert!(run.stderr.contains("BAD SHARE: bad-02.txt"), "{}", run.stderr);
 
     // Exactly k, one wrong: refused; with the manifest, the wrong one is named.
     let before = dir.entries();
-    let args = [
-        "combine",
-        "set/01-share.txt",
-        "bad-02.txt",
-        "set/03-share.txt",
-        "--out",
-        "s.bin",
-    ];
+    let args = ["combine", "set/01-share.txt", "bad-02.txt", "set/03-share.txt", "--out", "s.bin"];
     assert_fails(
         &run_in(dir.path(), &args, None),
         1,
-        &[
-            "do not reconstruct the secret the set committed to",
-            "--manifest",
-        ],
+        &["do not reconstruct the secret the set committed to", "--manifest"],
     );
     assert_untouched(&dir, &before);
     let mut with_manifest = args.to_vec();
     with_manifest.extend_from_slice(&["--manifest", "set/manifest.json"]);
-    assert_fails(
-        &run_in(dir.path(), &with_manifest, None),
-        1,
-        &["bad-02.txt", "do not match the manifest"],
-    );
+    assert_fails(&run_in(dir.path(), &with_manifest, None), 1, &["bad-02.txt", "do not match the manifest"]);
     assert_untouched(&dir, &before);
 
     // The same share twice is noticed and ignored.
@@ -532,23 +273,15 @@ fn combine_finds_and_names_a_wrong_share() {
         None,
     );
     assert_ok(&run);
-    assert!(
-        run.stderr.contains("repeats another input"),
-        "{}",
-        run.stderr
-    );
+    assert!(run.stderr.contains("repeats another input"), "{}", run.stderr);
 }
 
 fn vault_vector(i: usize) -> (Vec<u8>, usize, Vec<Vec<u8>>) {
     let v = &common::vault_vectors()["vectors"][i];
     let secret = hex::decode(v["secret_hex"].as_str().unwrap()).unwrap();
     let k = v["threshold"].as_u64().unwrap() as usize;
-    let shares = v["shares_hex"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|s| hex::decode(s.as_str().unwrap()).unwrap())
-        .collect();
+    let shares =
+        v["shares_hex"].as_array().unwrap().iter().map(|s| hex::decode(s.as_str().unwrap()).unwrap()).collect();
     (secret, k, shares)
 }
 
@@ -566,11 +299,7 @@ fn combine_reads_vault_init_output_in_text_and_json() {
         shares.len()
     ));
     std::fs::write(dir.join("init.txt"), &text).unwrap();
-    let run = run_in(
-        dir.path(),
-        &["combine", "init.txt", "--stdout", "--encoding", "hex"],
-        None,
-    );
+    let run = run_in(dir.path(), &["combine", "init.txt", "--stdout", "--encoding", "hex"], None);
     assert_ok(&run);
     assert_eq!(run.stdout_text().trim(), hex::encode(&secret));
 
@@ -583,19 +312,11 @@ fn combine_reads_vault_init_output_in_text_and_json() {
         "root_token": "hvs.notreal"
     });
     std::fs::write(dir.join("init.json"), json.to_string()).unwrap();
-    let run = run_in(
-        dir.path(),
-        &["combine", "init.json", "--stdout", "--encoding", "hex"],
-        None,
-    );
+    let run = run_in(dir.path(), &["combine", "init.json", "--stdout", "--encoding", "hex"], None);
     assert_ok(&run);
     assert_eq!(run.stdout_text().trim(), hex::encode(&secret));
     // All 5 keys with a stated threshold of 3: checked for consistency.
-    assert!(
-        run.stderr.contains("5 keys lie on one polynomial"),
-        "{}",
-        run.stderr
-    );
+    assert!(run.stderr.contains("5 keys lie on one polynomial"), "{}", run.stderr);
     assert!(!run.stderr.contains("hvs.notreal") && !run.stdout_text().contains("hvs.notreal"));
 }
 
@@ -604,31 +325,12 @@ fn combine_bare_vault_keys_names_the_bad_one() {
     let dir = TempDir::new("vault-bare");
     let (secret, _, mut shares) = vault_vector(0);
     shares[1][4] ^= 0x01;
-    let lines: String = shares
-        .iter()
-        .map(|s| format!("{}\n", hex::encode(s)))
-        .collect();
+    let lines: String = shares.iter().map(|s| format!("{}\n", hex::encode(s))).collect();
     std::fs::write(dir.join("keys.txt"), lines).unwrap();
-    let run = run_in(
-        dir.path(),
-        &[
-            "combine",
-            "keys.txt",
-            "--threshold",
-            "3",
-            "--stdout",
-            "--encoding",
-            "hex",
-        ],
-        None,
-    );
+    let run = run_in(dir.path(), &["combine", "keys.txt", "--threshold", "3", "--stdout", "--encoding", "hex"], None);
     assert_ok(&run);
     assert_eq!(run.stdout_text().trim(), hex::encode(&secret));
-    assert!(
-        run.stderr.contains("BAD SHARE: keys.txt, line 2"),
-        "{}",
-        run.stderr
-    );
+    assert!(run.stderr.contains("BAD SHARE: keys.txt, line 2"), "{}", run.stderr);
 
     // Without a threshold or with too few keys, the tool says what it cannot know.
     std::fs::write(dir.join("one.txt"), hex::encode(&shares[0])).unwrap();
@@ -637,32 +339,13 @@ fn combine_bare_vault_keys_names_the_bad_one() {
         1,
         &["only one key was given", "--threshold 1"],
     );
-    let run = run_in(
-        dir.path(),
-        &[
-            "combine",
-            "one.txt",
-            "--threshold",
-            "1",
-            "--stdout",
-            "--encoding",
-            "hex",
-        ],
-        None,
-    );
+    let run = run_in(dir.path(), &["combine", "one.txt", "--threshold", "1", "--stdout", "--encoding", "hex"], None);
     assert_ok(&run);
     assert_eq!(run.stdout_text().trim(), hex::encode(&shares[0]));
-    let two: String = shares[2..4]
-        .iter()
-        .map(|s| format!("{}\n", hex::encode(s)))
-        .collect();
+    let two: String = shares[2..4].iter().map(|s| format!("{}\n", hex::encode(s))).collect();
     std::fs::write(dir.join("two.txt"), two).unwrap();
     assert_fails(
-        &run_in(
-            dir.path(),
-            &["combine", "two.txt", "--threshold", "3", "--stdout"],
-            None,
-        ),
+        &run_in(dir.path(), &["combine", "two.txt", "--threshold", "3", "--stdout"], None),
         1,
         &["too few keys: 2 given, the threshold is 3"],
     );
@@ -698,14 +381,8 @@ fn vault_share_format_roundtrip_with_manifest_check() {
     );
     assert_ok(&run);
     let key = std::fs::read_to_string(dir.join("set/02-share.b64")).unwrap();
-    let bytes = base64::engine::general_purpose::STANDARD
-        .decode(key.trim())
-        .unwrap();
-    assert_eq!(
-        bytes.len(),
-        33,
-        "a Vault share of a 32-byte key is 33 bytes"
-    );
+    let bytes = base64::engine::general_purpose::STANDARD.decode(key.trim()).unwrap();
+    assert_eq!(bytes.len(), 33, "a Vault share of a 32-byte key is 33 bytes");
     let manifest = std::fs::read_to_string(dir.join("set/manifest.json")).unwrap();
     assert!(manifest.contains("bare_commitment"));
 
@@ -725,12 +402,7 @@ fn vault_share_format_roundtrip_with_manifest_check() {
         None,
     );
     assert_ok(&run);
-    assert!(
-        run.stderr
-            .contains("matches its commitment in the manifest"),
-        "{}",
-        run.stderr
-    );
+    assert!(run.stderr.contains("matches its commitment in the manifest"), "{}", run.stderr);
     let secret = run.stdout_text();
 
     // A key from another set is caught by the manifest.
@@ -753,11 +425,7 @@ fn vault_share_format_roundtrip_with_manifest_check() {
     );
     assert_ok(&run);
     assert_eq!(run.stdout_text(), secret);
-    assert!(
-        run.stderr.contains("BAD SHARE: wrong.hex"),
-        "{}",
-        run.stderr
-    );
+    assert!(run.stderr.contains("BAD SHARE: wrong.hex"), "{}", run.stderr);
 }
 
 #[test]
@@ -767,10 +435,7 @@ fn inspect_shows_the_set_but_not_the_secret() {
     let run = run_in(dir.path(), &["inspect", "set/04-share.txt"], None);
     assert_ok(&run);
     let out = run.stdout_text();
-    assert!(
-        out.contains("share 4 of 5, any 3 recover the secret"),
-        "{out}"
-    );
+    assert!(out.contains("share 4 of 5, any 3 recover the secret"), "{out}");
     assert!(out.contains("label \"ca root\""), "{out}");
     assert!(!out.contains(&hex::encode(&secret)));
     let run = run_in(dir.path(), &["inspect", "--json", "set/04-share.txt"], None);

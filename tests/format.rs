@@ -23,22 +23,11 @@ fn make_set(scheme: Scheme, k: usize, n: usize, secret: &[u8], seed: u8) -> Shar
         label: Label::new("vault-prod unseal").unwrap(),
         created: Some(1_795_635_853),
     };
-    split_secret(
-        &SecretBytes::copy_from(secret),
-        &plan,
-        &mut StdRng::from_seed([seed; 32]),
-    )
-    .unwrap()
+    split_secret(&SecretBytes::copy_from(secret), &plan, &mut StdRng::from_seed([seed; 32])).unwrap()
 }
 
 fn candidates(shares: &[Share]) -> Vec<Candidate> {
-    shares
-        .iter()
-        .map(|s| Candidate {
-            origin: format!("share #{}", s.index),
-            piece: Piece::Share(s.clone()),
-        })
-        .collect()
+    shares.iter().map(|s| Candidate { origin: format!("share #{}", s.index), piece: Piece::Share(s.clone()) }).collect()
 }
 
 /// Writes tests/vectors/share-v1.json. Run with `cargo test --test format -- --ignored` after a
@@ -52,24 +41,16 @@ fn write_vectors() {
             Scheme::Native,
             2,
             3,
-            hex::decode("9743645e9809912d084bb2aac59c0c26aa2b73d9520dc90ef8c12e18871329e2")
-                .unwrap(),
+            hex::decode("9743645e9809912d084bb2aac59c0c26aa2b73d9520dc90ef8c12e18871329e2").unwrap(),
         ),
         (
             "vault 3-of-5",
             Scheme::Vault,
             3,
             5,
-            hex::decode("447cb1ae7ac3d3cd453c07b53f2ab7692bb2de075094e3c441139c1511f7f739")
-                .unwrap(),
+            hex::decode("447cb1ae7ac3d3cd453c07b53f2ab7692bb2de075094e3c441139c1511f7f739").unwrap(),
         ),
-        (
-            "vault 1-of-1",
-            Scheme::Vault,
-            1,
-            1,
-            b"a weak secret".to_vec(),
-        ),
+        ("vault 1-of-1", Scheme::Vault, 1, 1, b"a weak secret".to_vec()),
     ];
     let vectors: Vec<Value> = cases
         .iter()
@@ -120,24 +101,11 @@ fn committed_vectors_decode_verify_and_reencode_identically() {
             let share = Share::from_text(text).unwrap();
             let binary = hex::decode(s["binary_hex"].as_str().unwrap()).unwrap();
             assert_eq!(share.to_bytes().expose(), &binary[..]);
-            assert_eq!(
-                share.to_text().as_str(),
-                text,
-                "text encoding is deterministic"
-            );
-            assert_eq!(
-                hex::encode(share.payload.expose()),
-                s["payload_hex"].as_str().unwrap()
-            );
-            assert_eq!(
-                hex::encode(share.commitment()),
-                s["commitment"].as_str().unwrap()
-            );
+            assert_eq!(share.to_text().as_str(), text, "text encoding is deterministic");
+            assert_eq!(hex::encode(share.payload.expose()), s["payload_hex"].as_str().unwrap());
+            assert_eq!(hex::encode(share.commitment()), s["commitment"].as_str().unwrap());
             assert_eq!(share.set.id.to_string(), v["set_id"].as_str().unwrap());
-            assert_eq!(
-                hex::encode(share.set.commitment),
-                v["set_commitment"].as_str().unwrap()
-            );
+            assert_eq!(hex::encode(share.set.commitment), v["set_commitment"].as_str().unwrap());
             assert_eq!(share.set.scheme.name(), v["scheme"].as_str().unwrap());
             assert_eq!(share.set.label.as_str(), v["label"].as_str().unwrap());
             shares.push(share);
@@ -156,16 +124,8 @@ fn vault_scheme_payload_is_a_vault_key() {
     // The payload of a vault-scheme share is exactly what Vault's Combine takes: y || x.
     let set = make_set(Scheme::Vault, 2, 3, &[0xbb; 32], 9);
     let payloads: Vec<&[u8]> = set.shares.iter().map(|s| s.payload.expose()).collect();
-    let points: Vec<_> = payloads[..2]
-        .iter()
-        .map(|p| Scheme::Vault.parse_share_bytes(p, false).unwrap())
-        .collect();
-    assert_eq!(
-        symbolon::shamir::combine(Scheme::Vault, &points)
-            .unwrap()
-            .expose(),
-        &[0xbb; 32]
-    );
+    let points: Vec<_> = payloads[..2].iter().map(|p| Scheme::Vault.parse_share_bytes(p, false).unwrap()).collect();
+    assert_eq!(symbolon::shamir::combine(Scheme::Vault, &points).unwrap().expose(), &[0xbb; 32]);
     assert!(payloads.iter().all(|p| p.len() == 33));
 }
 
@@ -192,38 +152,15 @@ fn exactly_k_with_a_bad_share_is_refused_and_the_manifest_names_it() {
     let mut shares: Vec<Share> = set.shares[..3].to_vec();
     shares[1].blind.expose_mut()[0] ^= 1;
     let err = combine::combine(candidates(&shares), &Context::default()).unwrap_err();
-    assert!(
-        matches!(err, CombineError::CommitmentMismatch { given: 3, .. }),
-        "{err}"
-    );
+    assert!(matches!(err, CombineError::CommitmentMismatch { given: 3, .. }), "{err}");
     assert!(err.to_string().contains("--manifest"));
 
-    let files: Vec<ShareFile> = set
-        .shares
-        .iter()
-        .map(|s| ShareFile {
-            name: format!("{}", s.index),
-            sha256: [0; 32],
-        })
-        .collect();
+    let files: Vec<ShareFile> =
+        set.shares.iter().map(|s| ShareFile { name: format!("{}", s.index), sha256: [0; 32] }).collect();
     let manifest = Manifest::new(&set.info, ShareFormat::SymbolonV1, &set.shares, &files);
-    let ctx = Context {
-        manifest: Some(&manifest),
-        ..Context::default()
-    };
+    let ctx = Context { manifest: Some(&manifest), ..Context::default() };
     let err = combine::combine(candidates(&shares), &ctx).unwrap_err();
-    assert!(
-        matches!(
-            err,
-            CombineError::TooFewGood {
-                bad: 1,
-                have: 2,
-                need: 3,
-                ..
-            }
-        ),
-        "{err}"
-    );
+    assert!(matches!(err, CombineError::TooFewGood { bad: 1, have: 2, need: 3, .. }), "{err}");
     assert!(err.to_string().contains("share #2"), "{err}");
     // With a fourth good share, the manifest case recovers and names the bad one.
     shares.push(set.shares[4].clone());
@@ -236,44 +173,18 @@ fn exactly_k_with_a_bad_share_is_refused_and_the_manifest_names_it() {
 fn mixed_sets_too_few_and_repeats() {
     let a = make_set(Scheme::Native, 2, 3, b"secret a", 10);
     let b = make_set(Scheme::Native, 2, 3, b"secret b", 11);
-    let err = combine::combine(
-        candidates(&[a.shares[0].clone(), b.shares[1].clone()]),
-        &Context::default(),
-    )
-    .unwrap_err();
-    assert!(
-        matches!(err, CombineError::MixedSets(ref sets) if sets.len() == 2),
-        "{err}"
-    );
-    assert!(
-        err.to_string().contains(&a.info.id.short())
-            && err.to_string().contains(&b.info.id.short())
-    );
+    let err =
+        combine::combine(candidates(&[a.shares[0].clone(), b.shares[1].clone()]), &Context::default()).unwrap_err();
+    assert!(matches!(err, CombineError::MixedSets(ref sets) if sets.len() == 2), "{err}");
+    assert!(err.to_string().contains(&a.info.id.short()) && err.to_string().contains(&b.info.id.short()));
 
-    let err = combine::combine(
-        candidates(&[a.shares[0].clone(), a.shares[0].clone()]),
-        &Context::default(),
-    )
-    .unwrap_err();
-    assert!(
-        matches!(
-            err,
-            CombineError::TooFewShares {
-                have: 1,
-                need: 2,
-                ..
-            }
-        ),
-        "{err}"
-    );
+    let err =
+        combine::combine(candidates(&[a.shares[0].clone(), a.shares[0].clone()]), &Context::default()).unwrap_err();
+    assert!(matches!(err, CombineError::TooFewShares { have: 1, need: 2, .. }), "{err}");
     assert!(err.to_string().contains("add 1 more"));
 
     let r = combine::combine(
-        candidates(&[
-            a.shares[0].clone(),
-            a.shares[0].clone(),
-            a.shares[2].clone(),
-        ]),
+        candidates(&[a.shares[0].clone(), a.shares[0].clone(), a.shares[2].clone()]),
         &Context::default(),
     )
     .unwrap();
@@ -301,21 +212,12 @@ fn binary_format_rejects_every_kind_of_damage() {
     for i in 0..good.len() {
         let mut bad = good.clone();
         bad[i] ^= 0x01;
-        assert!(
-            Share::from_bytes(&bad).is_err(),
-            "flipped byte {i} accepted"
-        );
+        assert!(Share::from_bytes(&bad).is_err(), "flipped byte {i} accepted");
     }
-    assert_eq!(
-        Share::from_bytes(&good[..good.len() - 1]).unwrap_err(),
-        FormatError::Checksum
-    );
+    assert_eq!(Share::from_bytes(&good[..good.len() - 1]).unwrap_err(), FormatError::Checksum);
     let mut v2 = good.clone();
     v2[0] = 2;
-    assert_eq!(
-        Share::from_bytes(&v2).unwrap_err(),
-        FormatError::UnknownVersion { version: 2 }
-    );
+    assert_eq!(Share::from_bytes(&v2).unwrap_err(), FormatError::UnknownVersion { version: 2 });
 }
 
 #[test]
@@ -324,20 +226,10 @@ fn text_form_headers_are_checked_and_optional() {
     let text = set.shares[1].to_text();
     let edited = text.replace("Share: 2 of 3", "Share: 1 of 3");
     let err = Share::from_text(&edited).unwrap_err();
-    assert!(
-        matches!(err, FormatError::HeaderMismatch { ref key, .. } if key == "Share"),
-        "{err}"
-    );
+    assert!(matches!(err, FormatError::HeaderMismatch { ref key, .. } if key == "Share"), "{err}");
     // Headers may be left out entirely (typed back from paper).
-    let bare: String = text
-        .lines()
-        .filter(|l| !l.contains(": "))
-        .map(|l| format!("{l}\n"))
-        .collect();
-    assert_eq!(
-        Share::from_text(&bare).unwrap().to_bytes(),
-        set.shares[1].to_bytes()
-    );
+    let bare: String = text.lines().filter(|l| !l.contains(": ")).map(|l| format!("{l}\n")).collect();
+    assert_eq!(Share::from_text(&bare).unwrap().to_bytes(), set.shares[1].to_bytes());
     let cut: String = text.lines().take(5).map(|l| format!("{l}\n")).collect();
     assert_eq!(Share::from_text(&cut).unwrap_err(), FormatError::NoArmorEnd);
 }
@@ -350,44 +242,14 @@ fn bare_keys_in_two_equal_camps_are_refused() {
     let b = shamir::split_at(Scheme::Vault, &[2; 32], 2, &[4, 5, 6], &mut rng).unwrap();
     let key = |p: &Point, i: usize| Candidate {
         origin: format!("key {i}"),
-        piece: Piece::VaultKey {
-            bytes: Scheme::Vault.share_bytes(p, false),
-            target: None,
-        },
+        piece: Piece::VaultKey { bytes: Scheme::Vault.share_bytes(p, false), target: None },
     };
-    let keys: Vec<Candidate> = a
-        .iter()
-        .chain(&b)
-        .enumerate()
-        .map(|(i, p)| key(p, i + 1))
-        .collect();
-    let err = combine::combine(
-        keys,
-        &Context {
-            threshold: Some(2),
-            manifest: None,
-        },
-    )
-    .unwrap_err();
-    assert!(
-        matches!(err, CombineError::KeysAmbiguous { given: 6, size: 3 }),
-        "{err}"
-    );
+    let keys: Vec<Candidate> = a.iter().chain(&b).enumerate().map(|(i, p)| key(p, i + 1)).collect();
+    let err = combine::combine(keys, &Context { threshold: Some(2), manifest: None }).unwrap_err();
+    assert!(matches!(err, CombineError::KeysAmbiguous { given: 6, size: 3 }), "{err}");
     // One camp larger than the other decides it, and the others are named.
-    let keys: Vec<Candidate> = a
-        .iter()
-        .chain(&b[..2])
-        .enumerate()
-        .map(|(i, p)| key(p, i + 1))
-        .collect();
-    let r = combine::combine(
-        keys,
-        &Context {
-            threshold: Some(2),
-            manifest: None,
-        },
-    )
-    .unwrap();
+    let keys: Vec<Candidate> = a.iter().chain(&b[..2]).enumerate().map(|(i, p)| key(p, i + 1)).collect();
+    let r = combine::combine(keys, &Context { threshold: Some(2), manifest: None }).unwrap();
     assert_eq!(r.secret.expose(), &[1; 32]);
     assert_eq!(r.bad, vec!["key 4", "key 5"]);
 }

@@ -16,32 +16,21 @@ fn vault_vectors_combine_from_every_threshold_subset() {
     for v in list {
         let secret = hex::decode(v["secret_hex"].as_str().unwrap()).unwrap();
         let k = v["threshold"].as_u64().unwrap() as usize;
-        let shares: Vec<Vec<u8>> = v["shares_hex"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|s| hex::decode(s.as_str().unwrap()).unwrap())
-            .collect();
+        let shares: Vec<Vec<u8>> =
+            v["shares_hex"].as_array().unwrap().iter().map(|s| hex::decode(s.as_str().unwrap()).unwrap()).collect();
         assert_eq!(shares.len(), v["parts"].as_u64().unwrap() as usize);
         for subset in common::subsets(shares.len(), k) {
-            let points: Vec<Point> = subset
-                .iter()
-                .map(|&i| Scheme::Vault.parse_share_bytes(&shares[i], false).unwrap())
-                .collect();
+            let points: Vec<Point> =
+                subset.iter().map(|&i| Scheme::Vault.parse_share_bytes(&shares[i], false).unwrap()).collect();
             let got = shamir::combine(Scheme::Vault, &points).unwrap();
             assert_eq!(got.expose(), &secret[..], "subset {subset:?}");
         }
         // Fewer than k never gives the secret.
         if k > 1 {
             for subset in common::subsets(shares.len(), k - 1) {
-                let points: Vec<Point> = subset
-                    .iter()
-                    .map(|&i| Scheme::Vault.parse_share_bytes(&shares[i], false).unwrap())
-                    .collect();
-                assert_ne!(
-                    shamir::combine(Scheme::Vault, &points).unwrap().expose(),
-                    &secret[..]
-                );
+                let points: Vec<Point> =
+                    subset.iter().map(|&i| Scheme::Vault.parse_share_bytes(&shares[i], false).unwrap()).collect();
+                assert_ne!(shamir::combine(Scheme::Vault, &points).unwrap().expose(), &secret[..]);
             }
         }
     }
@@ -51,24 +40,13 @@ fn vault_vectors_combine_from_every_threshold_subset() {
 #[test]
 fn sharks_recovers_native_shares() {
     let mut rng = StdRng::from_seed([3; 32]);
-    for (k, n, len) in [
-        (1usize, 1usize, 1usize),
-        (2, 3, 32),
-        (3, 5, 64),
-        (5, 9, 1000),
-        (255, 255, 16),
-        (1, 4, 8),
-    ] {
+    for (k, n, len) in [(1usize, 1usize, 1usize), (2, 3, 32), (3, 5, 64), (5, 9, 1000), (255, 255, 16), (1, 4, 8)] {
         let secret: Vec<u8> = (0..len).map(|_| rng.random()).collect();
         let points = shamir::split(Scheme::Native, &secret, k, n, &mut rng).unwrap();
-        let bytes: Vec<Vec<u8>> = points
-            .iter()
-            .map(|p| Scheme::Native.share_bytes(p, false).expose().to_vec())
-            .collect();
-        let shares: Vec<sharks::Share> = bytes[n - k..]
-            .iter()
-            .map(|b| sharks::Share::try_from(b.as_slice()).unwrap())
-            .collect();
+        let bytes: Vec<Vec<u8>> =
+            points.iter().map(|p| Scheme::Native.share_bytes(p, false).expose().to_vec()).collect();
+        let shares: Vec<sharks::Share> =
+            bytes[n - k..].iter().map(|b| sharks::Share::try_from(b.as_slice()).unwrap()).collect();
         let got = sharks::Sharks(k as u8).recover(&shares).unwrap();
         assert_eq!(got, secret, "{k}-of-{n}");
     }
@@ -83,25 +61,15 @@ fn blahaj_and_native_interoperate_both_ways() {
         let points = shamir::split(Scheme::Native, &secret, k, n, &mut rng).unwrap();
         let ours: Vec<blahaj::Share> = points[..k]
             .iter()
-            .map(|p| {
-                blahaj::Share::try_from(Scheme::Native.share_bytes(p, false).expose()).unwrap()
-            })
+            .map(|p| blahaj::Share::try_from(Scheme::Native.share_bytes(p, false).expose()).unwrap())
             .collect();
         assert_eq!(blahaj::Sharks(k as u8).recover(&ours).unwrap(), secret);
 
-        let theirs: Vec<Vec<u8>> = blahaj::Sharks(k as u8)
-            .dealer_rng(&secret, &mut rng)
-            .take(n)
-            .map(|s| Vec::from(&s))
-            .collect();
-        let points: Vec<Point> = theirs[n - k..]
-            .iter()
-            .map(|b| Scheme::Native.parse_share_bytes(b, false).unwrap())
-            .collect();
-        assert_eq!(
-            shamir::combine(Scheme::Native, &points).unwrap().expose(),
-            &secret[..]
-        );
+        let theirs: Vec<Vec<u8>> =
+            blahaj::Sharks(k as u8).dealer_rng(&secret, &mut rng).take(n).map(|s| Vec::from(&s)).collect();
+        let points: Vec<Point> =
+            theirs[n - k..].iter().map(|b| Scheme::Native.parse_share_bytes(b, false).unwrap()).collect();
+        assert_eq!(shamir::combine(Scheme::Native, &points).unwrap().expose(), &secret[..]);
     }
 }
 
@@ -109,17 +77,10 @@ fn blahaj_and_native_interoperate_both_ways() {
 /// reconstruct and k-1 shares do not (for both schemes).
 #[test]
 fn property_any_k_reconstruct_and_k_minus_1_do_not() {
-    let seed: u64 = std::env::var("SYMBOLON_PROPTEST_SEED")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(20261125);
+    let seed: u64 = std::env::var("SYMBOLON_PROPTEST_SEED").ok().and_then(|s| s.parse().ok()).unwrap_or(20261125);
     let mut rng = StdRng::seed_from_u64(seed);
     for case in 0..300 {
-        let scheme = if rng.random() {
-            Scheme::Native
-        } else {
-            Scheme::Vault
-        };
+        let scheme = if rng.random() { Scheme::Native } else { Scheme::Vault };
         let n = match case % 5 {
             0 => 255,
             1 => 1,
@@ -140,11 +101,7 @@ fn property_any_k_reconstruct_and_k_minus_1_do_not() {
         // Through the byte layout and back, as a share file would carry them.
         let mut pts: Vec<Point> = points
             .iter()
-            .map(|p| {
-                scheme
-                    .parse_share_bytes(scheme.share_bytes(p, bare).expose(), bare)
-                    .unwrap()
-            })
+            .map(|p| scheme.parse_share_bytes(scheme.share_bytes(p, bare).expose(), bare).unwrap())
             .collect();
         // A random k-subset.
         for i in (1..pts.len()).rev() {
@@ -152,18 +109,10 @@ fn property_any_k_reconstruct_and_k_minus_1_do_not() {
             pts.swap(i, j);
         }
         let got = shamir::combine(scheme, &pts[..k]).unwrap();
-        assert_eq!(
-            got.expose(),
-            &secret[..],
-            "seed {seed} case {case}: {scheme} {k}-of-{n}"
-        );
+        assert_eq!(got.expose(), &secret[..], "seed {seed} case {case}: {scheme} {k}-of-{n}");
         if k >= 2 && len >= 8 {
             let less = shamir::combine(scheme, &pts[..k - 1]).unwrap();
-            assert_ne!(
-                less.expose(),
-                &secret[..],
-                "seed {seed} case {case}: k-1 gave the secret"
-            );
+            assert_ne!(less.expose(), &secret[..], "seed {seed} case {case}: k-1 gave the secret");
         }
     }
 }

@@ -24,12 +24,7 @@ pub struct Args {
     #[arg(long, value_name = "FILE")]
     manifest: Option<PathBuf>,
     /// The threshold of a set of bare Vault keys (symbolon shares carry their own).
-    #[arg(
-        short = 't',
-        long = "threshold",
-        alias = "key-threshold",
-        value_name = "K"
-    )]
+    #[arg(short = 't', long = "threshold", alias = "key-threshold", value_name = "K")]
     threshold: Option<usize>,
     /// Write the secret to this new file (created with mode 0600, never overwritten).
     #[arg(long, value_name = "FILE")]
@@ -65,8 +60,7 @@ pub fn run(args: Args) -> Result<()> {
     }
     let manifest = match &args.manifest {
         Some(path) => {
-            let text = std::fs::read_to_string(path)
-                .with_context(|| format!("cannot read {}", path.display()))?;
+            let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
             Some(Manifest::from_json(&text).with_context(|| path.display().to_string())?)
         }
         None => None,
@@ -93,10 +87,7 @@ pub fn run(args: Args) -> Result<()> {
         }
         (given, s) => given.or(s),
     };
-    let ctx = combine::Context {
-        threshold,
-        manifest: manifest.as_ref(),
-    };
+    let ctx = combine::Context { threshold, manifest: manifest.as_ref() };
     let recovered = combine::combine(candidates, &ctx)?;
 
     let secret = recovered.secret.expose();
@@ -109,10 +100,7 @@ pub fn run(args: Args) -> Result<()> {
         write_new_file(out, &encoded, Privacy::Secret)?;
     } else {
         let mut stdout = std::io::stdout().lock();
-        stdout
-            .write_all(&encoded)
-            .and_then(|()| stdout.flush())
-            .context("cannot write the secret to stdout")?;
+        stdout.write_all(&encoded).and_then(|()| stdout.flush()).context("cannot write the secret to stdout")?;
     }
     report(&recovered, args.out.as_ref());
     Ok(())
@@ -128,15 +116,9 @@ fn report(r: &combine::Recovered, out: Option<&PathBuf>) {
             set.scheme,
             set.target
         ),
-        None => format!(
-            "a set of Vault keys{}",
-            r.target.map_or(String::new(), |t| format!(" (target {t})"))
-        ),
+        None => format!("a set of Vault keys{}", r.target.map_or(String::new(), |t| format!(" (target {t})"))),
     };
-    eprintln!(
-        "Recovered the secret of {what} from: {}.",
-        r.used.join(", ")
-    );
+    eprintln!("Recovered the secret of {what} from: {}.", r.used.join(", "));
     if !r.agreeing.is_empty() {
         eprintln!("Also consistent with it: {}.", r.agreeing.join(", "));
     }
@@ -148,9 +130,7 @@ fn report(r: &combine::Recovered, out: Option<&PathBuf>) {
             eprintln!("Verified: every key used matches its commitment in the manifest.")
         }
         Verification::Consistency { agreeing } => {
-            eprintln!(
-                "Checked: {agreeing} keys lie on one polynomial (no commitment was available to check against)."
-            )
+            eprintln!("Checked: {agreeing} keys lie on one polynomial (no commitment was available to check against).")
         }
         Verification::Unverified => eprintln!(
             "warning: NOT verified: bare keys carry no commitment. Give the set's manifest (--manifest) or more keys than the threshold to check the result."

@@ -47,10 +47,7 @@ pub fn run(args: Args) -> Result<()> {
                 })
             }
             Piece::VaultKey { bytes, target } => {
-                let x = Scheme::Vault
-                    .parse_share_bytes(bytes.expose(), false)
-                    .map(|p| p.x)
-                    .ok();
+                let x = Scheme::Vault.parse_share_bytes(bytes.expose(), false).map(|p| p.x).ok();
                 json!({
                     "origin": origin,
                     "kind": "vault-key",
@@ -68,11 +65,7 @@ pub fn run(args: Args) -> Result<()> {
         return Ok(());
     }
     for item in &items {
-        let field = |k: &str| {
-            item.get(k).map_or(String::new(), |v| {
-                v.as_str().map_or(v.to_string(), str::to_string)
-            })
-        };
+        let field = |k: &str| item.get(k).map_or(String::new(), |v| v.as_str().map_or(v.to_string(), str::to_string));
         println!("{}:", field("origin"));
         if field("kind") == "vault-key" {
             println!(
@@ -95,11 +88,7 @@ pub fn run(args: Args) -> Result<()> {
             );
             println!("  scheme {}, x = {}", field("scheme"), field("x"));
             println!("  target {}, label \"{}\"", field("target"), field("label"));
-            println!(
-                "  created {}, secret length {} bytes",
-                field("created"),
-                field("secret_length")
-            );
+            println!("  created {}, secret length {} bytes", field("created"), field("secret_length"));
             println!("  share commitment {}", field("share_commitment"));
         }
     }

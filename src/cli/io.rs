@@ -9,12 +9,10 @@ use zeroize::Zeroizing;
 
 /// Reads a whole file into a secret buffer allocated once at the file's size.
 pub fn read_secret_file(path: &Path) -> Result<SecretBytes> {
-    let mut file =
-        std::fs::File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
+    let mut file = std::fs::File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
     let len = file.metadata().map(|m| m.len() as usize).unwrap_or(0);
     let mut buf = SecretBytes::zeroed(len);
-    file.read_exact(buf.expose_mut())
-        .with_context(|| format!("cannot read {}", path.display()))?;
+    file.read_exact(buf.expose_mut()).with_context(|| format!("cannot read {}", path.display()))?;
     let mut probe = [0u8; 1];
     if file.read(&mut probe)? != 0 {
         bail!("{} changed while it was read: try again", path.display());
@@ -39,10 +37,7 @@ pub fn read_secret_stdin() -> Result<SecretBytes> {
 fn read_text_file(path: &Path) -> Result<Zeroizing<String>> {
     let bytes = read_secret_file(path)?;
     let text = std::str::from_utf8(bytes.expose()).map_err(|_| {
-        anyhow::anyhow!(
-            "{} is not text: give a share file, a Vault key file or Vault's output",
-            path.display()
-        )
+        anyhow::anyhow!("{} is not text: give a share file, a Vault key file or Vault's output", path.display())
     })?;
     Ok(Zeroizing::new(text.to_string()))
 }
@@ -55,11 +50,7 @@ pub fn read_shares(args: &[String], stdin: bool) -> Result<Vec<Parsed>> {
         let path = Path::new(arg);
         if path.exists() {
             out.push(input::parse(arg, &read_text_file(path)?)?);
-        } else if arg.contains('/')
-            || arg.ends_with(".txt")
-            || arg.ends_with(".json")
-            || arg.ends_with(".asc")
-        {
+        } else if arg.contains('/') || arg.ends_with(".txt") || arg.ends_with(".json") || arg.ends_with(".asc") {
             bail!("{arg}: no such file");
         } else {
             if !warned {
@@ -73,8 +64,7 @@ pub fn read_shares(args: &[String], stdin: bool) -> Result<Vec<Parsed>> {
     }
     if stdin {
         let bytes = read_secret_stdin()?;
-        let text = std::str::from_utf8(bytes.expose())
-            .map_err(|_| anyhow::anyhow!("stdin is not text"))?;
+        let text = std::str::from_utf8(bytes.expose()).map_err(|_| anyhow::anyhow!("stdin is not text"))?;
         out.push(input::parse("stdin", text)?);
     }
     Ok(out)

@@ -29,12 +29,7 @@ pub struct Args {
     #[arg(short = 'n', long = "shares", alias = "key-shares", value_name = "N")]
     shares: usize,
     /// Number of shares needed to recover the secret (Vault: -key-threshold).
-    #[arg(
-        short = 't',
-        long = "threshold",
-        alias = "key-threshold",
-        value_name = "K"
-    )]
+    #[arg(short = 't', long = "threshold", alias = "key-threshold", value_name = "K")]
     threshold: usize,
     /// Shamir scheme: native (sharks/blahaj format) or vault (byte-compatible with HashiCorp Vault).
     #[arg(long, default_value = "native")]
@@ -71,10 +66,7 @@ pub fn run(args: Args) -> Result<()> {
         FormatArg::VaultBase64 => ShareFormat::VaultBase64,
     };
     if format != ShareFormat::SymbolonV1 && args.scheme != Scheme::Vault {
-        bail!(
-            "--share-format {:?} writes Vault keys, which need --scheme vault",
-            args.share_format
-        );
+        bail!("--share-format {:?} writes Vault keys, which need --scheme vault", args.share_format);
     }
     let plan = SplitPlan {
         scheme: args.scheme,
@@ -94,9 +86,7 @@ pub fn run(args: Args) -> Result<()> {
         );
     }
     if args.out_dir.symlink_metadata().is_ok() {
-        bail!(symbolon::output::OutputError::Exists {
-            path: args.out_dir.clone()
-        });
+        bail!(symbolon::output::OutputError::Exists { path: args.out_dir.clone() });
     }
 
     let secret = if let Some(path) = &args.secret_file {
@@ -134,17 +124,10 @@ pub fn run(args: Args) -> Result<()> {
             ShareFormat::VaultBase64 => vault_keys::base64_line(share.payload.expose()),
         };
         dir.write(&name, text.as_bytes(), Privacy::Secret)?;
-        files.push(ShareFile {
-            name,
-            sha256: Sha256::digest(text.as_bytes()).into(),
-        });
+        files.push(ShareFile { name, sha256: Sha256::digest(text.as_bytes()).into() });
     }
     let manifest = Manifest::new(&set.info, format, &set.shares, &files);
-    dir.write(
-        manifest::FILE_NAME,
-        manifest.to_json().as_bytes(),
-        Privacy::Public,
-    )?;
+    dir.write(manifest::FILE_NAME, manifest.to_json().as_bytes(), Privacy::Public)?;
     let path = dir.commit().context("the share set was not written")?;
 
     let info = &set.info;
@@ -155,19 +138,11 @@ pub fn run(args: Args) -> Result<()> {
         info.target,
         label_suffix(info.label.as_str())
     );
-    println!(
-        "{} shares, {}. Written to {}:",
-        info.count,
-        info.describe_threshold(),
-        path.display()
-    );
+    println!("{} shares, {}. Written to {}:", info.count, info.describe_threshold(), path.display());
     for file in &files {
         println!("  {}", file.name);
     }
-    println!(
-        "  {}  (public: set id, commitments; no secrets)",
-        manifest::FILE_NAME
-    );
+    println!("  {}  (public: set id, commitments; no secrets)", manifest::FILE_NAME);
     if let Some(reason) = &manifest.bare_commitments_omitted {
         eprintln!("note: the manifest has no per-share commitments for the bare keys: {reason}");
     }
@@ -179,9 +154,5 @@ pub fn run(args: Args) -> Result<()> {
 }
 
 fn label_suffix(label: &str) -> String {
-    if label.is_empty() {
-        String::new()
-    } else {
-        format!(", label \"{label}\"")
-    }
+    if label.is_empty() { String::new() } else { format!(", label \"{label}\"") }
 }

@@ -87,9 +87,7 @@ impl Field {
             let w = self.mul_lanes(v, c) ^ lanes(sc);
             dc.copy_from_slice(&w.to_le_bytes());
         }
-        tail(d.into_remainder(), s.remainder(), |v, w| {
-            self.mul_lanes(v, c) ^ w
-        });
+        tail(d.into_remainder(), s.remainder(), |v, w| self.mul_lanes(v, c) ^ w);
     }
 
     /// `dst[i] = dst[i] + src[i] * c` for every i: one term of a Lagrange sum.
@@ -101,9 +99,7 @@ impl Field {
             let w = lanes(dc) ^ self.mul_lanes(lanes(sc), c);
             dc.copy_from_slice(&w.to_le_bytes());
         }
-        tail(d.into_remainder(), s.remainder(), |v, w| {
-            v ^ self.mul_lanes(w, c)
-        });
+        tail(d.into_remainder(), s.remainder(), |v, w| v ^ self.mul_lanes(w, c));
     }
 
     /// The Lagrange basis coefficients for evaluating at `at` the polynomial through points at
@@ -115,9 +111,7 @@ impl Field {
                 xs.iter()
                     .enumerate()
                     .filter(|&(j, _)| j != i)
-                    .fold(1u8, |acc, (_, &xj)| {
-                        self.mul(acc, self.div(at ^ xj, xi ^ xj))
-                    })
+                    .fold(1u8, |acc, (_, &xj)| self.mul(acc, self.div(at ^ xj, xi ^ xj)))
             })
             .collect()
     }
@@ -180,11 +174,7 @@ mod tests {
         for (field, poly) in [(Field::AES, 0x11b), (Field::SHARKS, 0x11d)] {
             for a in 0..=255u8 {
                 for b in 0..=255u8 {
-                    assert_eq!(
-                        field.mul(a, b),
-                        slow_mul(poly, a, b),
-                        "{a} * {b} mod {poly:x}"
-                    );
+                    assert_eq!(field.mul(a, b), slow_mul(poly, a, b), "{a} * {b} mod {poly:x}");
                 }
             }
         }
@@ -205,20 +195,12 @@ mod tests {
         for field in [Field::AES, Field::SHARKS] {
             for c in [0u8, 1, 2, 0x53, 0xff] {
                 let mut dst: Vec<u8> = (0..37u32).map(|i| (i * 29 + 5) as u8).collect();
-                let expect: Vec<u8> = dst
-                    .iter()
-                    .zip(&src)
-                    .map(|(&d, &s)| field.mul(d, c) ^ s)
-                    .collect();
+                let expect: Vec<u8> = dst.iter().zip(&src).map(|(&d, &s)| field.mul(d, c) ^ s).collect();
                 field.mul_add_assign(&mut dst, c, &src);
                 assert_eq!(dst, expect);
 
                 let mut dst2: Vec<u8> = (0..37u32).map(|i| (i * 31 + 7) as u8).collect();
-                let expect2: Vec<u8> = dst2
-                    .iter()
-                    .zip(&src)
-                    .map(|(&d, &s)| d ^ field.mul(s, c))
-                    .collect();
+                let expect2: Vec<u8> = dst2.iter().zip(&src).map(|(&d, &s)| d ^ field.mul(s, c)).collect();
                 field.add_mul_assign(&mut dst2, &src, c);
                 assert_eq!(dst2, expect2);
             }

@@ -52,11 +52,7 @@ impl Scheme {
     /// Checks a threshold and share count against this scheme's limits.
     ///
     /// Returns a warning for a native 1-of-n set, where every share alone is the secret.
-    pub fn check_parameters(
-        self,
-        threshold: usize,
-        shares: usize,
-    ) -> Result<Option<Warning>, ShamirError> {
+    pub fn check_parameters(self, threshold: usize, shares: usize) -> Result<Option<Warning>, ShamirError> {
         if shares == 0 {
             return Err(ShamirError::NoShares);
         }
@@ -70,12 +66,8 @@ impl Scheme {
             return Err(ShamirError::ThresholdAboveShares { threshold, shares });
         }
         match self {
-            Scheme::Vault if threshold == 1 && shares > 1 => {
-                Err(ShamirError::VaultThresholdOne { shares })
-            }
-            Scheme::Native if threshold == 1 && shares > 1 => {
-                Ok(Some(Warning::EveryShareIsTheSecret))
-            }
+            Scheme::Vault if threshold == 1 && shares > 1 => Err(ShamirError::VaultThresholdOne { shares }),
+            Scheme::Native if threshold == 1 && shares > 1 => Ok(Some(Warning::EveryShareIsTheSecret)),
             _ => Ok(None),
         }
     }
@@ -112,10 +104,7 @@ impl Scheme {
             if bytes.is_empty() {
                 return Err(ShamirError::ShareTooShort { len: 0 });
             }
-            return Ok(Point {
-                x: 1,
-                y: SecretBytes::copy_from(bytes),
-            });
+            return Ok(Point { x: 1, y: SecretBytes::copy_from(bytes) });
         }
         if bytes.len() < 2 {
             return Err(ShamirError::ShareTooShort { len: bytes.len() });
@@ -127,10 +116,7 @@ impl Scheme {
         if x == 0 {
             return Err(ShamirError::ZeroX);
         }
-        Ok(Point {
-            x,
-            y: SecretBytes::copy_from(y),
-        })
+        Ok(Point { x, y: SecretBytes::copy_from(y) })
     }
 }
 
@@ -160,9 +146,9 @@ pub enum Warning {
 impl fmt::Display for Warning {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Warning::EveryShareIsTheSecret => f.write_str(
-                "threshold 1: every share alone IS the secret; anyone holding one share holds the secret",
-            ),
+            Warning::EveryShareIsTheSecret => {
+                f.write_str("threshold 1: every share alone IS the secret; anyone holding one share holds the secret")
+            }
         }
     }
 }
@@ -181,9 +167,7 @@ pub enum ShamirError {
     EmptySecret,
     #[error("the share count is 0: a set needs at least one share")]
     NoShares,
-    #[error(
-        "{shares} shares asked for, but at most 255 are possible (x coordinates are the non-zero bytes)"
-    )]
+    #[error("{shares} shares asked for, but at most 255 are possible (x coordinates are the non-zero bytes)")]
     TooManyShares { shares: usize },
     #[error("the threshold is 0: at least one share must be needed to recover the secret")]
     ZeroThreshold,
@@ -197,9 +181,7 @@ pub enum ShamirError {
     VaultThresholdOne { shares: usize },
     #[error("no shares were given")]
     NothingToCombine,
-    #[error(
-        "a share of {len} bytes is too short: a share holds at least one x byte and one y byte"
-    )]
+    #[error("a share of {len} bytes is too short: a share holds at least one x byte and one y byte")]
     ShareTooShort { len: usize },
     #[error("a share has x coordinate 0, which would be the secret itself: the share is corrupt")]
     ZeroX,
@@ -210,12 +192,7 @@ pub enum ShamirError {
     #[error(
         "shares differ in length ({first_len} bytes in share {first}, {len} bytes in share {other}): they cannot come from one secret"
     )]
-    LengthMismatch {
-        first: usize,
-        first_len: usize,
-        other: usize,
-        len: usize,
-    },
+    LengthMismatch { first: usize, first_len: usize, other: usize, len: usize },
 }
 
 /// Splits `secret` into `count` shares, any `threshold` of which recover it.
@@ -246,17 +223,13 @@ pub fn split_at<R: CryptoRng + ?Sized>(
     }
     check_xs(xs)?;
     let field = scheme.field();
-    let mut ys: Vec<SecretBytes> = xs
-        .iter()
-        .map(|_| SecretBytes::zeroed(secret.len()))
-        .collect();
+    let mut ys: Vec<SecretBytes> = xs.iter().map(|_| SecretBytes::zeroed(secret.len())).collect();
 
     let mut rngs = worker_rngs(secret.len(), rng);
     let ranges = byte_ranges(secret.len(), rngs.len());
     let mut parts = split_outputs(&mut ys, &ranges);
     std::thread::scope(|scope| {
-        for ((range, outs), worker_rng) in ranges.iter().zip(parts.iter_mut()).zip(rngs.iter_mut())
-        {
+        for ((range, outs), worker_rng) in ranges.iter().zip(parts.iter_mut()).zip(rngs.iter_mut()) {
             let secret = &secret[range.clone()];
             scope.spawn(move || evaluate_range(field, secret, threshold, xs, outs, worker_rng));
         }
@@ -271,11 +244,7 @@ fn check_xs(xs: &[u8]) -> Result<(), ShamirError> {
             return Err(ShamirError::ZeroX);
         }
         if let Some(j) = xs[..i].iter().position(|&other| other == x) {
-            return Err(ShamirError::DuplicateX {
-                first: j + 1,
-                second: i + 1,
-                x,
-            });
+            return Err(ShamirError::DuplicateX { first: j + 1, second: i + 1, x });
         }
     }
     Ok(())
@@ -291,12 +260,7 @@ pub fn combine(scheme: Scheme, points: &[Point]) -> Result<SecretBytes, ShamirEr
     }
     for (i, p) in points.iter().enumerate() {
         if p.y.len() != len {
-            return Err(ShamirError::LengthMismatch {
-                first: 1,
-                first_len: len,
-                other: i + 1,
-                len: p.y.len(),
-            });
+            return Err(ShamirError::LengthMismatch { first: 1, first_len: len, other: i + 1, len: p.y.len() });
         }
     }
     let xs: Vec<u8> = points.iter().map(|p| p.x).collect();
@@ -410,16 +374,10 @@ fn worker_rngs<R: CryptoRng + ?Sized>(len: usize, rng: &mut R) -> Vec<StdRng> {
 /// Cuts 0..len into `parts` contiguous ranges, multiples of 8 bytes except the last.
 fn byte_ranges(len: usize, parts: usize) -> Vec<std::ops::Range<usize>> {
     let step = len.div_ceil(parts).next_multiple_of(8).max(8);
-    (0..len)
-        .step_by(step)
-        .map(|start| start..(start + step).min(len))
-        .collect()
+    (0..len).step_by(step).map(|start| start..(start + step).min(len)).collect()
 }
 
-fn split_slice<'a>(
-    mut slice: &'a mut [u8],
-    ranges: &[std::ops::Range<usize>],
-) -> Vec<&'a mut [u8]> {
+fn split_slice<'a>(mut slice: &'a mut [u8], ranges: &[std::ops::Range<usize>]) -> Vec<&'a mut [u8]> {
     let mut out = Vec::with_capacity(ranges.len());
     for r in ranges {
         let (head, rest) = slice.split_at_mut(r.len());
@@ -430,14 +388,8 @@ fn split_slice<'a>(
 }
 
 /// For each range, the matching piece of every output buffer.
-fn split_outputs<'a>(
-    ys: &'a mut [SecretBytes],
-    ranges: &[std::ops::Range<usize>],
-) -> Vec<Vec<&'a mut [u8]>> {
-    let mut parts: Vec<Vec<&mut [u8]>> = ranges
-        .iter()
-        .map(|_| Vec::with_capacity(ys.len()))
-        .collect();
+fn split_outputs<'a>(ys: &'a mut [SecretBytes], ranges: &[std::ops::Range<usize>]) -> Vec<Vec<&'a mut [u8]>> {
+    let mut parts: Vec<Vec<&mut [u8]>> = ranges.iter().map(|_| Vec::with_capacity(ys.len())).collect();
     for y in ys.iter_mut() {
         for (part, piece) in parts.iter_mut().zip(split_slice(y.expose_mut(), ranges)) {
             part.push(piece);

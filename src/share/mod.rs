@@ -67,9 +67,7 @@ impl Target {
     }
 
     fn from_code(code: u8) -> Option<Self> {
-        [Target::Generic, Target::Unseal, Target::Recovery]
-            .into_iter()
-            .find(|t| t.code() == code)
+        [Target::Generic, Target::Unseal, Target::Recovery].into_iter().find(|t| t.code() == code)
     }
 }
 
@@ -86,9 +84,7 @@ impl std::str::FromStr for Target {
             "generic" => Ok(Target::Generic),
             "unseal" => Ok(Target::Unseal),
             "recovery" => Ok(Target::Recovery),
-            other => Err(format!(
-                "unknown target '{other}': use 'unseal', 'recovery' or 'generic'"
-            )),
+            other => Err(format!("unknown target '{other}': use 'unseal', 'recovery' or 'generic'")),
         }
     }
 }
@@ -155,8 +151,7 @@ impl SetInfo {
 
     /// Whether shares of this set carry the secret itself with no x byte (Vault's 1-of-1).
     pub fn is_bare_single(&self) -> bool {
-        self.scheme
-            .is_bare_single(self.threshold.into(), self.count.into())
+        self.scheme.is_bare_single(self.threshold.into(), self.count.into())
     }
 
     /// Length of each share's payload in bytes.
@@ -166,10 +161,7 @@ impl SetInfo {
 
     /// "2 of 5, any 3 recover the secret"-style description of a share's place in the set.
     pub fn describe_threshold(&self) -> String {
-        format!(
-            "any {} of {} recover the secret",
-            self.threshold, self.count
-        )
+        format!("any {} of {} recover the secret", self.threshold, self.count)
     }
 }
 
@@ -188,27 +180,17 @@ pub struct Share {
 impl Share {
     /// The point of the secret's polynomials that this share carries.
     pub fn point(&self) -> Result<Point, ShamirError> {
-        self.set
-            .scheme
-            .parse_share_bytes(self.payload.expose(), self.set.is_bare_single())
+        self.set.scheme.parse_share_bytes(self.payload.expose(), self.set.is_bare_single())
     }
 
     /// The point of the blinding value's polynomials (same x as [`Share::point`]).
     pub fn blind_point(&self) -> Result<Point, ShamirError> {
-        Ok(Point {
-            x: self.point()?.x,
-            y: self.blind.clone(),
-        })
+        Ok(Point { x: self.point()?.x, y: self.blind.clone() })
     }
 
     /// This share's commitment, as the manifest lists it.
     pub fn commitment(&self) -> Commitment {
-        commitment::share_commitment(
-            &self.set.id.0,
-            self.index,
-            self.payload.expose(),
-            self.blind.expose(),
-        )
+        commitment::share_commitment(&self.set.id.0, self.index, self.payload.expose(), self.blind.expose())
     }
 
     /// The binary encoding (see `docs/FORMAT.md`).
@@ -218,13 +200,7 @@ impl Share {
         let mut out = SecretBytes::zeroed(len);
         let buf = out.expose_mut();
         let mut at = 0;
-        for piece in [
-            &header[..],
-            &[self.index],
-            &self.set.commitment,
-            self.payload.expose(),
-            self.blind.expose(),
-        ] {
+        for piece in [&header[..], &[self.index], &self.set.commitment, self.payload.expose(), self.blind.expose()] {
             buf[at..at + piece.len()].copy_from_slice(piece);
             at += piece.len();
         }
@@ -249,19 +225,15 @@ impl Share {
         r.take(1)?; // version, checked above
         let scheme = scheme_from_code(r.byte()?)?;
         let target_code = r.byte()?;
-        let target = Target::from_code(target_code)
-            .ok_or(FormatError::UnknownTarget { code: target_code })?;
+        let target = Target::from_code(target_code).ok_or(FormatError::UnknownTarget { code: target_code })?;
         let threshold = r.byte()?;
         let count = r.byte()?;
-        scheme
-            .check_parameters(threshold.into(), count.into())
-            .map_err(FormatError::Parameters)?;
+        scheme.check_parameters(threshold.into(), count.into()).map_err(FormatError::Parameters)?;
         let mut id = [0u8; SET_ID_LEN];
         id.copy_from_slice(r.take(SET_ID_LEN)?);
         let created = u64::from_be_bytes(r.array()?);
         let label_len = r.byte()? as usize;
-        let label =
-            std::str::from_utf8(r.take(label_len)?).map_err(|_| FormatError::LabelNotUtf8)?;
+        let label = std::str::from_utf8(r.take(label_len)?).map_err(|_| FormatError::LabelNotUtf8)?;
         let label = Label::new(label)?;
         let secret_len = u32::from_be_bytes(r.array()?);
         if secret_len == 0 {
@@ -272,32 +244,14 @@ impl Share {
             return Err(FormatError::IndexOutOfRange { index, count });
         }
         let commitment: Commitment = r.array()?;
-        let set = SetInfo {
-            id: SetId(id),
-            scheme,
-            threshold,
-            count,
-            target,
-            created,
-            label,
-            secret_len,
-            commitment,
-        };
+        let set = SetInfo { id: SetId(id), scheme, threshold, count, target, created, label, secret_len, commitment };
         let payload_len = set.payload_len();
         if r.0.len() != payload_len + BLIND_LEN {
-            return Err(FormatError::PayloadLength {
-                expected: payload_len + BLIND_LEN,
-                found: r.0.len(),
-            });
+            return Err(FormatError::PayloadLength { expected: payload_len + BLIND_LEN, found: r.0.len() });
         }
         let payload = SecretBytes::copy_from(r.take(payload_len)?);
         let blind = SecretBytes::copy_from(r.take(BLIND_LEN)?);
-        let share = Share {
-            set,
-            index,
-            payload,
-            blind,
-        };
+        let share = Share { set, index, payload, blind };
         let x = share.point().map_err(FormatError::Parameters)?.x;
         if scheme == Scheme::Native && x != index {
             return Err(FormatError::IndexMismatch { index, x });
@@ -370,17 +324,11 @@ pub enum FormatError {
     Truncated,
     #[error("the share's checksum does not match: the share is corrupt or was changed")]
     Checksum,
-    #[error(
-        "the share is in format version {version}, which this symbolon does not know: use a newer symbolon"
-    )]
+    #[error("the share is in format version {version}, which this symbolon does not know: use a newer symbolon")]
     UnknownVersion { version: u8 },
-    #[error(
-        "the share names an unknown scheme (code {code}): the share is corrupt or from a newer symbolon"
-    )]
+    #[error("the share names an unknown scheme (code {code}): the share is corrupt or from a newer symbolon")]
     UnknownScheme { code: u8 },
-    #[error(
-        "the share names an unknown target (code {code}): the share is corrupt or from a newer symbolon"
-    )]
+    #[error("the share names an unknown target (code {code}): the share is corrupt or from a newer symbolon")]
     UnknownTarget { code: u8 },
     #[error("the share's parameters are impossible: {0}")]
     Parameters(ShamirError),
@@ -392,9 +340,7 @@ pub enum FormatError {
         "the share is number {index} but its x coordinate is {x}; in the native scheme they are equal: the share is corrupt"
     )]
     IndexMismatch { index: u8, x: u8 },
-    #[error(
-        "the share holds {found} bytes of share data where its header promises {expected}: the share is corrupt"
-    )]
+    #[error("the share holds {found} bytes of share data where its header promises {expected}: the share is corrupt")]
     PayloadLength { expected: usize, found: usize },
     #[error("the label is {len} bytes long; labels hold at most 64 bytes: shorten it")]
     LabelTooLong { len: usize },
@@ -402,26 +348,16 @@ pub enum FormatError {
     LabelControl,
     #[error("the share's label is not valid UTF-8: the share is corrupt")]
     LabelNotUtf8,
-    #[error(
-        "no '{}' line was found: this is not a symbolon share in text form",
-        ARMOR_BEGIN
-    )]
+    #[error("no '{}' line was found: this is not a symbolon share in text form", ARMOR_BEGIN)]
     NoArmor,
-    #[error(
-        "the share text has no '{}' line: it was cut off; copy the whole share",
-        ARMOR_END
-    )]
+    #[error("the share text has no '{}' line: it was cut off; copy the whole share", ARMOR_END)]
     NoArmorEnd,
     #[error("the share text has no data lines between its BEGIN and END lines")]
     NoData,
     #[error(
         "the share's '{key}' line says '{found}' but its data says '{expected}': the header was edited or belongs to another share"
     )]
-    HeaderMismatch {
-        key: String,
-        found: String,
-        expected: String,
-    },
+    HeaderMismatch { key: String, found: String, expected: String },
     #[error("the share has an unknown header line '{key}': remove it")]
     UnknownHeader { key: String },
     #[error("{0}")]

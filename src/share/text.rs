@@ -16,13 +16,7 @@ fn headers(share: &Share) -> Vec<(&'static str, String)> {
     let set = &share.set;
     let mut out = vec![
         ("Set", set.id.short()),
-        (
-            "Share",
-            format!(
-                "{} of {}, any {} recover the secret",
-                share.index, set.count, set.threshold
-            ),
-        ),
+        ("Share", format!("{} of {}, any {} recover the secret", share.index, set.count, set.threshold)),
         ("Scheme", set.scheme.name().to_string()),
         ("Target", set.target.name().to_string()),
     ];
@@ -108,15 +102,10 @@ fn check_headers(share: &Share, lines: &[&str]) -> Result<(), FormatError> {
             continue;
         }
         let Some((_, want)) = expected.iter().find(|(k, _)| k.eq_ignore_ascii_case(key)) else {
-            if key.eq_ignore_ascii_case("Label")
-                && share.set.label.as_str().is_empty()
-                && value.trim().is_empty()
-            {
+            if key.eq_ignore_ascii_case("Label") && share.set.label.as_str().is_empty() && value.trim().is_empty() {
                 continue;
             }
-            return Err(FormatError::UnknownHeader {
-                key: key.to_string(),
-            });
+            return Err(FormatError::UnknownHeader { key: key.to_string() });
         };
         if normalize(value) != normalize(want) {
             return Err(FormatError::HeaderMismatch {

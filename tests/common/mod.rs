@@ -70,27 +70,15 @@ pub fn run_in(dir: &Path, args: &[&str], input: Option<&[u8]>) -> Run {
             stdin.write_all(bytes).unwrap();
         }
     }
-    let Output {
-        status,
-        stdout,
-        stderr,
-    } = child.wait_with_output().unwrap();
-    Run {
-        code: status.code().unwrap_or(-1),
-        stdout,
-        stderr: String::from_utf8_lossy(&stderr).into_owned(),
-    }
+    let Output { status, stdout, stderr } = child.wait_with_output().unwrap();
+    Run { code: status.code().unwrap_or(-1), stdout, stderr: String::from_utf8_lossy(&stderr).into_owned() }
 }
 
 /// Asserts a failed run: exit code, and every fragment present in stderr.
 pub fn assert_fails(run: &Run, code: i32, fragments: &[&str]) {
     assert_eq!(run.code, code, "exit code; stderr:\n{}", run.stderr);
     for f in fragments {
-        assert!(
-            run.stderr.contains(f),
-            "stderr lacks {f:?}:\n{}",
-            run.stderr
-        );
+        assert!(run.stderr.contains(f), "stderr lacks {f:?}:\n{}", run.stderr);
     }
 }
 
