@@ -64,7 +64,7 @@ pub fn parse(origin: &str, text: &str) -> Result<Parsed, InputError> {
             origin: if single && key.place.starts_with("line") {
                 origin.to_string()
             } else {
-                format!("{origin}, {}", key.place)
+                format!("{origin} ({})", key.place)
             },
             piece: Piece::VaultKey { bytes: key.bytes, target: keys.target },
         })

@@ -330,7 +330,7 @@ fn combine_bare_vault_keys_names_the_bad_one() {
     let run = run_in(dir.path(), &["combine", "keys.txt", "--threshold", "3", "--stdout", "--encoding", "hex"], None);
     assert_ok(&run);
     assert_eq!(run.stdout_text().trim(), hex::encode(&secret));
-    assert!(run.stderr.contains("BAD SHARE: keys.txt, line 2"), "{}", run.stderr);
+    assert!(run.stderr.contains("BAD SHARE: keys.txt (line 2)"), "{}", run.stderr);
 
     // Without a threshold or with too few keys, the tool says what it cannot know.
     std::fs::write(dir.join("one.txt"), hex::encode(&shares[0])).unwrap();
