@@ -431,6 +431,45 @@ fn combine_keys(
         }
         (given, stated) => given.or(stated),
     };
+    let outcome = |secret, verification, used, agreeing, bad| Recovered {
+        secret,
+        set: manifest_info.clone(),
+        target,
+        verification,
+        used,
+        agreeing,
+        bad,
+        unattributed: vec![],
+        repeated: repeated.clone(),
+    };
+
+    // With a manifest that has bare commitments, each key is checked on its own first: a key of
+    // another set is simply bad, whatever its length or x coordinate.
+    let mut bad = Vec::new();
+    let manifest_checked = match (ctx.manifest, manifest_info.as_ref()) {
+        (Some(m), Some(info)) if m.has_bare_commitments() => {
+            keys.retain(|(origin, bytes, _)| {
+                let known = m.find_bare(&info.id, bytes.expose()).is_some();
+                if !known {
+                    bad.push(origin.clone());
+                }
+                known
+            });
+            let need = usize::from(info.threshold);
+            if keys.len() < need {
+                let given = keys.len() + bad.len();
+                return Err(CombineError::TooFewGood {
+                    given,
+                    bad: bad.len(),
+                    bad_list: bad.join(", "),
+                    have: keys.len(),
+                    need,
+                });
+            }
+            true
+        }
+        _ => false,
+    };
 
     // A single key of a 1-of-1 set is the secret itself.
     if keys.len() == 1 {
@@ -438,148 +477,73 @@ fn combine_keys(
             return Err(CombineError::SingleKeyAmbiguous);
         }
         let (origin, bytes, _) = keys.remove(0);
-        return Ok(Recovered {
-            secret: bytes,
-            set: manifest_info,
-            target,
-            verification: Verification::Unverified,
-            used: vec![origin],
-            agreeing: vec![],
-            bad: vec![],
-            unattributed: vec![],
-            repeated,
-        });
+        let verification = if manifest_checked { Verification::Manifest } else { Verification::Unverified };
+        return Ok(outcome(bytes, verification, vec![origin], vec![], bad));
     }
 
-    let mut points = Vec::with_capacity(keys.len());
+    let mut points: Vec<Point> = Vec::with_capacity(keys.len());
     for (origin, bytes, _) in &keys {
         let point = Scheme::Vault
             .parse_share_bytes(bytes.expose(), false)
             .map_err(|source| CombineError::Shamir { origin: origin.clone(), source })?;
-        let (first, first_point): (&String, &Point) = points.first().map_or((origin, &point), |(o, p)| (*o, p));
-        if point.y.len() != first_point.y.len() {
+        if let Some(first) = points.first()
+            && point.y.len() != first.y.len()
+        {
             return Err(CombineError::LengthMismatch {
                 origin: origin.clone(),
                 len: bytes.len(),
-                first: first.clone(),
-                first_len: first_point.y.len() + 1,
+                first: keys[0].0.clone(),
+                first_len: first.y.len() + 1,
             });
         }
-        if let Some((other, _)) = points.iter().find(|(_, p): &&(&String, Point)| p.x == point.x) {
-            return Err(CombineError::SameXDifferent { first: (*other).clone(), second: origin.clone() });
-        }
-        points.push((origin, point));
+        points.push(point);
     }
+    let origins: Vec<String> = keys.iter().map(|k| k.0.clone()).collect();
+    let shamir_err = |source| CombineError::Shamir { origin: origins[0].clone(), source };
+    let same_x = (0..points.len()).find_map(|i| (0..i).find(|&j| points[j].x == points[i].x).map(|j| (j, i)));
 
-    // With a manifest that has bare commitments, each key is checked on its own.
-    let mut bad = Vec::new();
-    if let (Some(m), Some(info)) = (ctx.manifest, manifest_info.as_ref())
-        && m.has_bare_commitments()
-    {
-        let mut good = Vec::new();
-        for ((origin, point), (_, bytes, _)) in points.into_iter().zip(&keys) {
-            match m.find_bare(&info.id, bytes.expose()) {
-                Some(_) => good.push((origin, point)),
-                None => bad.push(origin.clone()),
-            }
-        }
-        let need = usize::from(info.threshold);
-        if good.len() < need {
-            let given = good.len() + bad.len();
-            return Err(CombineError::TooFewGood {
-                given,
-                bad: bad.len(),
-                bad_list: bad.join(", "),
-                have: good.len(),
-                need,
-            });
-        }
-        let basis: Vec<Point> = good[..need].iter().map(|(_, p)| p.clone()).collect();
-        let secret = shamir::combine(Scheme::Vault, &basis)
-            .map_err(|source| CombineError::Shamir { origin: good[0].0.clone(), source })?;
-        return Ok(Recovered {
-            secret,
-            set: manifest_info.clone(),
-            target,
-            verification: Verification::Manifest,
-            used: good[..need].iter().map(|(o, _)| (*o).clone()).collect(),
-            agreeing: good[need..].iter().map(|(o, _)| (*o).clone()).collect(),
-            bad,
-            unattributed: vec![],
-            repeated,
-        });
+    if manifest_checked {
+        // Every key is vouched for by the manifest, so any k of them give the secret.
+        let need = threshold.unwrap_or(points.len());
+        let secret = shamir::combine(Scheme::Vault, &points[..need]).map_err(shamir_err)?;
+        return Ok(outcome(secret, Verification::Manifest, origins[..need].to_vec(), origins[need..].to_vec(), bad));
     }
-
-    let all: Vec<Point> = points.iter().map(|(_, p)| p.clone()).collect();
-    let origins: Vec<String> = points.iter().map(|(o, _)| (*o).clone()).collect();
     match threshold {
-        None => {
-            // As Vault does: interpolate through every key given.
-            let secret = shamir::combine(Scheme::Vault, &all)
-                .map_err(|source| CombineError::Shamir { origin: origins[0].clone(), source })?;
-            Ok(Recovered {
-                secret,
-                set: manifest_info,
-                target,
-                verification: Verification::Unverified,
-                used: origins,
-                agreeing: vec![],
-                bad,
-                unattributed: vec![],
-                repeated,
-            })
-        }
-        Some(k) if all.len() < k => Err(CombineError::TooFewKeys { have: all.len(), need: k }),
-        Some(k) if all.len() == k => {
-            let secret = shamir::combine(Scheme::Vault, &all)
-                .map_err(|source| CombineError::Shamir { origin: origins[0].clone(), source })?;
-            Ok(Recovered {
-                secret,
-                set: manifest_info,
-                target,
-                verification: Verification::Unverified,
-                used: origins,
-                agreeing: vec![],
-                bad,
-                unattributed: vec![],
-                repeated,
-            })
-        }
-        Some(k) => {
+        Some(k) if points.len() < k => Err(CombineError::TooFewKeys { have: points.len(), need: k }),
+        Some(k) if points.len() > k => {
             // More keys than needed: find the k keys whose polynomial most keys agree with; it
-            // counts only if at least one key beyond the k confirms it.
-            let xs: Vec<u8> = all.iter().map(|p| p.x).collect();
-            let len = all[0].y.len();
-            let found = best_agreement(&xs, k, len, |subset| {
-                let basis: Vec<Point> = subset.iter().map(|&i| all[i].clone()).collect();
-                let on: Vec<usize> = (0..all.len())
-                    .filter(|&i| subset.contains(&i) || shamir::lies_on(Scheme::Vault, &basis, &all[i]))
+            // counts only if at least one key beyond the k confirms it. Keys with the same x
+            // never share a subset, so a stray key of another set is simply outvoted.
+            let xs: Vec<u8> = points.iter().map(|p| p.x).collect();
+            let found = best_agreement(&xs, k, points[0].y.len(), |subset| {
+                let basis: Vec<Point> = subset.iter().map(|&i| points[i].clone()).collect();
+                let on: Vec<usize> = (0..points.len())
+                    .filter(|&i| subset.contains(&i) || shamir::lies_on(Scheme::Vault, &basis, &points[i]))
                     .collect();
                 (on.len() > k).then_some(((), on))
             });
             let best = found.map_err(|e| match e {
-                SearchFailure::Exhausted => CombineError::KeysDisagree { given: all.len(), degree: k - 1, need: k },
-                SearchFailure::Limit(tried) => CombineError::SearchLimit { tried, need: k, given: all.len() },
+                SearchFailure::Exhausted => CombineError::KeysDisagree { given: points.len(), degree: k - 1, need: k },
+                SearchFailure::Limit(tried) => CombineError::SearchLimit { tried, need: k, given: points.len() },
             })?;
             // Without a commitment, two equally supported polynomials leave the secret unknown.
             if best.tie {
-                return Err(CombineError::KeysAmbiguous { given: all.len(), size: best.on.len() });
+                return Err(CombineError::KeysAmbiguous { given: points.len(), size: best.on.len() });
             }
-            let basis: Vec<Point> = best.subset.iter().map(|&i| all[i].clone()).collect();
-            let secret = shamir::combine(Scheme::Vault, &basis)
-                .map_err(|source| CombineError::Shamir { origin: origins[0].clone(), source })?;
-            bad.extend((0..all.len()).filter(|i| !best.on.contains(i)).map(|i| origins[i].clone()));
-            Ok(Recovered {
-                secret,
-                set: manifest_info,
-                target,
-                verification: Verification::Consistency { agreeing: best.on.len() },
-                used: best.subset.iter().map(|&i| origins[i].clone()).collect(),
-                agreeing: best.on.iter().filter(|i| !best.subset.contains(i)).map(|&i| origins[i].clone()).collect(),
-                bad,
-                unattributed: vec![],
-                repeated,
-            })
+            let basis: Vec<Point> = best.subset.iter().map(|&i| points[i].clone()).collect();
+            let secret = shamir::combine(Scheme::Vault, &basis).map_err(shamir_err)?;
+            bad.extend((0..points.len()).filter(|i| !best.on.contains(i)).map(|i| origins[i].clone()));
+            let used = best.subset.iter().map(|&i| origins[i].clone()).collect();
+            let agreeing = best.on.iter().filter(|i| !best.subset.contains(i)).map(|&i| origins[i].clone()).collect();
+            Ok(outcome(secret, Verification::Consistency { agreeing: best.on.len() }, used, agreeing, bad))
+        }
+        _ => {
+            // Exactly k keys, or an unknown threshold (then, as Vault does, all keys are used).
+            if let Some((j, i)) = same_x {
+                return Err(CombineError::SameXDifferent { first: origins[j].clone(), second: origins[i].clone() });
+            }
+            let secret = shamir::combine(Scheme::Vault, &points).map_err(shamir_err)?;
+            Ok(outcome(secret, Verification::Unverified, origins, vec![], bad))
         }
     }
 }

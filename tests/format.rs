@@ -253,3 +253,40 @@ fn bare_keys_in_two_equal_camps_are_refused() {
     assert_eq!(r.secret.expose(), &[1; 32]);
     assert_eq!(r.bad, vec!["key 4", "key 5"]);
 }
+
+/// A foreign key that shares an x coordinate with a good key: the manifest names it; without a
+/// manifest, with a known threshold and enough keys, the others outvote it.
+#[test]
+fn foreign_bare_key_with_the_same_x_is_named_not_fatal() {
+    let set = make_set(Scheme::Vault, 3, 5, &[0x42; 32], 16);
+    let files: Vec<ShareFile> =
+        set.shares.iter().map(|s| ShareFile { name: format!("{}", s.index), sha256: [0; 32] }).collect();
+    let manifest = Manifest::new(&set.info, ShareFormat::VaultHex, &set.shares, &files);
+    let mut foreign = set.shares[0].payload.clone();
+    foreign.expose_mut()[0] ^= 0x80; // same x (last byte), different y
+    let key = |bytes: &SecretBytes, name: &str| Candidate {
+        origin: name.to_string(),
+        piece: Piece::VaultKey { bytes: bytes.clone(), target: None },
+    };
+    let mut keys = vec![key(&foreign, "foreign")];
+    keys.extend(set.shares[..4].iter().map(|s| key(&s.payload, &format!("key {}", s.index))));
+
+    let ctx = Context { manifest: Some(&manifest), threshold: None };
+    let r = combine::combine(keys, &ctx).unwrap();
+    assert_eq!(r.secret.expose(), &[0x42; 32]);
+    assert_eq!(r.bad, vec!["foreign"]);
+    assert_eq!(r.verification, Verification::Manifest);
+
+    let mut keys = vec![key(&foreign, "foreign")];
+    keys.extend(set.shares[..4].iter().map(|s| key(&s.payload, &format!("key {}", s.index))));
+    let r = combine::combine(keys, &Context { manifest: None, threshold: Some(3) }).unwrap();
+    assert_eq!(r.secret.expose(), &[0x42; 32]);
+    assert_eq!(r.bad, vec!["foreign"]);
+    assert_eq!(r.verification, Verification::Consistency { agreeing: 4 });
+
+    // Exactly k keys with a clash and nothing to decide by: refused, both named.
+    let keys =
+        vec![key(&foreign, "foreign"), key(&set.shares[0].payload, "key 1"), key(&set.shares[1].payload, "key 2")];
+    let err = combine::combine(keys, &Context { manifest: None, threshold: Some(3) }).unwrap_err();
+    assert!(matches!(err, CombineError::SameXDifferent { .. }), "{err}");
+}
