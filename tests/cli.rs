@@ -74,36 +74,21 @@ fn split_refuses_bad_parameters_and_writes_nothing() {
         assert_fails(&run_in(dir.path(), &args, None), 1, &[message]);
         assert_untouched(&dir, &before);
     }
-    let run = run_in(
-        dir.path(),
-        &["split", "--secret-file", "empty.bin", "--plaintext", "-n", "3", "-t", "2", "-o", "out"],
-        None,
-    );
-    assert_fails(&run, 1, &["the secret is empty"]);
-    assert_untouched(&dir, &before);
-
-    let run = run_in(dir.path(), &["split", "--secret-file", "secret.bin", "-n", "3", "-t", "2", "-o", "out"], None);
-    assert_fails(&run, 1, &["pass --plaintext"]);
-    assert_untouched(&dir, &before);
-
-    let run = run_in(
-        dir.path(),
-        &["split", "--secret-file", "missing.bin", "--plaintext", "-n", "3", "-t", "2", "-o", "out"],
-        None,
-    );
-    assert_fails(&run, 1, &["cannot open missing.bin"]);
-    assert_untouched(&dir, &before);
-
-    // Usage errors exit 2: two secret sources, or none.
-    let run = run_in(
-        dir.path(),
-        &["split", "--secret-file", "secret.bin", "--generate", "32", "--plaintext", "-n", "3", "-t", "2", "-o", "out"],
-        None,
-    );
-    assert_fails(&run, 2, &["cannot be used with"]);
-    let run = run_in(dir.path(), &["split", "--plaintext", "-n", "3", "-t", "2", "-o", "out"], None);
-    assert_fails(&run, 2, &["required"]);
-    assert_untouched(&dir, &before);
+    // Whole command lines: (arguments, exit code, message). Usage errors exit 2.
+    let k = ["-n", "3", "-t", "2", "-o", "out"];
+    let whole: &[(&[&str], i32, &str)] = &[
+        (&["split", "--secret-file", "empty.bin", "--plaintext"], 1, "the secret is empty"),
+        (&["split", "--secret-file", "secret.bin"], 1, "pass --plaintext"),
+        (&["split", "--secret-file", "missing.bin", "--plaintext"], 1, "cannot open missing.bin"),
+        (&["split", "--secret-file", "secret.bin", "--generate", "32", "--plaintext"], 2, "cannot be used with"),
+        (&["split", "--plaintext"], 2, "required"),
+    ];
+    for (args, code, message) in whole {
+        let mut args = args.to_vec();
+        args.extend_from_slice(&k);
+        assert_fails(&run_in(dir.path(), &args, None), *code, &[message]);
+        assert_untouched(&dir, &before);
+    }
 }
 
 #[test]
