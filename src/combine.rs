@@ -28,6 +28,9 @@ pub enum Piece {
     Share(Share),
     /// A bare Vault key (`y || x`, or the secret itself in a 1-of-1 set).
     VaultKey { bytes: SecretBytes, target: Option<Target> },
+    /// An OpenPGP message holding a share; [`crate::input::open_encrypted`] turns it into one of
+    /// the above before combining.
+    Encrypted { message: Vec<u8>, target: Option<Target> },
 }
 
 /// What is known about the set beyond the shares themselves.
@@ -77,6 +80,8 @@ pub struct Recovered {
 pub enum CombineError {
     #[error("no shares were given")]
     NoShares,
+    #[error("{origin} is encrypted: give the key to decrypt it with (--key-file)")]
+    StillEncrypted { origin: String },
     #[error("{share} is a symbolon share but {key} is a bare Vault key: combine one kind at a time")]
     MixedKinds { share: String, key: String },
     #[error("the shares come from {} different sets: {}; combine shares of one set only", .0.len(), describe_sets(.0))]
@@ -162,6 +167,7 @@ pub fn combine(candidates: Vec<Candidate>, ctx: &Context<'_>) -> Result<Recovere
         match c.piece {
             Piece::Share(s) => shares.push((c.origin, s)),
             Piece::VaultKey { bytes, target } => keys.push((c.origin, bytes, target)),
+            Piece::Encrypted { .. } => return Err(CombineError::StillEncrypted { origin: c.origin }),
         }
     }
     if let (Some((share, _)), Some((key, _, _))) = (shares.first(), keys.first()) {

@@ -3,6 +3,8 @@
 //! origin that names it in messages ("alice.txt", "init.json, unseal key 2").
 
 use crate::combine::{Candidate, Piece};
+use crate::openpgp::{self, decrypt::DecryptError, decrypt::SecretKeys};
+use crate::prompt::Prompt;
 use crate::share::{ARMOR_BEGIN, FormatError, Share, Target};
 use crate::vault_keys::{self, VaultKeysError};
 
@@ -23,6 +25,66 @@ pub enum InputError {
     Vault { origin: String, source: VaultKeysError },
     #[error("{origin} is empty")]
     Empty { origin: String },
+    #[error("{origin} is binary but not an OpenPGP message: give a share file, a Vault key file or Vault's output")]
+    NotText { origin: String },
+    #[error("{origin}: {source}")]
+    Decrypt { origin: String, source: DecryptError },
+    #[error("{origin} decrypts to something that is not a share: {what}")]
+    NotAShareInside { origin: String, what: String },
+}
+
+/// Whether `bytes` are an OpenPGP message (binary), not a bare key that happens to start with a
+/// packet tag: the session key packets must parse.
+pub fn is_binary_message(bytes: &[u8]) -> bool {
+    openpgp::looks_like_message(bytes) && bytes.len() >= 60 && openpgp::decrypt::recipients(bytes).is_ok()
+}
+
+/// Reads the shares in the file contents `bytes`, which may be binary (an OpenPGP message).
+pub fn parse_bytes(origin: &str, bytes: &[u8]) -> Result<Parsed, InputError> {
+    if is_binary_message(bytes) {
+        let piece = Piece::Encrypted { message: bytes.to_vec(), target: None };
+        return Ok(Parsed { candidates: vec![Candidate { origin: origin.to_string(), piece }], ..Parsed::default() });
+    }
+    let text = std::str::from_utf8(bytes).map_err(|_| InputError::NotText { origin: origin.to_string() })?;
+    parse(origin, text)
+}
+
+/// Decrypts every encrypted candidate with `keys` (asking `prompt` for passphrases) and reads the
+/// share inside. Other candidates pass through unchanged.
+pub fn open_encrypted(
+    candidates: Vec<Candidate>,
+    keys: &SecretKeys,
+    prompt: &mut dyn Prompt,
+) -> Result<Vec<Candidate>, InputError> {
+    let mut out = Vec::with_capacity(candidates.len());
+    for c in candidates {
+        let Piece::Encrypted { message, target } = c.piece else {
+            out.push(c);
+            continue;
+        };
+        let plaintext = openpgp::decrypt::decrypt(&message, keys, prompt)
+            .map_err(|source| InputError::Decrypt { origin: c.origin.clone(), source })?;
+        out.push(read_inside(&c.origin, &plaintext, target)?);
+    }
+    Ok(out)
+}
+
+/// Reads the share inside a decrypted message: a symbolon share in text form, or a Vault key in
+/// hex (Vault's PGP format) or base64.
+pub fn read_inside(origin: &str, plaintext: &[u8], target: Option<Target>) -> Result<Candidate, InputError> {
+    let not_share = |what: String| InputError::NotAShareInside { origin: origin.to_string(), what };
+    let text = std::str::from_utf8(plaintext).map_err(|_| not_share("binary data".into()))?;
+    let mut parsed = parse(origin, text).map_err(|e| not_share(e.to_string()))?;
+    if parsed.candidates.len() != 1 {
+        return Err(not_share(format!("{} shares", parsed.candidates.len())));
+    }
+    let mut candidate = parsed.candidates.remove(0);
+    match &mut candidate.piece {
+        Piece::VaultKey { target: t, .. } => *t = t.or(target),
+        Piece::Encrypted { .. } => return Err(not_share("another encrypted message".into())),
+        Piece::Share(_) => {}
+    }
+    Ok(candidate)
 }
 
 /// Reads the shares in `text`, which came from `origin`.
@@ -30,6 +92,11 @@ pub fn parse(origin: &str, text: &str) -> Result<Parsed, InputError> {
     let trimmed = text.trim();
     if trimmed.is_empty() {
         return Err(InputError::Empty { origin: origin.to_string() });
+    }
+    if openpgp::is_armored_message(trimmed) {
+        let message = trimmed.as_bytes().to_vec();
+        let piece = Piece::Encrypted { message, target: None };
+        return Ok(Parsed { candidates: vec![Candidate { origin: origin.to_string(), piece }], ..Parsed::default() });
     }
     if trimmed.contains(ARMOR_BEGIN) {
         let shares =

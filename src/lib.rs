@@ -17,8 +17,11 @@ pub mod error;
 pub mod hygiene;
 pub mod input;
 pub mod manifest;
+pub mod openpgp;
 pub mod output;
+pub mod prompt;
 pub mod rng;
+pub mod sanitize;
 pub mod secret;
 pub mod shamir;
 pub mod share;
@@ -27,3 +30,4 @@ pub mod time;
 pub mod vault_keys;
 
 pub use error::Error;
+pub use sanitize::sanitize;

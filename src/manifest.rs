@@ -20,6 +20,16 @@ pub enum ShareFormat {
     VaultHex,
     /// Vault's bare key, standard base64 (as `unseal_keys_b64`).
     VaultBase64,
+    /// Vault's `-pgp-keys` form: standard base64 of a binary OpenPGP message whose plaintext is
+    /// the hex key.
+    VaultPgpBase64,
+}
+
+impl ShareFormat {
+    /// Whether shares travel as Vault's bare keys (with no room for a blinding piece).
+    pub fn is_bare(self) -> bool {
+        self != ShareFormat::SymbolonV1
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -38,6 +48,9 @@ pub struct Manifest {
     pub created_unix: u64,
     pub set_commitment: String,
     pub share_format: ShareFormat,
+    /// `openpgp` (each share encrypted to its custodian) or `none` (plaintext shares).
+    #[serde(default = "no_encryption")]
+    pub encryption: String,
     /// Why bare commitments are absent, when the share format is a bare one and they are.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bare_commitments_omitted: Option<String>,
@@ -47,6 +60,15 @@ pub struct Manifest {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ManifestShare {
     pub index: u8,
+    /// Who holds the share, for encrypted sets.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub custodian: Option<String>,
+    /// Primary fingerprints of the certificates the share is encrypted to.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub recipients: Vec<String>,
+    /// Fingerprints of the (sub)keys the message is encrypted to (what a card must hold).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub encryption_keys: Vec<String>,
     pub file: String,
     /// SHA-256 of the file, when publishing it reveals nothing (see `docs/FORMAT.md`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -58,11 +80,19 @@ pub struct ManifestShare {
     pub bare_commitment: Option<String>,
 }
 
-/// A share file as written: its name and the SHA-256 of its contents.
-#[derive(Clone, Debug)]
+/// A share file as written: its name, the SHA-256 of its contents and, when it is encrypted, who
+/// it is for.
+#[derive(Clone, Debug, Default)]
 pub struct ShareFile {
     pub name: String,
     pub sha256: [u8; 32],
+    pub custodian: Option<String>,
+    pub recipients: Vec<String>,
+    pub encryption_keys: Vec<String>,
+}
+
+fn no_encryption() -> String {
+    "none".into()
 }
 
 /// Why a manifest could not be used.
@@ -95,11 +125,12 @@ fn bare_omission_reason(info: &SetInfo) -> Option<String> {
 impl Manifest {
     /// The manifest of a freshly written set. `files[i]` is the file written for `shares[i]`.
     pub fn new(info: &SetInfo, format: ShareFormat, shares: &[Share], files: &[ShareFile]) -> Manifest {
-        let bare = format != ShareFormat::SymbolonV1;
+        let bare = format.is_bare();
         let omitted = if bare { bare_omission_reason(info) } else { None };
-        // A file's hash is public-safe when its contents hold a blinding piece (v1 text) or a
-        // payload that is safe to commit to bare.
-        let publish_hash = !bare || omitted.is_none();
+        let encrypted = files.iter().any(|f| f.custodian.is_some());
+        // A file's hash is public-safe when the file is ciphertext, when its contents hold a
+        // blinding piece (v1 text), or when its payload is safe to commit to bare.
+        let publish_hash = encrypted || !bare || omitted.is_none();
         Manifest {
             schema: SCHEMA.into(),
             schema_version: SCHEMA_VERSION,
@@ -115,11 +146,15 @@ impl Manifest {
             created_unix: info.created,
             set_commitment: hex::encode(info.commitment),
             share_format: format,
+            encryption: if encrypted { "openpgp".into() } else { no_encryption() },
             shares: shares
                 .iter()
                 .zip(files)
                 .map(|(share, file)| ManifestShare {
                     index: share.index,
+                    custodian: file.custodian.clone(),
+                    recipients: file.recipients.clone(),
+                    encryption_keys: file.encryption_keys.clone(),
                     file: file.name.clone(),
                     sha256: publish_hash.then(|| hex::encode(file.sha256)),
                     commitment: hex::encode(share.commitment()),
@@ -193,6 +228,17 @@ impl Manifest {
         self.shares.iter().find_map(|entry| {
             let want = entry.bare_commitment.as_ref()?;
             crate::secret::ct_eq(want.as_bytes(), got.as_bytes()).then_some(entry.index)
+        })
+    }
+
+    /// The entry of the share whose recipients include one of `recipients` (the key handles an
+    /// encrypted share names).
+    pub fn entry_for_recipients(&self, recipients: &[sequoia_openpgp::KeyHandle]) -> Option<&ManifestShare> {
+        self.shares.iter().find(|entry| {
+            entry.encryption_keys.iter().chain(&entry.recipients).any(|fpr| {
+                fpr.parse::<sequoia_openpgp::Fingerprint>()
+                    .is_ok_and(|f| recipients.iter().any(|r| sequoia_openpgp::KeyHandle::from(&f).aliases(r)))
+            })
         })
     }
 

@@ -6,7 +6,6 @@ use clap::ValueEnum;
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use symbolon::combine::{self, Candidate, Verification};
-use symbolon::manifest::Manifest;
 use symbolon::output::{Privacy, write_new_file};
 use symbolon::vault_keys;
 use zeroize::Zeroizing;
@@ -23,6 +22,9 @@ pub struct Args {
     /// The set's manifest.json: checks every share on its own and names the bad ones.
     #[arg(long, value_name = "FILE")]
     manifest: Option<PathBuf>,
+    /// Secret key to decrypt encrypted shares with (repeat for several custodians' keys).
+    #[arg(long = "key-file", value_name = "FILE")]
+    key_files: Vec<PathBuf>,
     /// The threshold of a set of bare Vault keys (symbolon shares carry their own).
     #[arg(short = 't', long = "threshold", alias = "key-threshold", value_name = "K")]
     threshold: Option<usize>,
@@ -58,13 +60,7 @@ pub fn run(args: Args) -> Result<()> {
     {
         bail!(symbolon::output::OutputError::Exists { path: out.clone() });
     }
-    let manifest = match &args.manifest {
-        Some(path) => {
-            let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
-            Some(Manifest::from_json(&text).with_context(|| path.display().to_string())?)
-        }
-        None => None,
-    };
+    let manifest = args.manifest.as_deref().map(io::read_manifest).transpose()?;
 
     let parsed = io::read_shares(&args.shares, args.stdin)?;
     let mut stated = None;
@@ -86,6 +82,12 @@ pub fn run(args: Args) -> Result<()> {
             bail!(combine::CombineError::ThresholdConflict { given, stated: s })
         }
         (given, s) => given.or(s),
+    };
+    let candidates = if candidates.iter().any(|c| matches!(c.piece, combine::Piece::Encrypted { .. })) {
+        let keys = super::io::read_key_files(&args.key_files)?;
+        symbolon::input::open_encrypted(candidates, &keys, &mut super::prompt::TerminalPrompt)?
+    } else {
+        candidates
     };
     let ctx = combine::Context { threshold, manifest: manifest.as_ref() };
     let recovered = combine::combine(candidates, &ctx)?;

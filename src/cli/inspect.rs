@@ -46,6 +46,17 @@ pub fn run(args: Args) -> Result<()> {
                     "share_commitment": hex::encode(s.commitment()),
                 })
             }
+            Piece::Encrypted { message, target } => {
+                let recipients = symbolon::openpgp::decrypt::recipients(&message)
+                    .map(|r| r.iter().map(|h| h.to_string()).collect::<Vec<_>>())
+                    .unwrap_or_default();
+                json!({
+                    "origin": origin,
+                    "kind": "openpgp-encrypted",
+                    "recipients": recipients,
+                    "target": target.map(|t| t.name()),
+                })
+            }
             Piece::VaultKey { bytes, target } => {
                 let x = Scheme::Vault.parse_share_bytes(bytes.expose(), false).map(|p| p.x).ok();
                 json!({
@@ -67,7 +78,14 @@ pub fn run(args: Args) -> Result<()> {
     for item in &items {
         let field = |k: &str| item.get(k).map_or(String::new(), |v| v.as_str().map_or(v.to_string(), str::to_string));
         println!("{}:", field("origin"));
-        if field("kind") == "vault-key" {
+        if field("kind") == "openpgp-encrypted" {
+            let recipients: Vec<String> = item["recipients"]
+                .as_array()
+                .map(|a| a.iter().filter_map(|v| v.as_str().map(str::to_string)).collect())
+                .unwrap_or_default();
+            println!("  OpenPGP-encrypted share, for: {}", recipients.join(", "));
+            println!("  Decrypt it with `symbolon decrypt` to see which set and share it is.");
+        } else if field("kind") == "vault-key" {
             println!(
                 "  Vault key, {} bytes (if it is one share of a larger set: x = {}, secret of {} bytes; if the set is 1-of-1: the secret itself)",
                 field("length"),

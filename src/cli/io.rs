@@ -2,7 +2,7 @@
 
 use anyhow::{Context, Result, bail};
 use std::io::{IsTerminal, Read};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use symbolon::input::{self, Parsed};
 use symbolon::secret::SecretBytes;
 use zeroize::Zeroizing;
@@ -33,15 +33,6 @@ pub fn read_secret_stdin() -> Result<SecretBytes> {
     Ok(SecretBytes::copy_from(&buf))
 }
 
-/// Reads text that holds shares (not necessarily UTF-8 clean at the edges).
-fn read_text_file(path: &Path) -> Result<Zeroizing<String>> {
-    let bytes = read_secret_file(path)?;
-    let text = std::str::from_utf8(bytes.expose()).map_err(|_| {
-        anyhow::anyhow!("{} is not text: give a share file, a Vault key file or Vault's output", path.display())
-    })?;
-    Ok(Zeroizing::new(text.to_string()))
-}
-
 /// Reads every share argument: a file path, or the share text itself.
 pub fn read_shares(args: &[String], stdin: bool) -> Result<Vec<Parsed>> {
     let mut out = Vec::new();
@@ -49,7 +40,7 @@ pub fn read_shares(args: &[String], stdin: bool) -> Result<Vec<Parsed>> {
     for arg in args {
         let path = Path::new(arg);
         if path.exists() {
-            out.push(input::parse(arg, &read_text_file(path)?)?);
+            out.push(input::parse_bytes(arg, read_secret_file(path)?.expose())?);
         } else if arg.contains('/') || arg.ends_with(".txt") || arg.ends_with(".json") || arg.ends_with(".asc") {
             bail!("{arg}: no such file");
         } else {
@@ -63,9 +54,23 @@ pub fn read_shares(args: &[String], stdin: bool) -> Result<Vec<Parsed>> {
         }
     }
     if stdin {
-        let bytes = read_secret_stdin()?;
-        let text = std::str::from_utf8(bytes.expose()).map_err(|_| anyhow::anyhow!("stdin is not text"))?;
-        out.push(input::parse("stdin", text)?);
+        out.push(input::parse_bytes("stdin", read_secret_stdin()?.expose())?);
     }
     Ok(out)
+}
+
+/// Reads the secret keys named by `--key-file`.
+pub fn read_key_files(paths: &[PathBuf]) -> Result<symbolon::openpgp::decrypt::SecretKeys> {
+    let mut keys = symbolon::openpgp::decrypt::SecretKeys::default();
+    for path in paths {
+        let bytes = read_secret_file(path)?;
+        keys.add(&path.display().to_string(), bytes.expose())?;
+    }
+    Ok(keys)
+}
+
+/// Reads a manifest file.
+pub fn read_manifest(path: &Path) -> Result<symbolon::manifest::Manifest> {
+    let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+    symbolon::manifest::Manifest::from_json(&text).with_context(|| path.display().to_string())
 }

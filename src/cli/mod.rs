@@ -1,8 +1,11 @@
 //! Command-line layer: one file per subcommand, each holding its clap arguments and its `run`.
 
 mod combine;
+mod decrypt;
 mod inspect;
 mod io;
+mod prompt;
+mod recipients;
 mod split;
 
 use clap::{Parser, Subcommand};
@@ -20,8 +23,10 @@ struct Cli {
 enum Command {
     /// Split a secret into shares, any THRESHOLD of which recover it.
     Split(split::Args),
-    /// Recover a secret from shares (symbolon shares or Vault keys).
+    /// Recover a secret from shares (symbolon shares or Vault keys, plain or encrypted).
     Combine(combine::Args),
+    /// Decrypt one share with its custodian's key: show it, or only check it (--check).
+    Decrypt(decrypt::Args),
     /// Show what shares are (set, index, threshold, label, target) without revealing the secret.
     Inspect(inspect::Args),
 }
@@ -36,6 +41,7 @@ pub fn main() -> ExitCode {
     let result = match cli.command {
         Command::Split(args) => split::run(args),
         Command::Combine(args) => combine::run(args),
+        Command::Decrypt(args) => decrypt::run(args),
         Command::Inspect(args) => inspect::run(args),
     };
     match result {

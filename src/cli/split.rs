@@ -1,17 +1,21 @@
 //! `symbolon split`
 
 use super::io;
+use super::recipients::RecipientArgs;
 use anyhow::{Context, Result, bail};
 use clap::ValueEnum;
 use sha2::{Digest, Sha256};
 use std::path::PathBuf;
 use symbolon::manifest::{self, Manifest, ShareFile, ShareFormat};
+use symbolon::openpgp::Custodian;
+use symbolon::openpgp::encrypt::{self, Output};
 use symbolon::output::{NewDir, Privacy};
 use symbolon::secret::SecretBytes;
 use symbolon::shamir::Scheme;
-use symbolon::share::{Label, Target};
+use symbolon::share::{Label, Share, Target};
 use symbolon::split::{SplitPlan, split_secret};
 use symbolon::vault_keys;
+use zeroize::Zeroizing;
 
 #[derive(clap::Args, Debug)]
 #[command(group(clap::ArgGroup::new("source").required(true).args(["secret_file", "stdin", "generate"])))]
@@ -40,34 +44,66 @@ pub struct Args {
     /// What the secret unlocks: unseal, recovery or generic (Vault's words).
     #[arg(long, default_value = "generic")]
     target: Target,
-    /// Write the shares unencrypted. Required for now: encryption to OpenPGP recipients is not built yet.
-    #[arg(long)]
+    #[command(flatten)]
+    recipients: RecipientArgs,
+    /// Write unencrypted shares instead (anyone who can read a file can use its share).
+    #[arg(long, conflicts_with_all = ["recipients", "pgp_keys", "pgp_keys_file", "binary"])]
     plaintext: bool,
-    /// Form of each share file: symbolon (format v1 text), or Vault's bare hex or base64 key (vault scheme only).
+    /// What each share file holds: symbolon (share format v1), vault (Vault's base64 key; encrypted:
+    /// Vault's -pgp-keys form), or vault-hex (Vault's hex key, plaintext only). vault* need --scheme vault.
     #[arg(long, value_enum, default_value = "symbolon")]
-    share_format: FormatArg,
+    format: FormatArg,
+    /// Encrypted symbolon shares as binary OpenPGP (.pgp) instead of ASCII armor (.asc).
+    #[arg(long)]
+    binary: bool,
     /// New directory to write the shares and manifest.json into (must not exist).
     #[arg(short = 'o', long, value_name = "DIR")]
     out_dir: PathBuf,
 }
 
-#[derive(Clone, Copy, Debug, ValueEnum)]
+#[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
 enum FormatArg {
     Symbolon,
+    Vault,
     VaultHex,
-    VaultBase64,
 }
 
 pub fn run(args: Args) -> Result<()> {
-    // Check everything that does not need the secret first.
-    let format = match args.share_format {
-        FormatArg::Symbolon => ShareFormat::SymbolonV1,
-        FormatArg::VaultHex => ShareFormat::VaultHex,
-        FormatArg::VaultBase64 => ShareFormat::VaultBase64,
-    };
-    if format != ShareFormat::SymbolonV1 && args.scheme != Scheme::Vault {
-        bail!("--share-format {:?} writes Vault keys, which need --scheme vault", args.share_format);
+    // Everything that can be checked without the secret is checked first; the custodian count
+    // before anything else.
+    let encrypted = !args.plaintext;
+    if encrypted {
+        if args.recipients.is_empty() {
+            bail!(
+                "no custodians named: give one --recipient per share (or Vault's --pgp-keys), \
+                 or pass --plaintext to write unencrypted shares"
+            );
+        }
+        let count = args.recipients.count()?;
+        if count != args.shares {
+            bail!(
+                "{count} custodian(s) named for {} shares: every share needs exactly one custodian; \
+                 name one --recipient per share or change --shares",
+                args.shares
+            );
+        }
     }
+    let format = match (args.format, encrypted) {
+        (FormatArg::Symbolon, _) => ShareFormat::SymbolonV1,
+        (FormatArg::Vault, true) => ShareFormat::VaultPgpBase64,
+        (FormatArg::Vault, false) => ShareFormat::VaultBase64,
+        (FormatArg::VaultHex, false) => ShareFormat::VaultHex,
+        (FormatArg::VaultHex, true) => {
+            bail!("Vault's encrypted form is base64 of the OpenPGP message: use --format vault")
+        }
+    };
+    if format.is_bare() && args.scheme != Scheme::Vault {
+        bail!("--format {:?} writes Vault keys, which need --scheme vault", args.format);
+    }
+    if args.binary && format != ShareFormat::SymbolonV1 {
+        bail!("--binary applies to symbolon shares; Vault's form is always base64 of a binary message");
+    }
+    let custodians = if encrypted { args.recipients.load()? } else { Vec::new() };
     let plan = SplitPlan {
         scheme: args.scheme,
         threshold: args.threshold,
@@ -78,12 +114,6 @@ pub fn run(args: Args) -> Result<()> {
     };
     if let Some(warning) = plan.check()? {
         eprintln!("warning: {warning}");
-    }
-    if !args.plaintext {
-        bail!(
-            "encrypted shares are not available yet (they come with OpenPGP recipients); \
-             pass --plaintext to write unencrypted shares, which anyone who can read the files can use"
-        );
     }
     if args.out_dir.symlink_metadata().is_ok() {
         bail!(symbolon::output::OutputError::Exists { path: args.out_dir.clone() });
@@ -108,51 +138,108 @@ pub fn run(args: Args) -> Result<()> {
     drop(secret);
 
     let width = set.shares.len().to_string().len().max(2);
-    let ext = match format {
-        ShareFormat::SymbolonV1 => "txt",
-        ShareFormat::VaultHex => "hex",
-        ShareFormat::VaultBase64 => "b64",
-    };
     let mut dir = NewDir::create(&args.out_dir)?;
-    // Each file is hashed as it is written and its text wiped at once: one share in memory at a time.
+    // Each file is hashed as it is written and its contents wiped at once: one share in memory
+    // at a time.
     let mut files = Vec::with_capacity(set.shares.len());
-    for share in &set.shares {
-        let name = format!("{:0width$}-share.{ext}", share.index);
-        let text = match format {
-            ShareFormat::SymbolonV1 => share.to_text(),
-            ShareFormat::VaultHex => vault_keys::hex_line(share.payload.expose()),
-            ShareFormat::VaultBase64 => vault_keys::base64_line(share.payload.expose()),
-        };
-        dir.write(&name, text.as_bytes(), Privacy::Secret)?;
-        files.push(ShareFile { name, sha256: Sha256::digest(text.as_bytes()).into() });
+    for (i, share) in set.shares.iter().enumerate() {
+        let custodian = custodians.get(i);
+        let (name, contents) = share_file(share, format, custodian, args.binary, width)?;
+        // Even ciphertext is kept private (0600): who may read it is the custodian's business.
+        dir.write(&name, &contents, Privacy::Secret)?;
+        files.push(ShareFile {
+            name,
+            sha256: Sha256::digest(&contents[..]).into(),
+            custodian: custodian.map(|c| c.name.clone()),
+            recipients: custodian.map_or_else(Vec::new, |c| c.fingerprints().iter().map(|f| f.to_hex()).collect()),
+            encryption_keys: custodian
+                .map_or_else(Vec::new, |c| c.encryption_keys().iter().map(|f| f.to_hex()).collect()),
+        });
     }
     let manifest = Manifest::new(&set.info, format, &set.shares, &files);
     dir.write(manifest::FILE_NAME, manifest.to_json().as_bytes(), Privacy::Public)?;
     let path = dir.commit().context("the share set was not written")?;
 
     let info = &set.info;
-    println!(
-        "Split into set {} ({} scheme, target {}{}).",
-        info.id.short(),
-        info.scheme,
-        info.target,
-        label_suffix(info.label.as_str())
-    );
+    let label = if info.label.as_str().is_empty() { String::new() } else { format!(", label \"{}\"", info.label) };
+    println!("Split into set {} ({} scheme, target {}{label}).", info.id.short(), info.scheme, info.target);
     println!("{} shares, {}. Written to {}:", info.count, info.describe_threshold(), path.display());
-    for file in &files {
-        println!("  {}", file.name);
+    println!();
+    if encrypted {
+        let name_width = files.iter().filter_map(|f| f.custodian.as_ref()).map(|c| c.len()).max().unwrap_or(9).max(9);
+        println!("  share  {:<name_width$}  {:<40}  file", "custodian", "certificate");
+        for (file, share) in files.iter().zip(&set.shares) {
+            let custodian = file.custodian.as_deref().unwrap_or("");
+            for (j, fpr) in file.recipients.iter().enumerate() {
+                let (index, who, name) = if j == 0 {
+                    (share.index.to_string(), custodian, file.name.as_str())
+                } else {
+                    (String::new(), "", "")
+                };
+                println!("  {index:>5}  {who:<name_width$}  {fpr:<40}  {name}");
+            }
+        }
+    } else {
+        for file in &files {
+            println!("  {}", file.name);
+        }
     }
-    println!("  {}  (public: set id, commitments; no secrets)", manifest::FILE_NAME);
+    println!("  {}  (public: who holds which share, commitments; no secrets)", manifest::FILE_NAME);
     if let Some(reason) = &manifest.bare_commitments_omitted {
         eprintln!("note: the manifest has no per-share commitments for the bare keys: {reason}");
     }
     if args.generate.is_some() {
         println!("The secret was generated here and exists only in these shares.");
     }
-    println!("These shares are NOT encrypted: hand each to its custodian and delete the rest.");
+    if encrypted {
+        println!(
+            "Each share is encrypted to its custodian. Next: every custodian checks theirs with `symbolon decrypt --check`."
+        );
+    } else {
+        println!("These shares are NOT encrypted: hand each to its custodian and delete the rest.");
+    }
     Ok(())
 }
 
-fn label_suffix(label: &str) -> String {
-    if label.is_empty() { String::new() } else { format!(", label \"{label}\"") }
+/// The file name and contents of one share.
+fn share_file(
+    share: &Share,
+    format: ShareFormat,
+    custodian: Option<&Custodian>,
+    binary: bool,
+    width: usize,
+) -> Result<(String, Zeroizing<Vec<u8>>)> {
+    let index = share.index;
+    let stem = custodian.map_or_else(|| "share".to_string(), Custodian::file_stem);
+    // What the share looks like in plaintext, inside or outside the encryption.
+    let plaintext: Zeroizing<Vec<u8>> = Zeroizing::new(match format {
+        ShareFormat::SymbolonV1 => share.to_text().as_bytes().to_vec(),
+        ShareFormat::VaultHex => vault_keys::hex_line(share.payload.expose()).as_bytes().to_vec(),
+        ShareFormat::VaultBase64 => vault_keys::base64_line(share.payload.expose()).as_bytes().to_vec(),
+        // Vault's -pgp-keys plaintext: the hex key, no newline.
+        ShareFormat::VaultPgpBase64 => vault_keys::hex_line(share.payload.expose()).trim_end().as_bytes().to_vec(),
+    });
+    let Some(custodian) = custodian else {
+        let ext = match format {
+            ShareFormat::SymbolonV1 => "txt",
+            ShareFormat::VaultHex => "hex",
+            _ => "b64",
+        };
+        return Ok((format!("{index:0width$}-{stem}.{ext}"), plaintext));
+    };
+    Ok(match format {
+        ShareFormat::VaultPgpBase64 => {
+            let message = encrypt::encrypt(custodian, &plaintext, Output::Binary)?;
+            let text = vault_keys::base64_line(&message);
+            (format!("{index:0width$}-{stem}.b64"), Zeroizing::new(text.as_bytes().to_vec()))
+        }
+        _ if binary => (
+            format!("{index:0width$}-{stem}.pgp"),
+            Zeroizing::new(encrypt::encrypt(custodian, &plaintext, Output::Binary)?),
+        ),
+        _ => (
+            format!("{index:0width$}-{stem}.asc"),
+            Zeroizing::new(encrypt::encrypt(custodian, &plaintext, Output::Armored)?),
+        ),
+    })
 }

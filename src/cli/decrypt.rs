@@ -1,0 +1,154 @@
+//! `symbolon decrypt`
+
+use super::io;
+use super::prompt::TerminalPrompt;
+use anyhow::{Result, bail};
+use std::io::Write;
+use std::path::PathBuf;
+use symbolon::combine::{Candidate, Piece};
+use symbolon::input;
+use symbolon::manifest::Manifest;
+use symbolon::openpgp::decrypt;
+use symbolon::output::{Privacy, write_new_file};
+use symbolon::vault_keys;
+use zeroize::Zeroizing;
+
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    /// The encrypted share: a file (.asc, .pgp, Vault's base64) or Vault's output holding one key.
+    #[arg(value_name = "SHARE")]
+    share: String,
+    /// The custodian's OpenPGP secret key (armored or binary; a passphrase is asked on the terminal).
+    #[arg(long = "key-file", value_name = "FILE")]
+    key_files: Vec<PathBuf>,
+    /// The set's manifest.json: names the custodian, and --check checks the share against it.
+    #[arg(long, value_name = "FILE")]
+    manifest: Option<PathBuf>,
+    /// Only check: decrypt, verify the share (against the manifest if given), print nothing secret.
+    #[arg(long)]
+    check: bool,
+    /// Write the decrypted share to this new file (mode 0600) instead of standard output.
+    #[arg(long, value_name = "FILE", conflicts_with = "check")]
+    out: Option<PathBuf>,
+}
+
+pub fn run(args: Args) -> Result<()> {
+    let manifest = args.manifest.as_deref().map(io::read_manifest).transpose()?;
+    if let Some(out) = &args.out
+        && out.symlink_metadata().is_ok()
+    {
+        bail!(symbolon::output::OutputError::Exists { path: out.clone() });
+    }
+    let mut parsed = io::read_shares(std::slice::from_ref(&args.share), false)?;
+    let mut candidates: Vec<Candidate> = parsed.drain(..).flat_map(|p| p.candidates).collect();
+    if candidates.len() != 1 {
+        bail!("{} holds {} shares: decrypt takes one share at a time", args.share, candidates.len());
+    }
+    let candidate = candidates.remove(0);
+    let Piece::Encrypted { message, target } = &candidate.piece else {
+        bail!("{} is not encrypted: it can be read (and checked with `symbolon inspect`) as it is", candidate.origin);
+    };
+
+    // Say who the share is for before anything is asked.
+    let recipients = decrypt::recipients(message)?;
+    let holder = manifest.as_ref().and_then(|m| m.entry_for_recipients(&recipients));
+    eprintln!(
+        "{} is encrypted to: {}{}",
+        candidate.origin,
+        decrypt::describe_recipients(&recipients, &[]),
+        holder.map_or(String::new(), |e| format!(
+            " (share {}, custodian {}, per the manifest)",
+            e.index,
+            e.custodian.as_deref().unwrap_or("unnamed")
+        ))
+    );
+    if args.key_files.is_empty() {
+        bail!(
+            "give the custodian's secret key with --key-file FILE (decryption on a smartcard comes with the card support)"
+        );
+    }
+    let keys = io::read_key_files(&args.key_files)?;
+    let plaintext = decrypt::decrypt(message, &keys, &mut TerminalPrompt)?;
+    let inside = input::read_inside(&candidate.origin, &plaintext, *target)?;
+    drop(plaintext);
+
+    if args.check {
+        return check(&inside, manifest.as_ref());
+    }
+    // The share in its text form: a symbolon share, or Vault's hex key.
+    let text: Zeroizing<String> = match &inside.piece {
+        Piece::Share(share) => share.to_text(),
+        Piece::VaultKey { bytes, .. } => vault_keys::hex_line(bytes.expose()),
+        Piece::Encrypted { .. } => bail!("{} holds another encrypted message", candidate.origin),
+    };
+    match &args.out {
+        Some(path) => {
+            write_new_file(path, text.as_bytes(), Privacy::Secret)?;
+            eprintln!("The decrypted share was written to {} (mode 0600).", path.display());
+        }
+        None => {
+            let mut stdout = std::io::stdout().lock();
+            stdout.write_all(text.as_bytes())?;
+            stdout.flush()?;
+        }
+    }
+    Ok(())
+}
+
+/// `--check`: what the share is and whether it matches the manifest, with nothing secret printed.
+fn check(inside: &Candidate, manifest: Option<&Manifest>) -> Result<()> {
+    match (&inside.piece, manifest) {
+        (Piece::Share(share), Some(m)) => {
+            if m.set_id != share.set.id.to_string() {
+                bail!(
+                    "the share decrypts, but it belongs to set {}, not to the manifest's set {}",
+                    share.set.id.short(),
+                    m.set_id_short
+                );
+            }
+            if m.check_share(share) != Some(true) {
+                bail!(
+                    "the share decrypts, but it does NOT match share {} in the manifest: it is corrupt or was altered",
+                    share.index
+                );
+            }
+            eprintln!(
+                "OK: share {} of set {} ({}) decrypts and matches its commitment in the manifest.",
+                share.index,
+                share.set.id.short(),
+                share.set.describe_threshold()
+            );
+        }
+        (Piece::Share(share), None) => eprintln!(
+            "OK: decrypts to a well-formed share {} of set {} ({}); give --manifest to check it against the set.",
+            share.index,
+            share.set.id.short(),
+            share.set.describe_threshold()
+        ),
+        (Piece::VaultKey { bytes, .. }, Some(m)) => {
+            let info = m.set_info()?;
+            if !m.has_bare_commitments() {
+                bail!(
+                    "the key decrypts, but the manifest has no commitments for bare keys ({}): it cannot be checked alone",
+                    m.bare_commitments_omitted.as_deref().unwrap_or("none recorded")
+                );
+            }
+            match m.find_bare(&info.id, bytes.expose()) {
+                Some(index) => {
+                    eprintln!("OK: Vault key {index} of set {} decrypts and matches the manifest.", info.id.short())
+                }
+                None => bail!(
+                    "the key decrypts, but it matches no share in the manifest: it is corrupt or from another set"
+                ),
+            }
+        }
+        (Piece::VaultKey { bytes, .. }, None) => {
+            eprintln!(
+                "OK: decrypts to a Vault key of {} bytes; give --manifest to check it against the set.",
+                bytes.len()
+            )
+        }
+        (Piece::Encrypted { .. }, _) => bail!("the share holds another encrypted message"),
+    }
+    Ok(())
+}

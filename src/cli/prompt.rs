@@ -1,0 +1,128 @@
+//! The terminal side of the library's `Prompt`: secrets are read from the controlling terminal
+//! (/dev/tty) with echo off, or through pinentry when there is no terminal or when asked
+//! (SYMBOLON_PINENTRY=1, or a pinentry program path). Never from stdin.
+
+use rustix::termios::{LocalModes, OptionalActions, tcgetattr, tcsetattr};
+use std::fs::OpenOptions;
+use std::io::{BufRead, BufReader, Write};
+use std::process::{Command, Stdio};
+use symbolon::prompt::{Prompt, PromptError};
+use zeroize::Zeroizing;
+
+pub struct TerminalPrompt;
+
+impl Prompt for TerminalPrompt {
+    fn secret(&mut self, description: &str) -> Result<Zeroizing<String>, PromptError> {
+        let pinentry = std::env::var("SYMBOLON_PINENTRY").ok().filter(|v| !v.is_empty() && v != "0");
+        if pinentry.is_none() {
+            match read_tty(description) {
+                Err(PromptError::NoTerminal) => {}
+                other => return other,
+            }
+        }
+        let program = match pinentry.as_deref() {
+            Some("1") | None => "pinentry",
+            Some(path) => path,
+        };
+        read_pinentry(program, description)
+    }
+
+    fn notice(&mut self, message: &str) {
+        eprintln!("{message}");
+    }
+}
+
+fn read_tty(description: &str) -> Result<Zeroizing<String>, PromptError> {
+    let tty = OpenOptions::new().read(true).write(true).open("/dev/tty").map_err(|_| PromptError::NoTerminal)?;
+    let failed = |e: std::io::Error| PromptError::Failed(e.to_string());
+    let saved = tcgetattr(&tty).map_err(|e| PromptError::Failed(e.to_string()))?;
+    let mut quiet = saved.clone();
+    quiet.local_modes.remove(LocalModes::ECHO);
+    quiet.local_modes.insert(LocalModes::ECHONL);
+    write!(&tty, "Passphrase for {description}: ").map_err(failed)?;
+    tcsetattr(&tty, OptionalActions::Flush, &quiet).map_err(|e| PromptError::Failed(e.to_string()))?;
+    let mut line = Zeroizing::new(String::new());
+    let read = BufReader::new(&tty).read_line(&mut line);
+    let _ = tcsetattr(&tty, OptionalActions::Flush, &saved);
+    match read {
+        Ok(0) => Err(PromptError::Cancelled),
+        Ok(_) => {
+            let trimmed = line.trim_end_matches(['\n', '\r']).len();
+            line.truncate(trimmed);
+            Ok(line)
+        }
+        Err(e) => Err(failed(e)),
+    }
+}
+
+/// A minimal Assuan client for pinentry: SETDESC, SETPROMPT, GETPIN.
+fn read_pinentry(program: &str, description: &str) -> Result<Zeroizing<String>, PromptError> {
+    let mut child = Command::new(program)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .map_err(|_| PromptError::NoTerminal)?;
+    let failed = |e: std::io::Error| PromptError::Failed(format!("pinentry: {e}"));
+    let mut stdin = child.stdin.take().ok_or(PromptError::NoTerminal)?;
+    let mut stdout = BufReader::new(child.stdout.take().ok_or(PromptError::NoTerminal)?);
+    let mut line = Zeroizing::new(String::new());
+    let expect_ok = |stdout: &mut BufReader<_>, line: &mut String| -> Result<Option<Zeroizing<String>>, PromptError> {
+        let mut data = None;
+        loop {
+            line.clear();
+            if stdout.read_line(line).map_err(failed)? == 0 {
+                return Err(PromptError::Failed("pinentry closed the connection".into()));
+            }
+            if line.starts_with("OK") {
+                return Ok(data);
+            }
+            if let Some(rest) = line.strip_prefix("D ") {
+                data = Some(Zeroizing::new(percent_decode(rest.trim_end_matches(['\n', '\r']))));
+            } else if line.starts_with("ERR") {
+                return Err(PromptError::Cancelled);
+            }
+        }
+    };
+    expect_ok(&mut stdout, &mut line)?; // greeting
+    for command in [
+        format!("SETDESC {}\n", percent_encode(&format!("symbolon needs the passphrase for {description}"))),
+        "SETPROMPT Passphrase:\n".to_string(),
+    ] {
+        stdin.write_all(command.as_bytes()).map_err(failed)?;
+        expect_ok(&mut stdout, &mut line)?;
+    }
+    stdin.write_all(b"GETPIN\n").map_err(failed)?;
+    let pin = expect_ok(&mut stdout, &mut line)?.unwrap_or_default();
+    let _ = stdin.write_all(b"BYE\n");
+    let _ = child.wait();
+    Ok(pin)
+}
+
+fn percent_encode(text: &str) -> String {
+    text.chars()
+        .map(|c| if c == '%' || c == '\n' || c == '\r' { format!("%{:02X}", c as u32) } else { c.to_string() })
+        .collect()
+}
+
+fn percent_decode(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Zeroizing::new(Vec::with_capacity(bytes.len()));
+    let mut i = 0;
+    while i < bytes.len() {
+        let escaped = (bytes[i] == b'%' && i + 2 < bytes.len())
+            .then(|| std::str::from_utf8(&bytes[i + 1..i + 3]).ok().and_then(|h| u8::from_str_radix(h, 16).ok()))
+            .flatten();
+        match escaped {
+            Some(v) => {
+                out.push(v);
+                i += 3;
+            }
+            None => {
+                out.push(bytes[i]);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}

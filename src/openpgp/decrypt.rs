@@ -1,0 +1,217 @@
+//! Decrypting a share with a software secret key: which keys a message is for (told before any
+//! passphrase is asked), and the decryption itself. Smartcards come in through the same
+//! [`KeySource`] shape in a later step.
+
+use super::policy;
+use crate::prompt::{Prompt, PromptError};
+use sequoia_openpgp::cert::prelude::*;
+use sequoia_openpgp::crypto::{Password, SessionKey};
+use sequoia_openpgp::packet::{PKESK, SKESK};
+use sequoia_openpgp::parse::stream::{DecryptionHelper, DecryptorBuilder, MessageStructure, VerificationHelper};
+use sequoia_openpgp::parse::{PacketParser, PacketParserResult, Parse};
+use sequoia_openpgp::types::SymmetricAlgorithm;
+use sequoia_openpgp::{Cert, KeyHandle, Packet};
+use std::io::Read;
+use zeroize::Zeroizing;
+
+/// How many times a passphrase is asked before giving up (software keys have no retry counter).
+const PASSPHRASE_TRIES: usize = 3;
+
+#[derive(Debug, thiserror::Error)]
+pub enum DecryptError {
+    #[error("{origin}: not an OpenPGP secret key (export it with `gpg --export-secret-keys --armor KEY`)")]
+    NotASecretKey { origin: String },
+    #[error("the message is not a readable OpenPGP message ({why}): the share file is damaged or not a share")]
+    Malformed { why: String },
+    #[error(
+        "none of the given keys can decrypt this share: it is encrypted to {recipients}; the keys given are {available}. Use the key of the custodian it was made for"
+    )]
+    NoMatchingKey { recipients: String, available: String },
+    #[error("wrong passphrase for {key}, {tries} times: nothing was decrypted")]
+    WrongPassphrase { key: String, tries: usize },
+    #[error("the passphrase for {key} was not given: {source}")]
+    Prompt { key: String, source: PromptError },
+    #[error("decryption failed: {why}")]
+    Failed { why: String },
+}
+
+/// Secret keys a user supplied (`--key-file`), with where each came from.
+#[derive(Default)]
+pub struct SecretKeys {
+    keys: Vec<(String, Cert)>,
+}
+
+impl std::fmt::Debug for SecretKeys {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list().entries(self.keys.iter().map(|(o, c)| format!("{o}: {}", c.fingerprint()))).finish()
+    }
+}
+
+impl SecretKeys {
+    /// Adds the secret keys in `bytes` (armored or binary), read from `origin`.
+    pub fn add(&mut self, origin: &str, bytes: &[u8]) -> Result<(), DecryptError> {
+        let not_key = || DecryptError::NotASecretKey { origin: origin.to_string() };
+        let certs: Vec<Cert> =
+            CertParser::from_bytes(bytes).map_err(|_| not_key())?.collect::<Result<_, _>>().map_err(|_| not_key())?;
+        if certs.is_empty() || !certs.iter().all(Cert::is_tsk) {
+            return Err(not_key());
+        }
+        self.keys.extend(certs.into_iter().map(|c| (origin.to_string(), c)));
+        Ok(())
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.keys.is_empty()
+    }
+
+    fn describe(&self) -> String {
+        if self.keys.is_empty() {
+            return "none".into();
+        }
+        self.keys.iter().map(|(_, c)| super::certs::describe(c)).collect::<Vec<_>>().join(", ")
+    }
+}
+
+/// The key handles a message is encrypted to, read from its session key packets.
+pub fn recipients(message: &[u8]) -> Result<Vec<KeyHandle>, DecryptError> {
+    let malformed = |e: anyhow::Error| DecryptError::Malformed { why: e.to_string() };
+    let mut out = Vec::new();
+    let mut ppr = PacketParser::from_bytes(message).map_err(malformed)?;
+    while let PacketParserResult::Some(pp) = ppr {
+        match &pp.packet {
+            Packet::PKESK(pkesk) => {
+                out.push(pkesk.recipient().unwrap_or_else(|| KeyHandle::KeyID(sequoia_openpgp::KeyID::wildcard())))
+            }
+            Packet::SKESK(_) | Packet::Marker(_) => {}
+            _ => break,
+        }
+        ppr = pp.next().map_err(malformed)?.1;
+    }
+    if out.is_empty() {
+        return Err(DecryptError::Malformed { why: "it is not encrypted to any public key".into() });
+    }
+    Ok(out)
+}
+
+/// Describes recipients for people: fingerprints or key IDs, with the certificate they belong to
+/// when one of `known` has them.
+pub fn describe_recipients(recipients: &[KeyHandle], known: &[&Cert]) -> String {
+    recipients
+        .iter()
+        .map(|r| match known.iter().find(|c| c.keys().any(|k| k.key().key_handle().aliases(r))) {
+            Some(cert) => format!("{r} (a key of {})", super::certs::describe(cert)),
+            None => r.to_string(),
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Decrypts `message` with one of `keys`, asking `prompt` for passphrases. Returns the plaintext.
+pub fn decrypt(message: &[u8], keys: &SecretKeys, prompt: &mut dyn Prompt) -> Result<Zeroizing<Vec<u8>>, DecryptError> {
+    let recipients = recipients(message)?;
+    let p = policy();
+    let helper = Helper { keys, prompt, outcome: None };
+    let failed = |e: anyhow::Error| DecryptError::Failed { why: e.to_string() };
+    let built = DecryptorBuilder::from_bytes(message).map_err(failed)?.with_policy(&p, None, helper);
+    let mut decryptor = match built {
+        Ok(d) => d,
+        Err(e) => {
+            // The helper's own error says best what went wrong.
+            return Err(match e.downcast::<HelperError>() {
+                Ok(HelperError(inner)) => inner,
+                Err(e) if e.to_string().contains("no key to decrypt") => DecryptError::NoMatchingKey {
+                    recipients: describe_recipients(&recipients, &[]),
+                    available: keys.describe(),
+                },
+                Err(e) => failed(e),
+            });
+        }
+    };
+    let mut plaintext = Zeroizing::new(Vec::new());
+    decryptor.read_to_end(&mut plaintext).map_err(|e| failed(e.into()))?;
+    Ok(plaintext)
+}
+
+/// Carries a [`DecryptError`] through Sequoia's `anyhow` errors.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+struct HelperError(DecryptError);
+
+struct Helper<'a> {
+    keys: &'a SecretKeys,
+    prompt: &'a mut dyn Prompt,
+    outcome: Option<()>,
+}
+
+impl VerificationHelper for Helper<'_> {
+    fn get_certs(&mut self, _ids: &[KeyHandle]) -> sequoia_openpgp::Result<Vec<Cert>> {
+        Ok(Vec::new())
+    }
+
+    fn check(&mut self, _structure: MessageStructure) -> sequoia_openpgp::Result<()> {
+        // Shares are not signed (Vault's are not either); integrity comes from the encryption's MDC
+        // and from the share's own checks and commitments.
+        Ok(())
+    }
+}
+
+impl DecryptionHelper for Helper<'_> {
+    fn decrypt(
+        &mut self,
+        pkesks: &[PKESK],
+        _skesks: &[SKESK],
+        sym_algo: Option<SymmetricAlgorithm>,
+        decrypt: &mut dyn FnMut(Option<SymmetricAlgorithm>, &SessionKey) -> bool,
+    ) -> sequoia_openpgp::Result<Option<Cert>> {
+        // Secret keys matching a session key packet, unencrypted ones first (no prompt needed).
+        let mut candidates = Vec::new();
+        for pkesk in pkesks {
+            for (_, cert) in &self.keys.keys {
+                for key in cert.keys().secret() {
+                    let matches = match pkesk.recipient() {
+                        Some(r) => key.key().key_handle().aliases(&r),
+                        None => true,
+                    };
+                    if matches {
+                        candidates.push((pkesk, cert, key.key().clone()));
+                    }
+                }
+            }
+        }
+        candidates.sort_by_key(|(_, _, key)| key.secret().is_encrypted());
+        for (pkesk, cert, key) in candidates {
+            let key = if key.secret().is_encrypted() {
+                let name = format!("the secret key {} of {}", key.fingerprint(), super::certs::describe(cert));
+                let mut unlocked = None;
+                for _ in 0..PASSPHRASE_TRIES {
+                    let answer = self
+                        .prompt
+                        .secret(&name)
+                        .map_err(|source| HelperError(DecryptError::Prompt { key: name.clone(), source }))?;
+                    let password = Password::from(answer.as_str());
+                    if let Ok(k) = key.clone().decrypt_secret(&password) {
+                        unlocked = Some(k);
+                        break;
+                    }
+                    self.prompt.notice("wrong passphrase");
+                }
+                unlocked
+                    .ok_or_else(|| HelperError(DecryptError::WrongPassphrase { key: name, tries: PASSPHRASE_TRIES }))?
+            } else {
+                key
+            };
+            let mut keypair = key.into_keypair()?;
+            if pkesk.decrypt(&mut keypair, sym_algo).is_some_and(|(algo, sk)| decrypt(algo, &sk)) {
+                self.outcome = Some(());
+                return Ok(None);
+            }
+        }
+        let recipients: Vec<KeyHandle> = pkesks.iter().filter_map(|p| p.recipient()).collect();
+        let known: Vec<&Cert> = self.keys.keys.iter().map(|(_, c)| c).collect();
+        Err(HelperError(DecryptError::NoMatchingKey {
+            recipients: describe_recipients(&recipients, &known),
+            available: self.keys.describe(),
+        })
+        .into())
+    }
+}

@@ -1,0 +1,57 @@
+//! Encrypting a share to its custodian: one message, readable by every certificate the custodian
+//! has (e.g. a main token and a backup token), unsigned.
+
+use super::{Custodian, policy};
+use sequoia_openpgp::armor;
+use sequoia_openpgp::serialize::stream::{Armorer, Encryptor, LiteralWriter, Message, Recipient};
+use std::io::Write;
+
+/// How the message is written.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Output {
+    /// ASCII armor (`-----BEGIN PGP MESSAGE-----`).
+    Armored,
+    /// Binary OpenPGP packets.
+    Binary,
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("could not encrypt the share for {custodian}: {why}")]
+pub struct EncryptError {
+    pub custodian: String,
+    pub why: String,
+}
+
+/// Encrypts `plaintext` to every valid encryption key of every certificate of `custodian`.
+pub fn encrypt(custodian: &Custodian, plaintext: &[u8], output: Output) -> Result<Vec<u8>, EncryptError> {
+    let fail = |e: anyhow::Error| EncryptError { custodian: custodian.name.clone(), why: e.to_string() };
+    let p = policy();
+    let mut recipients: Vec<Recipient> = Vec::new();
+    for cert in custodian.certs() {
+        let vc = cert.with_policy(&p, None).map_err(fail)?;
+        let before = recipients.len();
+        for key in vc.keys().supported().alive().revoked(false).for_transport_encryption() {
+            recipients.push(key.into());
+        }
+        if recipients.len() == before {
+            for key in vc.keys().supported().alive().revoked(false).for_storage_encryption() {
+                recipients.push(key.into());
+            }
+        }
+        if recipients.len() == before {
+            return Err(fail(anyhow::anyhow!("certificate {} has no usable encryption key", cert.fingerprint())));
+        }
+    }
+    let mut sink = Vec::with_capacity(plaintext.len() + 1024);
+    {
+        let mut message = Message::new(&mut sink);
+        if output == Output::Armored {
+            message = Armorer::new(message).kind(armor::Kind::Message).build().map_err(fail)?;
+        }
+        let message = Encryptor::for_recipients(message, recipients).build().map_err(fail)?;
+        let mut literal = LiteralWriter::new(message).build().map_err(fail)?;
+        literal.write_all(plaintext).map_err(|e| fail(e.into()))?;
+        literal.finalize().map_err(fail)?;
+    }
+    Ok(sink)
+}
