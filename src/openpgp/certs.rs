@@ -48,7 +48,7 @@ impl Custodian {
 
     /// Fingerprints of the (sub)keys a message to this custodian is encrypted to.
     pub fn encryption_keys(&self) -> Vec<Fingerprint> {
-        self.certs.iter().flat_map(|c| encryption_keys(c).unwrap_or_default()).collect()
+        self.certs.iter().flat_map(encryption_keys).collect()
     }
 
     /// A name for files: letters, digits, '-', '_' and '.', others replaced by '_'.
@@ -166,12 +166,12 @@ pub fn describe(cert: &Cert) -> String {
     }
 }
 
-/// The (sub)keys of `cert` that can encrypt now under the standard policy.
-pub fn encryption_keys(cert: &Cert) -> Result<Vec<Fingerprint>, ()> {
+/// The (sub)keys of `cert` that can encrypt now under the standard policy (none if the
+/// certificate itself is not valid).
+pub fn encryption_keys(cert: &Cert) -> Vec<Fingerprint> {
     let p = policy();
-    let vc = cert.with_policy(&p, None).map_err(|_| ())?;
-    Ok(vc
-        .keys()
+    let Ok(vc) = cert.with_policy(&p, None) else { return Vec::new() };
+    vc.keys()
         .supported()
         .alive()
         .revoked(false)
@@ -183,7 +183,7 @@ pub fn encryption_keys(cert: &Cert) -> Result<Vec<Fingerprint>, ()> {
                 acc.push(f);
             }
             acc
-        }))
+        })
 }
 
 /// Checks that `cert` can be encrypted to now, naming the reason when it cannot.
@@ -203,7 +203,7 @@ pub fn validate(origin: &str, cert: &Cert) -> Result<(), CertError> {
         let when = vc.primary_key().key_expiration_time().map_or(String::new(), |t| format!(" on {}", date(t)));
         return Err(CertError::Expired { origin, fingerprint, when });
     }
-    if encryption_keys(cert).is_ok_and(|k| !k.is_empty()) {
+    if !encryption_keys(cert).is_empty() {
         return Ok(());
     }
     // Say why there is none: expired, revoked or weak encryption subkeys, or none at all.

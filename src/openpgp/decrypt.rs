@@ -195,8 +195,7 @@ impl DecryptionHelper for Helper<'_> {
                     }
                     self.prompt.notice("wrong passphrase");
                 }
-                unlocked
-                    .ok_or_else(|| HelperError(DecryptError::WrongPassphrase { key: name, tries: PASSPHRASE_TRIES }))?
+                unlocked.ok_or(HelperError(DecryptError::WrongPassphrase { key: name, tries: PASSPHRASE_TRIES }))?
             } else {
                 key
             };
