@@ -133,7 +133,12 @@ pub fn parse(origin: &str, text: &str) -> Result<Parsed, InputError> {
             } else {
                 format!("{origin} ({})", key.place)
             },
-            piece: Piece::VaultKey { bytes: key.bytes, target: keys.target },
+            // Vault's -pgp-keys output: the "key" is an OpenPGP message holding the hex key.
+            piece: if is_binary_message(key.bytes.expose()) {
+                Piece::Encrypted { message: key.bytes.expose().to_vec(), target: keys.target }
+            } else {
+                Piece::VaultKey { bytes: key.bytes, target: keys.target }
+            },
         })
         .collect();
     Ok(Parsed { candidates, threshold: keys.threshold, target: keys.target })
