@@ -30,7 +30,8 @@ fn core_dumps_off_and_not_dumpable() {
 fn the_binary_runs_with_core_dumps_off() {
     use std::process::{Command, Stdio};
     // `combine --stdin` waits for its input: look at the running process meanwhile.
-    let mut child = Command::new(env!("CARGO_BIN_EXE_symbolon"))
+    let bin = std::env::var_os("SYMBOLON_BIN").unwrap_or_else(|| env!("CARGO_BIN_EXE_symbolon").into());
+    let mut child = Command::new(bin)
         .args(["combine", "--stdin", "--stdout"])
         .stdin(Stdio::piped())
         .stdout(Stdio::null())

@@ -1,9 +1,10 @@
 # Shared by the scripts in scripts/: package installation and toolchain checks.
 # Every system package the project needs is installed here, never by hand.
 
-# Debian packages needed to build and test (kept in one place).
-SYMBOLON_BUILD_PACKAGES=(build-essential pkg-config musl-tools file)
-SYMBOLON_TEST_PACKAGES=(libgfshare-bin)
+# Debian packages needed to build (nettle: Sequoia's crypto backend; libclang: bindgen for it).
+SYMBOLON_BUILD_PACKAGES=(build-essential pkg-config file nettle-dev libgmp-dev libclang-dev)
+# ...and to test (gnupg: the other side of OpenPGP interop; util-linux: script/setsid for terminals).
+SYMBOLON_TEST_PACKAGES=(gnupg util-linux libgfshare-bin)
 
 log() { printf '==> %s\n' "$*" >&2; }
 
@@ -25,7 +26,7 @@ ensure_packages() {
   fi
 }
 
-# Makes sure cargo (from rustup) is on PATH, with the components and targets the project uses.
+# Makes sure cargo (from rustup) is on PATH, with the components the project uses.
 ensure_rust() {
   if ! command -v cargo >/dev/null 2>&1 && [ -x "$HOME/.cargo/bin/cargo" ]; then
     export PATH="$HOME/.cargo/bin:$PATH"
@@ -34,11 +35,5 @@ ensure_rust() {
   if command -v rustup >/dev/null 2>&1; then
     rustup component list --installed 2>/dev/null | grep -q '^rustfmt' || rustup component add rustfmt
     rustup component list --installed 2>/dev/null | grep -q '^clippy' || rustup component add clippy
-  fi
-}
-
-ensure_musl_target() {
-  if command -v rustup >/dev/null 2>&1; then
-    rustup target list --installed | grep -qx x86_64-unknown-linux-musl || rustup target add x86_64-unknown-linux-musl
   fi
 }

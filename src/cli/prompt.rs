@@ -80,7 +80,12 @@ fn read_pinentry(program: &str, description: &str) -> Result<Zeroizing<String>, 
             if let Some(rest) = line.strip_prefix("D ") {
                 data = Some(Zeroizing::new(percent_decode(rest.trim_end_matches(['\n', '\r']))));
             } else if line.starts_with("ERR") {
-                return Err(PromptError::Cancelled);
+                // The person cancelled, or pinentry could not show itself (no terminal, no display).
+                return Err(if line.to_lowercase().contains("cancel") {
+                    PromptError::Cancelled
+                } else {
+                    PromptError::NoTerminal
+                });
             }
         }
     };

@@ -95,6 +95,8 @@ impl RecipientArgs {
                         (origin.clone(), certs::select(&origin, found, None)?)
                     }
                 };
+                // Validate before anything else is derived from the certificate (e.g. its name).
+                certs::validate(&origin, &cert)?;
                 certs.push((origin, cert));
             }
             let name = match spec.name {

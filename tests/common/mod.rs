@@ -53,9 +53,14 @@ impl Run {
     }
 }
 
+/// The binary under test: `SYMBOLON_BIN` (e.g. the static build) or the one cargo built.
+pub fn bin() -> PathBuf {
+    std::env::var_os("SYMBOLON_BIN").map_or_else(|| PathBuf::from(env!("CARGO_BIN_EXE_symbolon")), PathBuf::from)
+}
+
 /// Runs the symbolon binary in `dir` with `args`, stdin from `input` (empty if None).
 pub fn run_in(dir: &Path, args: &[&str], input: Option<&[u8]>) -> Run {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_symbolon"))
+    let mut child = Command::new(bin())
         .args(args)
         .current_dir(dir)
         .stdin(Stdio::piped())
