@@ -382,18 +382,19 @@ fn sequoia_made_key_with_passphrase_through_a_terminal() {
     let bin = common::bin();
     let bin = bin.to_str().unwrap();
     let command = format!("{bin} decrypt set/01-Dave.asc --key-file dave.key --out share.txt");
-    let typed = std::process::Command::new("sh")
+    let mut typed = std::process::Command::new("sh")
         .arg("-c")
-        .arg(format!("sleep 1; printf 'wrong\\n'; sleep 1; printf 'correct horse\\n'; sleep 1"))
+        .arg("sleep 1; printf 'wrong\\n'; sleep 1; printf 'correct horse\\n'; sleep 1")
         .stdout(std::process::Stdio::piped())
         .spawn()
         .unwrap();
     let out = std::process::Command::new("script")
         .args(["-qec", &command, "/dev/null"])
         .current_dir(dir.path())
-        .stdin(typed.stdout.unwrap())
+        .stdin(typed.stdout.take().unwrap())
         .output()
         .unwrap();
+    typed.wait().unwrap();
     let screen = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success(), "{screen}");
     assert!(screen.contains("Passphrase for the secret key"), "{screen}");
