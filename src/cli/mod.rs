@@ -4,6 +4,7 @@ mod combine;
 mod decrypt;
 mod inspect;
 mod io;
+mod parallel;
 mod prompt;
 mod recipients;
 mod split;

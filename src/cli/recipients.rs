@@ -76,36 +76,13 @@ impl RecipientArgs {
         Ok(self.specs()?.len())
     }
 
-    /// Reads and validates every custodian's certificates, in share order.
+    /// Reads and validates every custodian's certificates (on all cores), in share order.
     pub fn load(&self) -> Result<Vec<Custodian>> {
-        let mut custodians: Vec<Custodian> = Vec::new();
-        for (i, spec) in self.specs()?.into_iter().enumerate() {
-            let mut certs = Vec::new();
-            for cert_ref in spec.certs {
-                let (origin, cert) = match cert_ref {
-                    CertRef::File { path, fingerprint } => {
-                        let origin = path.display().to_string();
-                        let bytes =
-                            std::fs::read(&path).with_context(|| format!("cannot read certificate {origin}"))?;
-                        let found = certs::read_certs(&origin, &bytes)?;
-                        (origin.clone(), certs::select(&origin, found, fingerprint.as_deref())?)
-                    }
-                    CertRef::Inline { origin, base64 } => {
-                        let found = certs::read_certs(&origin, base64.as_bytes())?;
-                        (origin.clone(), certs::select(&origin, found, None)?)
-                    }
-                };
-                // Validate before anything else is derived from the certificate (e.g. its name).
-                certs::validate(&origin, &cert)?;
-                certs.push((origin, cert));
-            }
-            let name = match spec.name {
-                Some(name) => name,
-                None => certs::primary_name(&certs[0].1)
-                    .ok_or_else(|| certs::CertError::NoUserId { origin: certs[0].0.clone() })
-                    .or_else(|e| if self.recipients.is_empty() { Ok(format!("key-{}", i + 1)) } else { Err(e) })?,
-            };
-            let custodian = Custodian::new(&name, certs)?;
+        let specs = self.specs()?;
+        let loaded = super::parallel::map(&specs, |i, spec| self.load_one(i, spec));
+        let mut custodians: Vec<Custodian> = Vec::with_capacity(loaded.len());
+        for (i, custodian) in loaded.into_iter().enumerate() {
+            let custodian = custodian?;
             if let Some(other) = custodians.iter().find(|c| c.file_stem() == custodian.file_stem()) {
                 bail!(
                     "two custodians are named '{}' (shares {} and {}): give each a distinct name, e.g. --recipient {}2=FILE",
@@ -129,6 +106,35 @@ impl RecipientArgs {
             custodians.push(custodian);
         }
         Ok(custodians)
+    }
+
+    /// Reads and validates the certificates of custodian `i`.
+    fn load_one(&self, i: usize, spec: &Spec) -> Result<Custodian> {
+        let mut certs = Vec::new();
+        for cert_ref in &spec.certs {
+            let (origin, cert) = match cert_ref {
+                CertRef::File { path, fingerprint } => {
+                    let origin = path.display().to_string();
+                    let bytes = std::fs::read(path).with_context(|| format!("cannot read certificate {origin}"))?;
+                    let found = certs::read_certs(&origin, &bytes)?;
+                    (origin.clone(), certs::select(&origin, found, fingerprint.as_deref())?)
+                }
+                CertRef::Inline { origin, base64 } => {
+                    let found = certs::read_certs(origin, base64.as_bytes())?;
+                    (origin.clone(), certs::select(origin, found, None)?)
+                }
+            };
+            // Validate before anything else is derived from the certificate (e.g. its name).
+            certs::validate(&origin, &cert)?;
+            certs.push((origin, cert));
+        }
+        let name = match &spec.name {
+            Some(name) => name.clone(),
+            None => certs::primary_name(&certs[0].1)
+                .ok_or_else(|| certs::CertError::NoUserId { origin: certs[0].0.clone() })
+                .or_else(|e| if self.recipients.is_empty() { Ok(format!("key-{}", i + 1)) } else { Err(e) })?,
+        };
+        Ok(Custodian::new(&name, certs)?)
     }
 }
 

@@ -138,13 +138,11 @@ pub fn run(args: Args) -> Result<()> {
     drop(secret);
 
     let width = set.shares.len().to_string().len().max(2);
+    let contents = share_files(&set.shares, format, &custodians, args.binary, width)?;
     let mut dir = NewDir::create(&args.out_dir)?;
-    // Each file is hashed as it is written and its contents wiped at once: one share in memory
-    // at a time.
     let mut files = Vec::with_capacity(set.shares.len());
-    for (i, share) in set.shares.iter().enumerate() {
+    for (i, (name, contents)) in contents.into_iter().enumerate() {
         let custodian = custodians.get(i);
-        let (name, contents) = share_file(share, format, custodian, args.binary, width)?;
         // Even ciphertext is kept private (0600): who may read it is the custodian's business.
         dir.write(&name, &contents, Privacy::Secret)?;
         files.push(ShareFile {
@@ -199,6 +197,20 @@ pub fn run(args: Args) -> Result<()> {
         println!("These shares are NOT encrypted: hand each to its custodian and delete the rest.");
     }
     Ok(())
+}
+
+/// The file names and contents of all shares, encrypted on every core (encryption to many
+/// custodians is the costly part of a large split).
+fn share_files(
+    shares: &[Share],
+    format: ShareFormat,
+    custodians: &[Custodian],
+    binary: bool,
+    width: usize,
+) -> Result<Vec<(String, Zeroizing<Vec<u8>>)>> {
+    super::parallel::map(shares, |i, share| share_file(share, format, custodians.get(i), binary, width))
+        .into_iter()
+        .collect()
 }
 
 /// The file name and contents of one share.

@@ -3,8 +3,11 @@
 
 use super::{Custodian, policy};
 use sequoia_openpgp::armor;
+use sequoia_openpgp::crypto::SessionKey;
 use sequoia_openpgp::serialize::stream::{Armorer, Encryptor, LiteralWriter, Message, Recipient};
+use sequoia_openpgp::types::SymmetricAlgorithm;
 use std::io::Write;
+use zeroize::Zeroizing;
 
 /// How the message is written.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -48,7 +51,17 @@ pub fn encrypt(custodian: &Custodian, plaintext: &[u8], output: Output) -> Resul
         if output == Output::Armored {
             message = Armorer::new(message).kind(armor::Kind::Message).build().map_err(fail)?;
         }
-        let message = Encryptor::for_recipients(message, recipients).build().map_err(fail)?;
+        // The session key comes straight from the OS CSPRNG (AES-256, understood by gpg and by
+        // Vault's Go OpenPGP). Sequoia's nettle backend would otherwise seed a fresh Yarrow
+        // generator for it, which dominates the cost of encrypting many shares.
+        let mut key = Zeroizing::new([0u8; 32]);
+        crate::rng::fill_from_os(key.as_mut()).map_err(|e| fail(e.into()))?;
+        let session_key = SessionKey::from(&key[..]);
+        let message = Encryptor::with_session_key(message, SymmetricAlgorithm::AES256, session_key)
+            .map_err(fail)?
+            .add_recipients(recipients)
+            .build()
+            .map_err(fail)?;
         let mut literal = LiteralWriter::new(message).build().map_err(fail)?;
         literal.write_all(plaintext).map_err(|e| fail(e.into()))?;
         literal.finalize().map_err(fail)?;
