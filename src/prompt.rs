@@ -26,8 +26,8 @@ pub trait Prompt {
 }
 
 /// A prompt that answers from a fixed list, for tests and for `--batch` (an empty list: every
-/// question is an error).
-#[derive(Debug, Default)]
+/// question is an error). Its `Debug` shows how many answers are left, never the answers.
+#[derive(Default)]
 pub struct Scripted {
     answers: std::collections::VecDeque<Zeroizing<String>>,
     /// Every description asked, in order.
@@ -39,6 +39,16 @@ pub struct Scripted {
 impl Scripted {
     pub fn new<S: Into<String>>(answers: impl IntoIterator<Item = S>) -> Self {
         Scripted { answers: answers.into_iter().map(|a| Zeroizing::new(a.into())).collect(), ..Scripted::default() }
+    }
+}
+
+impl std::fmt::Debug for Scripted {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Scripted")
+            .field("answers_left", &self.answers.len())
+            .field("asked", &self.asked)
+            .field("notices", &self.notices)
+            .finish()
     }
 }
 

@@ -290,3 +290,23 @@ fn foreign_bare_key_with_the_same_x_is_named_not_fatal() {
     let err = combine::combine(keys, &Context { manifest: None, threshold: Some(3) }).unwrap_err();
     assert!(matches!(err, CombineError::SameXDifferent { .. }), "{err}");
 }
+
+/// Nothing secret reaches `Debug`: not a share's payload or blinding piece, not a recovered
+/// secret, not a scripted passphrase.
+#[test]
+fn debug_output_holds_no_secret() {
+    let secret = b"0123456789abcdef-very-secret";
+    let set = make_set(Scheme::Vault, 2, 3, secret, 17);
+    let r = combine::combine(candidates(&set.shares[..2]), &Context::default()).unwrap();
+    let shown = format!("{:?} {:?} {:?}", set.shares, r, set);
+    let bytes_list = |b: &[u8]| format!("{b:?}")[1..12].to_string();
+    for s in &set.shares {
+        assert!(!shown.contains(&hex::encode(s.payload.expose())));
+        assert!(!shown.contains(&bytes_list(s.payload.expose())));
+        assert!(!shown.contains(&bytes_list(s.blind.expose())));
+    }
+    assert!(!shown.contains("very-secret") && !shown.contains(&bytes_list(secret)));
+    assert!(shown.contains("REDACTED"));
+    let prompt = symbolon::prompt::Scripted::new(["correct horse"]);
+    assert!(!format!("{prompt:?}").contains("horse"));
+}

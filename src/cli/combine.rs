@@ -10,7 +10,7 @@ use symbolon::output::{Privacy, write_new_file};
 use symbolon::vault_keys;
 use zeroize::Zeroizing;
 
-#[derive(clap::Args, Debug)]
+#[derive(clap::Args)]
 #[command(group(clap::ArgGroup::new("dest").required(true).args(["out", "stdout"])))]
 pub struct Args {
     /// Shares: files (symbolon shares, Vault key files, Vault's init/rekey output as text or JSON) or key text.

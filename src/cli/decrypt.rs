@@ -13,7 +13,7 @@ use symbolon::output::{Privacy, write_new_file};
 use symbolon::vault_keys;
 use zeroize::Zeroizing;
 
-#[derive(clap::Args, Debug)]
+#[derive(clap::Args)]
 pub struct Args {
     /// The encrypted share: a file (.asc, .pgp, Vault's base64) or Vault's output holding one key.
     #[arg(value_name = "SHARE")]

@@ -6,7 +6,7 @@ use serde_json::json;
 use symbolon::combine::Piece;
 use symbolon::shamir::Scheme;
 
-#[derive(clap::Args, Debug)]
+#[derive(clap::Args)]
 pub struct Args {
     /// Shares: files or key text, as for combine.
     #[arg(value_name = "SHARE", required = true)]

@@ -13,14 +13,14 @@ use clap::{Parser, Subcommand};
 use std::process::ExitCode;
 
 /// Offline Shamir secret sharing for key ceremonies.
-#[derive(Parser, Debug)]
+#[derive(Parser)]
 #[command(name = "symbolon", version, about, long_about = None)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
 }
 
-#[derive(Subcommand, Debug)]
+#[derive(Subcommand)]
 enum Command {
     /// Split a secret into shares, any THRESHOLD of which recover it.
     Split(split::Args),

@@ -6,7 +6,7 @@ use anyhow::{Context, Result, bail};
 use std::path::{Path, PathBuf};
 use symbolon::openpgp::certs::{self, Custodian};
 
-#[derive(clap::Args, Debug, Default)]
+#[derive(clap::Args, Default)]
 pub struct RecipientArgs {
     /// A custodian: NAME=CERT[,CERT...] (several tokens of one person), or CERT alone (named by
     /// its user ID). CERT is a file (armored, binary or base64), optionally FILE#FINGERPRINT to pick

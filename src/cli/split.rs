@@ -17,7 +17,7 @@ use symbolon::split::{SplitPlan, split_secret};
 use symbolon::vault_keys;
 use zeroize::Zeroizing;
 
-#[derive(clap::Args, Debug)]
+#[derive(clap::Args)]
 #[command(group(clap::ArgGroup::new("source").required(true).args(["secret_file", "stdin", "generate"])))]
 pub struct Args {
     /// Read the secret from FILE (all of its bytes, as they are).
