@@ -8,8 +8,17 @@ use zeroize::{Zeroize, ZeroizeOnDrop};
 /// The buffer is zeroized on drop. `Debug` prints only the length. There is deliberately no
 /// `Display`, no `Deref` and no `serde` implementation: reading the bytes takes an explicit
 /// [`SecretBytes::expose`].
-#[derive(Clone, Default, PartialEq, Eq, Zeroize, ZeroizeOnDrop)]
+#[derive(Clone, Default, Zeroize, ZeroizeOnDrop)]
 pub struct SecretBytes(Vec<u8>);
+
+/// Equality in time independent of the contents (lengths are public).
+impl PartialEq for SecretBytes {
+    fn eq(&self, other: &Self) -> bool {
+        ct_eq(&self.0, &other.0)
+    }
+}
+
+impl Eq for SecretBytes {}
 
 impl SecretBytes {
     /// Takes ownership of `bytes`. The caller's buffer moves in, no copy is left behind.
