@@ -79,9 +79,11 @@ pub fn encode(bytes: &[u8]) -> Zeroizing<String> {
 /// Decodes checked lines (as produced by [`encode`]) back into bytes. Blank lines are skipped.
 pub fn decode<'a>(lines: impl IntoIterator<Item = &'a str>) -> Result<Zeroizing<Vec<u8>>, LinesError> {
     // First read every line, so that a line's length can be judged knowing whether it is the last.
-    // All data symbols go into one buffer; each line keeps its range in it and its check.
-    let mut symbols = Zeroizing::new(Vec::new());
-    let mut parsed: Vec<(std::ops::Range<usize>, [u8; 2])> = Vec::new();
+    // All data symbols go into one buffer, allocated once at its final size (growing it would leave
+    // copies of the data in freed memory); each line keeps its range in it and its check.
+    let lines: Vec<&str> = lines.into_iter().collect();
+    let mut symbols = Zeroizing::new(Vec::with_capacity(lines.iter().map(|l| l.len()).sum()));
+    let mut parsed: Vec<(std::ops::Range<usize>, [u8; 2])> = Vec::with_capacity(lines.len());
     for raw in lines {
         let trimmed = raw.trim();
         if trimmed.is_empty() {
@@ -106,8 +108,16 @@ pub fn decode<'a>(lines: impl IntoIterator<Item = &'a str>) -> Result<Zeroizing<
             return Err(malformed);
         }
         let start = symbols.len();
-        for c in data.chars().filter(|c| !c.is_whitespace() && *c != '-') {
-            symbols.push(symbol_of(c).ok_or(LinesError::BadCharacter { line, ch: c })?);
+        for &b in data.as_bytes() {
+            match DECODE[usize::from(b)] {
+                0xff if b.is_ascii_whitespace() || b == b'-' => {}
+                0xff => {
+                    // Name the offending character (which may be multi-byte).
+                    let ch = data.chars().find(|&c| symbol_of(c).is_none() && !c.is_whitespace() && c != '-');
+                    return Err(LinesError::BadCharacter { line, ch: ch.unwrap_or(char::REPLACEMENT_CHARACTER) });
+                }
+                sym => symbols.push(sym),
+            }
         }
         if symbols.len() == start {
             return Err(LinesError::Malformed { line });
@@ -262,8 +272,21 @@ fn apow(e: usize) -> u8 {
 /// check symbols. Positions are 0.., the symbol at position j weighted by alpha^j and alpha^2j.
 fn syndromes(number: usize, data: &[u8], check: [u8; 2]) -> (u8, u8) {
     let prefix = [((number >> 5) & 31) as u8, (number & 31) as u8];
-    let word = prefix.iter().chain(data).chain(check.iter());
-    word.enumerate().fold((0, 0), |(s1, s2), (j, &sym)| (s1 ^ gmul(sym, apow(j)), s2 ^ gmul(sym, apow(2 * j))))
+    let (mut s1, mut s2) = (0u8, 0u8);
+    // e1 = j mod 31 and e2 = 2j mod 31, kept without division.
+    let (mut e1, mut e2) = (0usize, 0usize);
+    for part in [&prefix[..], data, &check[..]] {
+        for &sym in part {
+            if sym != 0 {
+                let l = GF32.log[usize::from(sym)] as usize;
+                s1 ^= GF32.exp[l + e1];
+                s2 ^= GF32.exp[l + e2];
+            }
+            e1 = if e1 == 30 { 0 } else { e1 + 1 };
+            e2 = if e2 >= 29 { e2 - 29 } else { e2 + 2 };
+        }
+    }
+    (s1, s2)
 }
 
 fn check_symbols(number: usize, data: &[u8]) -> [u8; 2] {

@@ -54,10 +54,41 @@ pub fn decode_key(text: &str) -> Option<SecretBytes> {
     if text.is_empty() {
         return None;
     }
-    if text.len().is_multiple_of(2) && text.bytes().all(|b| b.is_ascii_hexdigit()) {
-        return hex::decode(text).ok().map(SecretBytes::new);
+    decode_hex(text).or_else(|| STANDARD.decode(text).ok().filter(|b| !b.is_empty()).map(SecretBytes::new))
+}
+
+/// Value of each hex digit (either case), 0xff for other bytes.
+const HEX_VALUE: [u8; 256] = {
+    let mut table = [0xffu8; 256];
+    let mut i = 0;
+    while i < 10 {
+        table[b'0' as usize + i] = i as u8;
+        i += 1;
     }
-    STANDARD.decode(text).ok().filter(|b| !b.is_empty()).map(SecretBytes::new)
+    let mut i = 0;
+    while i < 6 {
+        table[b'a' as usize + i] = 10 + i as u8;
+        table[b'A' as usize + i] = 10 + i as u8;
+        i += 1;
+    }
+    table
+};
+
+/// Decodes hex in one pass into a secret buffer of the final size; `None` unless `text` is
+/// entirely hex digits of even length.
+pub fn decode_hex(text: &str) -> Option<SecretBytes> {
+    let digits = text.as_bytes();
+    if !digits.len().is_multiple_of(2) {
+        return None;
+    }
+    let mut out = SecretBytes::zeroed(digits.len() / 2);
+    let mut bad = 0u8;
+    for (byte, pair) in out.expose_mut().iter_mut().zip(digits.chunks_exact(2)) {
+        let (hi, lo) = (HEX_VALUE[usize::from(pair[0])], HEX_VALUE[usize::from(pair[1])]);
+        bad |= (hi | lo) & 0xf0;
+        *byte = (hi << 4) | (lo & 0x0f);
+    }
+    (bad == 0).then_some(out)
 }
 
 /// Hex as Vault prints `unseal_keys_hex`, followed by a newline. Built in a buffer of the final
@@ -154,7 +185,7 @@ pub fn parse_json(text: &str) -> Result<VaultKeys, VaultKeysError> {
     let longest = hex_list.len().max(b64_list.len());
     for i in 0..longest {
         let place = format!("{kind} {}", i + 1);
-        let from_hex = hex_list.get(i).map(|s| hex::decode(s.trim()).ok().map(SecretBytes::new));
+        let from_hex = hex_list.get(i).map(|s| decode_hex(s.trim()));
         let from_b64 = b64_list.get(i).map(|s| STANDARD.decode(s.trim()).ok().map(SecretBytes::new));
         let bytes = match (from_hex, from_b64) {
             (Some(Some(h)), Some(Some(b))) if h != b => {
@@ -242,6 +273,19 @@ pub fn parse_lines(text: &str) -> Result<VaultKeys, VaultKeysError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn hex_decoding() {
+        assert_eq!(decode_hex("00ff7Fa0").unwrap().expose(), &[0x00, 0xff, 0x7f, 0xa0]);
+        assert!(decode_hex("abc").is_none());
+        assert!(decode_hex("zz").is_none());
+        assert!(decode_hex("0g").is_none());
+        assert_eq!(decode_hex("").unwrap().len(), 0);
+        for b in 0..=255u8 {
+            assert_eq!(decode_hex(&format!("{b:02x}")).unwrap().expose(), &[b]);
+            assert_eq!(decode_hex(&format!("{b:02X}")).unwrap().expose(), &[b]);
+        }
+    }
 
     #[test]
     fn hex_is_tried_before_base64() {

@@ -138,21 +138,29 @@ pub fn run(args: Args) -> Result<()> {
     drop(secret);
 
     let width = set.shares.len().to_string().len().max(2);
-    let contents = share_files(&set.shares, format, &custodians, args.binary, width)?;
     let mut dir = NewDir::create(&args.out_dir)?;
     let mut files = Vec::with_capacity(set.shares.len());
-    for (i, (name, contents)) in contents.into_iter().enumerate() {
-        let custodian = custodians.get(i);
-        // Even ciphertext is kept private (0600): who may read it is the custodian's business.
-        dir.write(&name, &contents, Privacy::Secret)?;
-        files.push(ShareFile {
-            name,
-            sha256: Sha256::digest(&contents[..]).into(),
-            custodian: custodian.map(|c| c.name.clone()),
-            recipients: custodian.map_or_else(Vec::new, |c| c.fingerprints().iter().map(|f| f.to_hex()).collect()),
-            encryption_keys: custodian
-                .map_or_else(Vec::new, |c| c.encryption_keys().iter().map(|f| f.to_hex()).collect()),
-        });
+    // A batch of shares per core at a time: encrypted in parallel, then written, hashed and wiped,
+    // so that only a few share files are ever in memory at once.
+    let batch = std::thread::available_parallelism().map_or(1, |n| n.get());
+    for (b, shares) in set.shares.chunks(batch).enumerate() {
+        let custodians = custodians.get(b * batch..).unwrap_or_default();
+        let made =
+            super::parallel::map(shares, |i, share| share_file(share, format, custodians.get(i), args.binary, width));
+        for (i, made) in made.into_iter().enumerate() {
+            let (name, contents) = made?;
+            let custodian = custodians.get(i);
+            // Even ciphertext is kept private (0600): who may read it is the custodian's business.
+            dir.write(&name, &contents, Privacy::Secret)?;
+            files.push(ShareFile {
+                name,
+                sha256: Sha256::digest(&contents[..]).into(),
+                custodian: custodian.map(|c| c.name.clone()),
+                recipients: custodian.map_or_else(Vec::new, |c| c.fingerprints().iter().map(|f| f.to_hex()).collect()),
+                encryption_keys: custodian
+                    .map_or_else(Vec::new, |c| c.encryption_keys().iter().map(|f| f.to_hex()).collect()),
+            });
+        }
     }
     let manifest = Manifest::new(&set.info, format, &set.shares, &files);
     dir.write(manifest::FILE_NAME, manifest.to_json().as_bytes(), Privacy::Public)?;
@@ -199,20 +207,6 @@ pub fn run(args: Args) -> Result<()> {
     Ok(())
 }
 
-/// The file names and contents of all shares, encrypted on every core (encryption to many
-/// custodians is the costly part of a large split).
-fn share_files(
-    shares: &[Share],
-    format: ShareFormat,
-    custodians: &[Custodian],
-    binary: bool,
-    width: usize,
-) -> Result<Vec<(String, Zeroizing<Vec<u8>>)>> {
-    super::parallel::map(shares, |i, share| share_file(share, format, custodians.get(i), binary, width))
-        .into_iter()
-        .collect()
-}
-
 /// The file name and contents of one share.
 fn share_file(
     share: &Share,
@@ -224,13 +218,19 @@ fn share_file(
     let index = share.index;
     let stem = custodian.map_or_else(|| "share".to_string(), Custodian::file_stem);
     // What the share looks like in plaintext, inside or outside the encryption.
-    let plaintext: Zeroizing<Vec<u8>> = Zeroizing::new(match format {
-        ShareFormat::SymbolonV1 => share.to_text().as_bytes().to_vec(),
-        ShareFormat::VaultHex => vault_keys::hex_line(share.payload.expose()).as_bytes().to_vec(),
-        ShareFormat::VaultBase64 => vault_keys::base64_line(share.payload.expose()).as_bytes().to_vec(),
-        // Vault's -pgp-keys plaintext: the hex key, no newline.
-        ShareFormat::VaultPgpBase64 => vault_keys::hex_line(share.payload.expose()).trim_end().as_bytes().to_vec(),
-    });
+    let mut text = match format {
+        ShareFormat::SymbolonV1 => share.to_text(),
+        ShareFormat::VaultHex => vault_keys::hex_line(share.payload.expose()),
+        ShareFormat::VaultBase64 => vault_keys::base64_line(share.payload.expose()),
+        ShareFormat::VaultPgpBase64 => {
+            // Vault's -pgp-keys plaintext: the hex key, no newline.
+            let mut line = vault_keys::hex_line(share.payload.expose());
+            line.pop();
+            line
+        }
+    };
+    // The text's buffer moves into the byte vector (no copy is left behind).
+    let plaintext: Zeroizing<Vec<u8>> = Zeroizing::new(std::mem::take(&mut *text).into_bytes());
     let Some(custodian) = custodian else {
         let ext = match format {
             ShareFormat::SymbolonV1 => "txt",
