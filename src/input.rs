@@ -31,6 +31,40 @@ pub enum InputError {
     Decrypt { origin: String, source: DecryptError },
     #[error("{origin} decrypts to something that is not a share: {what}")]
     NotAShareInside { origin: String, what: String },
+    #[error("{origin}: {source}")]
+    Qr { origin: String, source: crate::qr::QrError },
+}
+
+/// Reads shares from photographs or scans of their QR codes (PNG or JPEG). The codes of one share
+/// may be spread over several images, in any order; codes of several shares may be mixed.
+pub fn parse_images(images: &[(String, Vec<u8>)]) -> Result<Parsed, InputError> {
+    let mut by_id: Vec<(String, String, Vec<String>)> = Vec::new(); // (id, origins, payloads)
+    for (origin, bytes) in images {
+        let found =
+            crate::qr::read_image(origin, bytes).map_err(|source| InputError::Qr { origin: origin.clone(), source })?;
+        for payload in found {
+            let id = payload.split('/').nth(4).unwrap_or_default().to_string();
+            match by_id.iter_mut().find(|(i, _, _)| *i == id) {
+                Some((_, origins, payloads)) => {
+                    if !origins.split(", ").any(|o| o == origin) {
+                        origins.push_str(", ");
+                        origins.push_str(origin);
+                    }
+                    if !payloads.contains(&payload) {
+                        payloads.push(payload);
+                    }
+                }
+                None => by_id.push((id, origin.clone(), vec![payload])),
+            }
+        }
+    }
+    let mut parsed = Parsed::default();
+    for (_, origins, payloads) in by_id {
+        let file =
+            crate::qr::assemble(&payloads).map_err(|source| InputError::Qr { origin: origins.clone(), source })?;
+        parsed.candidates.extend(parse_bytes(&origins, &file)?.candidates);
+    }
+    Ok(parsed)
 }
 
 /// Whether `bytes` are an OpenPGP message (binary), not a bare key that happens to start with a
@@ -41,6 +75,12 @@ pub fn is_binary_message(bytes: &[u8]) -> bool {
 
 /// Reads the shares in the file contents `bytes`, which may be binary (an OpenPGP message).
 pub fn parse_bytes(origin: &str, bytes: &[u8]) -> Result<Parsed, InputError> {
+    if bytes.first() == Some(&crate::share::FORMAT_VERSION)
+        && let Ok(share) = Share::from_bytes(bytes)
+    {
+        let piece = Piece::Share(share);
+        return Ok(Parsed { candidates: vec![Candidate { origin: origin.to_string(), piece }], ..Parsed::default() });
+    }
     if is_binary_message(bytes) {
         let piece = Piece::Encrypted { message: bytes.to_vec(), target: None };
         return Ok(Parsed { candidates: vec![Candidate { origin: origin.to_string(), piece }], ..Parsed::default() });
@@ -92,6 +132,13 @@ pub fn parse(origin: &str, text: &str) -> Result<Parsed, InputError> {
     let trimmed = text.trim();
     if trimmed.is_empty() {
         return Err(InputError::Empty { origin: origin.to_string() });
+    }
+    if crate::qr::is_payload(trimmed) {
+        // QR payloads pasted as text, one per line, in any order.
+        let lines: Vec<&str> = trimmed.lines().map(str::trim).filter(|l| !l.is_empty()).collect();
+        let file =
+            crate::qr::assemble(&lines).map_err(|source| InputError::Qr { origin: origin.to_string(), source })?;
+        return parse_bytes(origin, &file);
     }
     if openpgp::is_armored_message(trimmed) {
         let message = trimmed.as_bytes().to_vec();

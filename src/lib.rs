@@ -20,6 +20,7 @@ pub mod manifest;
 pub mod openpgp;
 pub mod output;
 pub mod prompt;
+pub mod qr;
 pub mod rng;
 pub mod sanitize;
 pub mod secret;

@@ -4,7 +4,8 @@
 # Debian packages needed to build (nettle: Sequoia's crypto backend; libclang: bindgen for it).
 SYMBOLON_BUILD_PACKAGES=(build-essential pkg-config file nettle-dev libgmp-dev libclang-dev)
 # ...and to test (gnupg: the other side of OpenPGP interop; util-linux: script/setsid for terminals).
-SYMBOLON_TEST_PACKAGES=(gnupg util-linux libgfshare-bin)
+# zbar-tools: an independent QR decoder for the QR tests.
+SYMBOLON_TEST_PACKAGES=(gnupg util-linux libgfshare-bin zbar-tools)
 
 log() { printf '==> %s\n' "$*" >&2; }
 

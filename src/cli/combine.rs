@@ -19,6 +19,10 @@ pub struct Args {
     /// Also read shares from standard input.
     #[arg(long)]
     stdin: bool,
+    /// Also read shares from photographs or scans of their QR codes (PNG, JPEG); repeat for
+    /// several images. The codes of one share may be spread over several images.
+    #[arg(long = "from-image", value_name = "IMAGE")]
+    from_images: Vec<PathBuf>,
     /// The set's manifest.json: checks every share on its own and names the bad ones.
     #[arg(long, value_name = "FILE")]
     manifest: Option<PathBuf>,
@@ -47,8 +51,8 @@ enum Encoding {
 }
 
 pub fn run(args: Args) -> Result<()> {
-    if args.shares.is_empty() && !args.stdin {
-        bail!("no shares given: name share files (or pass --stdin)");
+    if args.shares.is_empty() && !args.stdin && args.from_images.is_empty() {
+        bail!("no shares given: name share files (or pass --stdin or --from-image)");
     }
     if args.stdout && args.encoding == Encoding::Raw && std::io::stdout().is_terminal() {
         bail!(
@@ -62,7 +66,8 @@ pub fn run(args: Args) -> Result<()> {
     }
     let manifest = args.manifest.as_deref().map(io::read_manifest).transpose()?;
 
-    let parsed = io::read_shares(&args.shares, args.stdin)?;
+    let mut parsed = io::read_shares(&args.shares, args.stdin)?;
+    parsed.extend(io::read_images(&args.from_images)?);
     let mut stated = None;
     let mut candidates: Vec<Candidate> = Vec::new();
     for p in parsed {

@@ -16,8 +16,11 @@ use zeroize::Zeroizing;
 #[derive(clap::Args)]
 pub struct Args {
     /// The encrypted share: a file (.asc, .pgp, Vault's base64) or Vault's output holding one key.
-    #[arg(value_name = "SHARE")]
-    share: String,
+    #[arg(value_name = "SHARE", required_unless_present = "from_images")]
+    share: Option<String>,
+    /// The share from photographs or scans of its QR code(s) (PNG, JPEG) instead of a file.
+    #[arg(long = "from-image", value_name = "IMAGE", conflicts_with = "share")]
+    from_images: Vec<PathBuf>,
     /// The custodian's OpenPGP secret key (armored or binary; a passphrase is asked on the terminal).
     #[arg(long = "key-file", value_name = "FILE")]
     key_files: Vec<PathBuf>,
@@ -39,10 +42,13 @@ pub fn run(args: Args) -> Result<()> {
     {
         bail!(symbolon::output::OutputError::Exists { path: out.clone() });
     }
-    let mut parsed = io::read_shares(std::slice::from_ref(&args.share), false)?;
+    let mut parsed = match &args.share {
+        Some(share) => io::read_shares(std::slice::from_ref(share), false)?,
+        None => io::read_images(&args.from_images)?,
+    };
     let mut candidates: Vec<Candidate> = parsed.drain(..).flat_map(|p| p.candidates).collect();
     if candidates.len() != 1 {
-        bail!("{} holds {} shares: decrypt takes one share at a time", args.share, candidates.len());
+        bail!("the input holds {} shares: decrypt takes one share at a time", candidates.len());
     }
     let candidate = candidates.remove(0);
     let Piece::Encrypted { message, target } = &candidate.piece else {

@@ -9,8 +9,11 @@ use symbolon::shamir::Scheme;
 #[derive(clap::Args)]
 pub struct Args {
     /// Shares: files or key text, as for combine.
-    #[arg(value_name = "SHARE", required = true)]
+    #[arg(value_name = "SHARE", required_unless_present = "from_images")]
     shares: Vec<String>,
+    /// Shares in photographs or scans of their QR codes (PNG, JPEG).
+    #[arg(long = "from-image", value_name = "IMAGE")]
+    from_images: Vec<std::path::PathBuf>,
     /// Print JSON (with a schema_version) instead of text.
     #[arg(long)]
     json: bool,
@@ -20,7 +23,8 @@ pub struct Args {
 const INSPECT_SCHEMA_VERSION: u32 = 1;
 
 pub fn run(args: Args) -> Result<()> {
-    let parsed = io::read_shares(&args.shares, false)?;
+    let mut parsed = io::read_shares(&args.shares, false)?;
+    parsed.extend(io::read_images(&args.from_images)?);
     let mut items = Vec::new();
     for candidate in parsed.into_iter().flat_map(|p| p.candidates) {
         let origin = candidate.origin;

@@ -59,6 +59,19 @@ pub fn read_shares(args: &[String], stdin: bool) -> Result<Vec<Parsed>> {
     Ok(out)
 }
 
+/// Reads the shares in photographs or scans of their QR codes (`--from-image`).
+pub fn read_images(paths: &[PathBuf]) -> Result<Vec<Parsed>> {
+    if paths.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut images = Vec::with_capacity(paths.len());
+    for path in paths {
+        let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+        images.push((path.display().to_string(), bytes));
+    }
+    Ok(vec![input::parse_images(&images)?])
+}
+
 /// Reads the secret keys named by `--key-file`.
 pub fn read_key_files(paths: &[PathBuf]) -> Result<symbolon::openpgp::decrypt::SecretKeys> {
     let mut keys = symbolon::openpgp::decrypt::SecretKeys::default();

@@ -6,6 +6,7 @@ mod inspect;
 mod io;
 mod parallel;
 mod prompt;
+mod qr;
 mod recipients;
 mod split;
 
@@ -30,6 +31,9 @@ enum Command {
     Decrypt(decrypt::Args),
     /// Show what shares are (set, index, threshold, label, target) without revealing the secret.
     Inspect(inspect::Args),
+    /// QR codes of shares.
+    #[command(subcommand)]
+    Qr(qr::Command),
 }
 
 /// Exit codes: 0 success, 1 the operation failed (bad input, failed check, I/O), 2 usage error.
@@ -44,6 +48,7 @@ pub fn main() -> ExitCode {
         Command::Combine(args) => combine::run(args),
         Command::Decrypt(args) => decrypt::run(args),
         Command::Inspect(args) => inspect::run(args),
+        Command::Qr(command) => qr::run(command),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

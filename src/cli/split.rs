@@ -56,6 +56,10 @@ pub struct Args {
     /// Encrypted symbolon shares as binary OpenPGP (.pgp) instead of ASCII armor (.asc).
     #[arg(long)]
     binary: bool,
+    /// QR codes of each share to write next to it: png, svg, png,svg or none. Default: png,svg for
+    /// encrypted shares, none for --plaintext ones (a QR image is one more copy of the share).
+    #[arg(long, value_name = "LIST", value_parser = parse_qr)]
+    qr: Option<QrOutputs>,
     /// New directory to write the shares and manifest.json into (must not exist).
     #[arg(short = 'o', long, value_name = "DIR")]
     out_dir: PathBuf,
@@ -140,6 +144,8 @@ pub fn run(args: Args) -> Result<()> {
     let width = set.shares.len().to_string().len().max(2);
     let mut dir = NewDir::create(&args.out_dir)?;
     let mut files = Vec::with_capacity(set.shares.len());
+    let mut qr_files = Vec::new();
+    let qr = args.qr.unwrap_or(QrOutputs { png: encrypted, svg: encrypted });
     // A batch of shares per core at a time: encrypted in parallel, then written, hashed and wiped,
     // so that only a few share files are ever in memory at once.
     let batch = std::thread::available_parallelism().map_or(1, |n| n.get());
@@ -148,13 +154,14 @@ pub fn run(args: Args) -> Result<()> {
         let made =
             super::parallel::map(shares, |i, share| share_file(share, format, custodians.get(i), args.binary, width));
         for (i, made) in made.into_iter().enumerate() {
-            let (name, contents) = made?;
+            let made = made?;
             let custodian = custodians.get(i);
             // Even ciphertext is kept private (0600): who may read it is the custodian's business.
-            dir.write(&name, &contents, Privacy::Secret)?;
+            dir.write(&made.name, &made.contents, Privacy::Secret)?;
+            qr_files.extend(write_qr(&mut dir, &made, &qr)?);
             files.push(ShareFile {
-                name,
-                sha256: Sha256::digest(&contents[..]).into(),
+                name: made.name.clone(),
+                sha256: Sha256::digest(&made.contents[..]).into(),
                 custodian: custodian.map(|c| c.name.clone()),
                 recipients: custodian.map_or_else(Vec::new, |c| c.fingerprints().iter().map(|f| f.to_hex()).collect()),
                 encryption_keys: custodian
@@ -190,6 +197,9 @@ pub fn run(args: Args) -> Result<()> {
             println!("  {}", file.name);
         }
     }
+    if !qr_files.is_empty() {
+        println!("  QR codes of each share: NN-<custodian>.qr[N].png/.svg ({} files)", qr_files.len());
+    }
     println!("  {}  (public: who holds which share, commitments; no secrets)", manifest::FILE_NAME);
     if let Some(reason) = &manifest.bare_commitments_omitted {
         eprintln!("note: the manifest has no per-share commitments for the bare keys: {reason}");
@@ -207,16 +217,27 @@ pub fn run(args: Args) -> Result<()> {
     Ok(())
 }
 
-/// The file name and contents of one share.
+/// One share as written: its file name, the file's contents, and the share's binary form that
+/// its QR codes carry.
+struct Made {
+    name: String,
+    stem: String,
+    contents: Zeroizing<Vec<u8>>,
+    qr_form: Zeroizing<Vec<u8>>,
+}
+
+/// The file of one share, and the binary form its QR codes carry (docs/FORMAT.md, "QR payload"):
+/// the OpenPGP message of an encrypted share, the binary share v1 of a plaintext symbolon share,
+/// the key line of a plaintext Vault key.
 fn share_file(
     share: &Share,
     format: ShareFormat,
     custodian: Option<&Custodian>,
     binary: bool,
     width: usize,
-) -> Result<(String, Zeroizing<Vec<u8>>)> {
+) -> Result<Made> {
     let index = share.index;
-    let stem = custodian.map_or_else(|| "share".to_string(), Custodian::file_stem);
+    let stem = format!("{index:0width$}-{}", custodian.map_or_else(|| "share".to_string(), Custodian::file_stem));
     // What the share looks like in plaintext, inside or outside the encryption.
     let mut text = match format {
         ShareFormat::SymbolonV1 => share.to_text(),
@@ -232,26 +253,66 @@ fn share_file(
     // The text's buffer moves into the byte vector (no copy is left behind).
     let plaintext: Zeroizing<Vec<u8>> = Zeroizing::new(std::mem::take(&mut *text).into_bytes());
     let Some(custodian) = custodian else {
-        let ext = match format {
-            ShareFormat::SymbolonV1 => "txt",
-            ShareFormat::VaultHex => "hex",
-            _ => "b64",
+        let (ext, qr_form) = match format {
+            ShareFormat::SymbolonV1 => ("txt", Zeroizing::new(share.to_bytes().expose().to_vec())),
+            ShareFormat::VaultHex => ("hex", plaintext.clone()),
+            _ => ("b64", plaintext.clone()),
         };
-        return Ok((format!("{index:0width$}-{stem}.{ext}"), plaintext));
+        return Ok(Made { name: format!("{stem}.{ext}"), stem, contents: plaintext, qr_form });
     };
-    Ok(match format {
+    // One ciphertext: the file (armored, binary or Vault's base64) and the QR codes carry the same.
+    let message = Zeroizing::new(encrypt::encrypt(custodian, &plaintext, Output::Binary)?);
+    let (name, contents) = match format {
         ShareFormat::VaultPgpBase64 => {
-            let message = encrypt::encrypt(custodian, &plaintext, Output::Binary)?;
-            let text = vault_keys::base64_line(&message);
-            (format!("{index:0width$}-{stem}.b64"), Zeroizing::new(text.as_bytes().to_vec()))
+            (format!("{stem}.b64"), Zeroizing::new(vault_keys::base64_line(&message).as_bytes().to_vec()))
         }
-        _ if binary => (
-            format!("{index:0width$}-{stem}.pgp"),
-            Zeroizing::new(encrypt::encrypt(custodian, &plaintext, Output::Binary)?),
-        ),
-        _ => (
-            format!("{index:0width$}-{stem}.asc"),
-            Zeroizing::new(encrypt::encrypt(custodian, &plaintext, Output::Armored)?),
-        ),
-    })
+        _ if binary => (format!("{stem}.pgp"), message.clone()),
+        _ => (format!("{stem}.asc"), Zeroizing::new(encrypt::armor(&message))),
+    };
+    Ok(Made { name, stem, contents, qr_form: message })
+}
+
+/// Writes the QR codes of one share: `STEM.qr.png` (and `.svg`), or `STEM.qr1.png`, `STEM.qr2.png`,
+/// ... when the share needs several codes. Returns the file names.
+fn write_qr(dir: &mut NewDir, made: &Made, qr: &QrOutputs) -> Result<Vec<String>> {
+    if !qr.png && !qr.svg {
+        return Ok(Vec::new());
+    }
+    let payloads = symbolon::qr::payloads(&made.qr_form);
+    let mut names = Vec::new();
+    for (i, payload) in payloads.iter().enumerate() {
+        let code = symbolon::qr::code(payload)?;
+        let part = if payloads.len() == 1 { String::new() } else { (i + 1).to_string() };
+        if qr.png {
+            let name = format!("{}.qr{part}.png", made.stem);
+            dir.write(&name, &symbolon::qr::to_png(&code, 6)?, Privacy::Secret)?;
+            names.push(name);
+        }
+        if qr.svg {
+            let name = format!("{}.qr{part}.svg", made.stem);
+            dir.write(&name, symbolon::qr::to_svg(&code, 6).as_bytes(), Privacy::Secret)?;
+            names.push(name);
+        }
+    }
+    Ok(names)
+}
+
+/// Which QR files to write, from `--qr png,svg` or `--qr none`.
+#[derive(Clone, Copy, Debug)]
+struct QrOutputs {
+    png: bool,
+    svg: bool,
+}
+
+fn parse_qr(list: &str) -> Result<QrOutputs, String> {
+    let mut out = QrOutputs { png: false, svg: false };
+    for item in list.split(',').map(str::trim) {
+        match item {
+            "png" => out.png = true,
+            "svg" => out.svg = true,
+            "none" => {}
+            other => return Err(format!("unknown QR output '{other}': use png, svg, both (png,svg) or none")),
+        }
+    }
+    Ok(out)
 }

@@ -25,6 +25,18 @@ pub struct EncryptError {
     pub why: String,
 }
 
+/// ASCII armor around a binary message (the same ciphertext, as text).
+pub fn armor(message: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(message.len() * 4 / 3 + 128);
+    {
+        // Writing into a Vec cannot fail.
+        let Ok(mut writer) = armor::Writer::new(&mut out, armor::Kind::Message) else { return out };
+        let _ = writer.write_all(message);
+        let _ = writer.finalize();
+    }
+    out
+}
+
 /// Encrypts `plaintext` to every valid encryption key of every certificate of `custodian`.
 pub fn encrypt(custodian: &Custodian, plaintext: &[u8], output: Output) -> Result<Vec<u8>, EncryptError> {
     let fail = |e: anyhow::Error| EncryptError { custodian: custodian.name.clone(), why: e.to_string() };

@@ -24,6 +24,21 @@ pub fn looks_like_message(bytes: &[u8]) -> bool {
     matches!(tag, 1 | 3)
 }
 
+/// The binary form of a message that may be ASCII-armored.
+pub fn dearmor(message: &[u8]) -> Result<Vec<u8>, decrypt::DecryptError> {
+    use std::io::Read;
+    if !message.starts_with(b"-----BEGIN PGP") && !std::str::from_utf8(message).is_ok_and(is_armored_message) {
+        return Ok(message.to_vec());
+    }
+    let mut reader = sequoia_openpgp::armor::Reader::from_bytes(
+        message,
+        sequoia_openpgp::armor::ReaderMode::Tolerant(Some(sequoia_openpgp::armor::Kind::Message)),
+    );
+    let mut out = Vec::with_capacity(message.len());
+    reader.read_to_end(&mut out).map_err(|e| decrypt::DecryptError::Malformed { why: e.to_string() })?;
+    Ok(out)
+}
+
 /// Whether `text` is an ASCII-armored OpenPGP message.
 pub fn is_armored_message(text: &str) -> bool {
     text.contains("-----BEGIN PGP MESSAGE-----")

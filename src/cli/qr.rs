@@ -1,0 +1,55 @@
+//! `symbolon qr show`
+
+use super::io;
+use anyhow::{Result, bail};
+use std::io::Write;
+use symbolon::combine::Piece;
+use symbolon::{openpgp, qr, vault_keys};
+use zeroize::Zeroizing;
+
+#[derive(clap::Subcommand)]
+pub enum Command {
+    /// Print a share's QR code(s) on the terminal, for a phone or a scanner held to the screen.
+    Show {
+        /// The share file (encrypted or not).
+        #[arg(value_name = "SHARE")]
+        share: String,
+    },
+}
+
+pub fn run(command: Command) -> Result<()> {
+    let Command::Show { share } = command;
+    let mut candidates: Vec<_> =
+        io::read_shares(std::slice::from_ref(&share), false)?.into_iter().flat_map(|p| p.candidates).collect();
+    if candidates.len() != 1 {
+        bail!("{share} holds {} shares: show one share at a time", candidates.len());
+    }
+    // The share's binary form, as split writes it into QR codes.
+    let form: Zeroizing<Vec<u8>> = Zeroizing::new(match candidates.remove(0).piece {
+        Piece::Encrypted { message, .. } => openpgp::dearmor(&message)?,
+        Piece::Share(s) => {
+            eprintln!("warning: this share is NOT encrypted: anyone who sees the code holds the share");
+            s.to_bytes().expose().to_vec()
+        }
+        Piece::VaultKey { bytes, .. } => {
+            eprintln!("warning: this Vault key is NOT encrypted: anyone who sees the code holds the key");
+            vault_keys::hex_line(bytes.expose()).as_bytes().to_vec()
+        }
+    });
+    let payloads = qr::payloads(&form);
+    let mut out = std::io::stdout().lock();
+    for (i, payload) in payloads.iter().enumerate() {
+        let mut text = String::new();
+        if payloads.len() > 1 {
+            text.push_str(&format!("QR code {} of {} (scan every one, in any order):\n", i + 1, payloads.len()));
+        }
+        text.push_str(&qr::to_terminal(&qr::code(payload)?));
+        text.push('\n');
+        match out.write_all(text.as_bytes()) {
+            // The reader went away (e.g. `| head`): nothing more to show.
+            Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => return Ok(()),
+            other => other?,
+        }
+    }
+    Ok(())
+}
