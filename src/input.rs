@@ -33,6 +33,27 @@ pub enum InputError {
     NotAShareInside { origin: String, what: String },
     #[error("{origin}: {source}")]
     Qr { origin: String, source: crate::qr::QrError },
+    #[error("{origin}: {source}; fix that line and try again")]
+    Typed { origin: String, source: crate::checked_lines::LinesError },
+}
+
+/// Whether `text` looks like typed-back checked lines ("01  ABCDE FGHIJ ...  K7"): the first
+/// non-empty line starts with a line number followed by space-separated groups.
+pub fn looks_like_typed_lines(text: &str) -> bool {
+    let Some(first) = text.lines().map(str::trim).find(|l| !l.is_empty()) else { return false };
+    let mut tokens = first.split_whitespace();
+    let number_ok = tokens
+        .next()
+        .is_some_and(|t| t.len() >= 2 && t.trim_end_matches([':', '.']).chars().all(|c| c.is_ascii_digit()));
+    number_ok && tokens.count() >= 2
+}
+
+/// Reads a share typed back from its paper sheet: the numbered, checked lines of its binary form.
+/// A mistyped character is reported with its line.
+pub fn parse_typed(origin: &str, text: &str) -> Result<Parsed, InputError> {
+    let bytes = crate::checked_lines::decode(text.lines())
+        .map_err(|source| InputError::Typed { origin: origin.to_string(), source })?;
+    parse_bytes(origin, &bytes)
 }
 
 /// Reads shares from photographs or scans of their QR codes (PNG or JPEG). The codes of one share
@@ -132,6 +153,9 @@ pub fn parse(origin: &str, text: &str) -> Result<Parsed, InputError> {
     let trimmed = text.trim();
     if trimmed.is_empty() {
         return Err(InputError::Empty { origin: origin.to_string() });
+    }
+    if looks_like_typed_lines(trimmed) {
+        return parse_typed(origin, trimmed);
     }
     if crate::qr::is_payload(trimmed) {
         // QR payloads pasted as text, one per line, in any order.

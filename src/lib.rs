@@ -19,6 +19,7 @@ pub mod input;
 pub mod manifest;
 pub mod openpgp;
 pub mod output;
+pub mod paper;
 pub mod prompt;
 pub mod qr;
 pub mod rng;

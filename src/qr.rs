@@ -183,18 +183,60 @@ pub fn to_terminal(code: &QrCode) -> String {
         .build()
 }
 
-/// Every QR payload found in the image `bytes` (PNG or JPEG), as text.
+/// Every QR payload found in the image `bytes` (PNG or JPEG), as text, each once.
+///
+/// The image is searched as it is and once more binarised with Otsu's global threshold:
+/// resampled scans (a page shrunk by a non-integer factor) have grey module edges that the
+/// detector's local threshold can misread, and a global threshold restores them.
 pub fn read_image(origin: &str, bytes: &[u8]) -> Result<Vec<String>, QrError> {
     let image = image::load_from_memory(bytes)
         .map_err(|e| QrError::Image { origin: origin.to_string(), why: e.to_string() })?
         .to_luma8();
-    let mut prepared = rqrr::PreparedImage::prepare(image);
-    let found: Vec<String> =
-        prepared.detect_grids().into_iter().filter_map(|grid| grid.decode().ok().map(|(_, s)| s)).collect();
+    let mut found: Vec<String> = Vec::new();
+    let binarised = binarise(&image);
+    for variant in [image, binarised] {
+        let mut prepared = rqrr::PreparedImage::prepare(variant);
+        for grid in prepared.detect_grids() {
+            if let Ok((_, payload)) = grid.decode()
+                && !found.contains(&payload)
+            {
+                found.push(payload);
+            }
+        }
+    }
     if found.is_empty() {
         return Err(QrError::NoCode { origin: origin.to_string() });
     }
     Ok(found)
+}
+
+/// Black and white at Otsu's threshold (the one that best separates the two classes of grey).
+fn binarise(image: &GrayImage) -> GrayImage {
+    let mut histogram = [0u64; 256];
+    for p in image.pixels() {
+        histogram[usize::from(p.0[0])] += 1;
+    }
+    let total: u64 = histogram.iter().sum();
+    let sum_all: f64 = histogram.iter().enumerate().map(|(v, &n)| v as f64 * n as f64).sum();
+    let (mut weight_dark, mut sum_dark, mut best, mut threshold) = (0u64, 0f64, 0f64, 128u8);
+    for (v, &n) in histogram.iter().enumerate() {
+        weight_dark += n;
+        if weight_dark == 0 || weight_dark == total {
+            continue;
+        }
+        sum_dark += v as f64 * n as f64;
+        let weight_light = total - weight_dark;
+        let mean_dark = sum_dark / weight_dark as f64;
+        let mean_light = (sum_all - sum_dark) / weight_light as f64;
+        let between = weight_dark as f64 * weight_light as f64 * (mean_dark - mean_light).powi(2);
+        if between > best {
+            best = between;
+            threshold = v as u8;
+        }
+    }
+    GrayImage::from_fn(image.width(), image.height(), |x, y| {
+        Luma([if image.get_pixel(x, y).0[0] > threshold { 255 } else { 0 }])
+    })
 }
 
 #[cfg(test)]

@@ -4,8 +4,9 @@
 # Debian packages needed to build (nettle: Sequoia's crypto backend; libclang: bindgen for it).
 SYMBOLON_BUILD_PACKAGES=(build-essential pkg-config file nettle-dev libgmp-dev libclang-dev)
 # ...and to test (gnupg: the other side of OpenPGP interop; util-linux: script/setsid for terminals).
-# zbar-tools: an independent QR decoder for the QR tests.
-SYMBOLON_TEST_PACKAGES=(gnupg util-linux libgfshare-bin zbar-tools)
+# zbar-tools: an independent QR decoder; poppler-utils: an independent PDF renderer; imagemagick:
+# degrading rendered pages the way scans do.
+SYMBOLON_TEST_PACKAGES=(gnupg util-linux libgfshare-bin zbar-tools poppler-utils imagemagick)
 
 log() { printf '==> %s\n' "$*" >&2; }
 

@@ -23,6 +23,9 @@ pub struct Args {
     /// several images. The codes of one share may be spread over several images.
     #[arg(long = "from-image", value_name = "IMAGE")]
     from_images: Vec<PathBuf>,
+    /// Also read shares typed back from their paper sheets (the numbered text lines).
+    #[arg(long = "from-text", value_name = "FILE")]
+    from_texts: Vec<PathBuf>,
     /// The set's manifest.json: checks every share on its own and names the bad ones.
     #[arg(long, value_name = "FILE")]
     manifest: Option<PathBuf>,
@@ -51,7 +54,7 @@ enum Encoding {
 }
 
 pub fn run(args: Args) -> Result<()> {
-    if args.shares.is_empty() && !args.stdin && args.from_images.is_empty() {
+    if args.shares.is_empty() && !args.stdin && args.from_images.is_empty() && args.from_texts.is_empty() {
         bail!("no shares given: name share files (or pass --stdin or --from-image)");
     }
     if args.stdout && args.encoding == Encoding::Raw && std::io::stdout().is_terminal() {
@@ -68,6 +71,7 @@ pub fn run(args: Args) -> Result<()> {
 
     let mut parsed = io::read_shares(&args.shares, args.stdin)?;
     parsed.extend(io::read_images(&args.from_images)?);
+    parsed.extend(io::read_typed(&args.from_texts)?);
     let mut stated = None;
     let mut candidates: Vec<Candidate> = Vec::new();
     for p in parsed {

@@ -9,11 +9,14 @@ use symbolon::shamir::Scheme;
 #[derive(clap::Args)]
 pub struct Args {
     /// Shares: files or key text, as for combine.
-    #[arg(value_name = "SHARE", required_unless_present = "from_images")]
+    #[arg(value_name = "SHARE", required_unless_present_any = ["from_images", "from_texts"])]
     shares: Vec<String>,
     /// Shares in photographs or scans of their QR codes (PNG, JPEG).
     #[arg(long = "from-image", value_name = "IMAGE")]
     from_images: Vec<std::path::PathBuf>,
+    /// Shares typed back from their paper sheets (the numbered text lines).
+    #[arg(long = "from-text", value_name = "FILE")]
+    from_texts: Vec<std::path::PathBuf>,
     /// Print JSON (with a schema_version) instead of text.
     #[arg(long)]
     json: bool,
@@ -25,6 +28,7 @@ const INSPECT_SCHEMA_VERSION: u32 = 1;
 pub fn run(args: Args) -> Result<()> {
     let mut parsed = io::read_shares(&args.shares, false)?;
     parsed.extend(io::read_images(&args.from_images)?);
+    parsed.extend(io::read_typed(&args.from_texts)?);
     let mut items = Vec::new();
     for candidate in parsed.into_iter().flat_map(|p| p.candidates) {
         let origin = candidate.origin;

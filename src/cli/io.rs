@@ -59,6 +59,17 @@ pub fn read_shares(args: &[String], stdin: bool) -> Result<Vec<Parsed>> {
     Ok(out)
 }
 
+/// Reads shares typed back from paper (`--from-text`): numbered lines with their checks.
+pub fn read_typed(paths: &[PathBuf]) -> Result<Vec<Parsed>> {
+    paths
+        .iter()
+        .map(|path| {
+            let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+            Ok(input::parse_typed(&path.display().to_string(), &text)?)
+        })
+        .collect()
+}
+
 /// Reads the shares in photographs or scans of their QR codes (`--from-image`).
 pub fn read_images(paths: &[PathBuf]) -> Result<Vec<Parsed>> {
     if paths.is_empty() {

@@ -56,6 +56,13 @@ pub struct Args {
     /// Encrypted symbolon shares as binary OpenPGP (.pgp) instead of ASCII armor (.asc).
     #[arg(long)]
     binary: bool,
+    /// Also write a printable sheet per share (NN-<custodian>.pdf: QR codes, the share as checked
+    /// text lines, recovery instructions) and a cover sheet for the set (cover.pdf, no secrets).
+    #[arg(long)]
+    paper: bool,
+    /// Paper size of the sheets: a4 or letter.
+    #[arg(long, value_name = "SIZE", default_value = "a4", requires = "paper")]
+    paper_size: symbolon::paper::PaperSize,
     /// QR codes of each share to write next to it: png, svg, png,svg or none. Default: png,svg for
     /// encrypted shares, none for --plaintext ones (a QR image is one more copy of the share).
     #[arg(long, value_name = "LIST", value_parser = parse_qr)]
@@ -145,6 +152,7 @@ pub fn run(args: Args) -> Result<()> {
     let mut dir = NewDir::create(&args.out_dir)?;
     let mut files = Vec::with_capacity(set.shares.len());
     let mut qr_files = Vec::new();
+    let mut paper_files = Vec::new();
     let qr = args.qr.unwrap_or(QrOutputs { png: encrypted, svg: encrypted });
     // A batch of shares per core at a time: encrypted in parallel, then written, hashed and wiped,
     // so that only a few share files are ever in memory at once.
@@ -159,6 +167,29 @@ pub fn run(args: Args) -> Result<()> {
             // Even ciphertext is kept private (0600): who may read it is the custodian's business.
             dir.write(&made.name, &made.contents, Privacy::Secret)?;
             qr_files.extend(write_qr(&mut dir, &made, &qr)?);
+            if args.paper {
+                let sheet = symbolon::paper::ShareSheet {
+                    label: set.info.label.to_string(),
+                    set_id: set.info.id.to_string(),
+                    set_id_short: set.info.id.short(),
+                    index: shares[i].index,
+                    count: set.info.count,
+                    threshold: set.info.threshold,
+                    target: set.info.target.to_string(),
+                    scheme: set.info.scheme.to_string(),
+                    custodian: custodian.map(|c| c.name.clone()),
+                    fingerprints: custodian
+                        .map_or_else(Vec::new, |c| c.fingerprints().iter().map(|f| f.to_hex()).collect()),
+                    created: symbolon::time::utc_date(set.info.created),
+                    file: made.name.clone(),
+                    form: made.qr_form.to_vec(),
+                    encrypted,
+                };
+                let pdf = Zeroizing::new(symbolon::paper::share_sheet(&sheet, args.paper_size)?);
+                let name = format!("{}.pdf", made.stem);
+                dir.write(&name, &pdf, Privacy::Secret)?;
+                paper_files.push(name);
+            }
             files.push(ShareFile {
                 name: made.name.clone(),
                 sha256: Sha256::digest(&made.contents[..]).into(),
@@ -171,6 +202,19 @@ pub fn run(args: Args) -> Result<()> {
     }
     let manifest = Manifest::new(&set.info, format, &set.shares, &files);
     dir.write(manifest::FILE_NAME, manifest.to_json().as_bytes(), Privacy::Public)?;
+    if args.paper {
+        let rows: Vec<symbolon::paper::CoverRow> = manifest
+            .shares
+            .iter()
+            .map(|s| symbolon::paper::CoverRow {
+                index: s.index,
+                custodian: s.custodian.clone().unwrap_or_else(|| "(plaintext share)".into()),
+                fingerprints: s.recipients.clone(),
+                file: s.file.clone(),
+            })
+            .collect();
+        dir.write("cover.pdf", &symbolon::paper::cover_sheet(&manifest, &rows, args.paper_size), Privacy::Public)?;
+    }
     let path = dir.commit().context("the share set was not written")?;
 
     let info = &set.info;
@@ -196,6 +240,9 @@ pub fn run(args: Args) -> Result<()> {
         for file in &files {
             println!("  {}", file.name);
         }
+    }
+    if !paper_files.is_empty() {
+        println!("  paper sheets: NN-<custodian>.pdf ({} files) and cover.pdf (no secrets)", paper_files.len());
     }
     if !qr_files.is_empty() {
         println!("  QR codes of each share: NN-<custodian>.qr[N].png/.svg ({} files)", qr_files.len());
