@@ -145,8 +145,10 @@ impl Doc {
             .cap_height(729.0)
             .stem_v(80.0)
             .font_file2(file);
-        let compressed = deflate(FONT);
-        let mut stream = self.pdf.stream(file, &compressed);
+        // Compressed once per process: every sheet embeds the same font program.
+        static COMPRESSED: std::sync::OnceLock<Vec<u8>> = std::sync::OnceLock::new();
+        let compressed = COMPRESSED.get_or_init(|| deflate(FONT));
+        let mut stream = self.pdf.stream(file, compressed);
         stream.filter(Filter::FlateDecode);
         stream.pair(Name(b"Length1"), FONT.len() as i32);
         stream.finish();
@@ -174,8 +176,8 @@ impl Doc {
     }
 
     /// An image object of a QR code, one pixel per module (quiet zone included), grey.
-    fn qr_image(&mut self, payload: &str) -> Result<(Ref, u32), PaperError> {
-        let gray = qr::to_gray(&qr::code(payload)?, 1);
+    fn qr_image(&mut self, code: &crate::qr::Code) -> Result<(Ref, u32), PaperError> {
+        let gray = qr::to_gray(code, 1);
         let side = gray.width();
         let id = self.alloc();
         let data = deflate(gray.as_raw());
@@ -212,11 +214,19 @@ fn text(c: &mut Content, x: f32, y: f32, size: f32, text: &str) {
 }
 
 /// The share's sheet: page 1 has the facts, the QR code(s), the first text lines and the
-/// instructions; further pages carry the rest of the text lines.
-pub fn share_sheet(sheet: &ShareSheet, size: PaperSize) -> Result<Vec<u8>, PaperError> {
+/// instructions; further pages carry the rest of the text lines. `codes` are the QR codes of
+/// `qr::payloads(&sheet.form)` (made once by the caller, who may also write them as images); when
+/// empty they are made here.
+pub fn share_sheet(sheet: &ShareSheet, codes: &[crate::qr::Code], size: PaperSize) -> Result<Vec<u8>, PaperError> {
     let mut doc = Doc::new(size);
     let (w, h) = doc.size;
-    let payloads = qr::payloads(&sheet.form);
+    let made;
+    let codes = if codes.is_empty() {
+        made = qr::payloads(&sheet.form).iter().map(|p| qr::code(p)).collect::<Result<Vec<_>, _>>()?;
+        &made[..]
+    } else {
+        codes
+    };
     let lines: Vec<String> = crate::checked_lines::encode(&sheet.form).lines().map(str::to_string).collect();
 
     let mut c = Content::new();
@@ -248,31 +258,28 @@ pub fn share_sheet(sheet: &ShareSheet, size: PaperSize) -> Result<Vec<u8>, Paper
 
     // QR codes, two per row, as large as the width allows (at most 240 pt, about 8.5 cm).
     y -= 6.0;
-    let per_row = payloads.len().min(2);
+    let per_row = codes.len().min(2);
     let gap = 24.0;
     let code_size = ((w - 2.0 * MARGIN - gap * (per_row as f32 - 1.0)) / per_row as f32).min(240.0);
     let mut images = Vec::new();
-    for (row, chunk) in payloads.chunks(2).enumerate() {
+    for (row, chunk) in codes.chunks(2).enumerate() {
         let top = y - row as f32 * (code_size + 20.0);
-        for (col, payload) in chunk.iter().enumerate() {
+        for (col, code) in chunk.iter().enumerate() {
             let i = row * 2 + col;
-            let (id, _) = doc.qr_image(payload)?;
+            let (id, _) = doc.qr_image(code)?;
             let name = format!("Qr{i}").into_bytes();
             let x = MARGIN + col as f32 * (code_size + gap);
             c.save_state();
             c.transform([code_size, 0.0, 0.0, code_size, x, top - code_size]);
             c.x_object(Name(&name));
             c.restore_state();
-            let caption = if payloads.len() == 1 {
-                "QR code".to_string()
-            } else {
-                format!("QR code {} of {}", i + 1, payloads.len())
-            };
+            let caption =
+                if codes.len() == 1 { "QR code".to_string() } else { format!("QR code {} of {}", i + 1, codes.len()) };
             text(&mut c, x, top - code_size - 11.0, 8.0, &caption);
             images.push((name, id));
         }
     }
-    y -= payloads.len().div_ceil(2) as f32 * (code_size + 20.0) + 6.0;
+    y -= codes.len().div_ceil(2) as f32 * (code_size + 20.0) + 6.0;
 
     // Instructions box at the bottom of page 1.
     let box_height = 118.0;

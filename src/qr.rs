@@ -14,8 +14,7 @@
 //! together and checks the reassembled file. Parts may be read in any order.
 
 use image::{GrayImage, Luma};
-use qrcode::render::{svg, unicode};
-use qrcode::{EcLevel, QrCode};
+use qrcode::EcLevel;
 use sha2::{Digest, Sha256};
 
 pub const PREFIX: &str = "SYMBOLON/1/";
@@ -142,45 +141,215 @@ pub fn assemble<S: AsRef<str>>(payloads: &[S]) -> Result<Vec<u8>, QrError> {
     Ok(file)
 }
 
-/// The QR code of one payload, error correction M (recovers about 15% damage).
-pub fn code(payload: &str) -> Result<QrCode, QrError> {
-    QrCode::with_error_correction_level(payload.as_bytes(), EcLevel::M).map_err(|e| QrError::Encode(e.to_string()))
+/// A QR code: its modules, row by row, dark or light (quiet zone not included).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Code {
+    width: usize,
+    dark: Vec<bool>,
+}
+
+impl Code {
+    /// Modules per side (17 + 4 × version).
+    pub fn width(&self) -> usize {
+        self.width
+    }
+
+    /// The QR version (1..=40).
+    pub fn version(&self) -> usize {
+        (self.width - 17) / 4
+    }
+
+    pub fn is_dark(&self, x: usize, y: usize) -> bool {
+        self.dark[y * self.width + x]
+    }
+}
+
+/// The QR code of one payload: error correction M (recovers about 15% damage), the segment
+/// modes and the version chosen by `qrcode`, and the data mask chosen by the standard's penalty
+/// rules (ISO/IEC 18004 section 7.8.3), evaluated here over a plain module grid.
+pub fn code(payload: &str) -> Result<Code, QrError> {
+    use qrcode::canvas::{Canvas, MaskPattern};
+    let fail = |e: qrcode::types::QrError| QrError::Encode(e.to_string());
+    let bits = qrcode::bits::encode_auto(payload.as_bytes(), EcLevel::M).map_err(fail)?;
+    let version = bits.version();
+    let data = bits.into_bytes();
+    let (encoded, ec) = qrcode::ec::construct_codewords(&data, version, EcLevel::M).map_err(fail)?;
+    let mut canvas = Canvas::new(version, EcLevel::M);
+    canvas.draw_all_functional_patterns();
+    canvas.draw_data(&encoded, &ec);
+    let width = usize::try_from(version.width()).map_err(|_| QrError::Encode("version".into()))?;
+    let masks = [
+        MaskPattern::Checkerboard,
+        MaskPattern::HorizontalLines,
+        MaskPattern::VerticalLines,
+        MaskPattern::DiagonalLines,
+        MaskPattern::LargeCheckerboard,
+        MaskPattern::Fields,
+        MaskPattern::Diamonds,
+        MaskPattern::Meadow,
+    ];
+    masks
+        .iter()
+        .map(|&mask| {
+            let mut masked = canvas.clone();
+            masked.apply_mask(mask);
+            let dark: Vec<bool> = masked.into_colors().into_iter().map(|c| c == qrcode::Color::Dark).collect();
+            Code { width, dark }
+        })
+        .min_by_key(penalty)
+        .ok_or(QrError::Encode("no mask".into()))
+}
+
+/// The total penalty of a masked symbol: runs (N1 = 3), 2×2 blocks (N2 = 3), finder-like
+/// patterns (N3 = 40) and dark/light imbalance (N4 = 10).
+fn penalty(code: &Code) -> u32 {
+    let n = code.width;
+    let at = |x: usize, y: usize, horizontal: bool| if horizontal { code.is_dark(x, y) } else { code.is_dark(y, x) };
+    let mut score = 0u32;
+    for horizontal in [true, false] {
+        for line in 0..n {
+            // N1: runs of five or more modules of one colour.
+            let mut run = 1;
+            for i in 1..=n {
+                if i < n && at(i, line, horizontal) == at(i - 1, line, horizontal) {
+                    run += 1;
+                } else {
+                    if run >= 5 {
+                        score += 3 + (run - 5);
+                    }
+                    run = 1;
+                }
+            }
+            // N3: 1:1:3:1:1 dark-light-dark-light-dark with four light modules on either side.
+            for i in 0..n.saturating_sub(6) {
+                const PATTERN: [bool; 7] = [true, false, true, true, true, false, true];
+                if (0..7).all(|k| at(i + k, line, horizontal) == PATTERN[k]) {
+                    let light = |from: isize, to: isize| {
+                        (from..to).all(|k| k < 0 || k >= n as isize || !at(k as usize, line, horizontal))
+                    };
+                    let i = i as isize;
+                    if light(i - 4, i) || light(i + 7, i + 11) {
+                        score += 40;
+                    }
+                }
+            }
+        }
+    }
+    // N2: 2×2 blocks of one colour.
+    for y in 0..n - 1 {
+        for x in 0..n - 1 {
+            let c = code.is_dark(x, y);
+            if code.is_dark(x + 1, y) == c && code.is_dark(x, y + 1) == c && code.is_dark(x + 1, y + 1) == c {
+                score += 3;
+            }
+        }
+    }
+    // N4: 10 points per 5% of deviation from half dark.
+    let dark = code.dark.iter().filter(|&&d| d).count();
+    let percent = dark * 100 / (n * n);
+    score += 10 * (percent.abs_diff(50) / 5) as u32;
+    score
 }
 
 /// SVG of the code with its quiet zone; `module` is the size of one module in SVG units.
-pub fn to_svg(code: &QrCode, module: u32) -> String {
-    code.render::<svg::Color>().quiet_zone(true).module_dimensions(module, module).build()
+pub fn to_svg(code: &Code, module: u32) -> String {
+    let side = (code.width as u32 + 2 * QUIET_ZONE) * module;
+    use std::fmt::Write as _;
+    let mut path = String::with_capacity(code.width * code.width * 12);
+    for y in 0..code.width {
+        let py = (y as u32 + QUIET_ZONE) * module;
+        // One rectangle per horizontal run of dark modules.
+        let mut x = 0;
+        while x < code.width {
+            if !code.is_dark(x, y) {
+                x += 1;
+                continue;
+            }
+            let start = x;
+            while x < code.width && code.is_dark(x, y) {
+                x += 1;
+            }
+            let px = (start as u32 + QUIET_ZONE) * module;
+            let run = (x - start) as u32 * module;
+            // Writing into a String cannot fail.
+            let _ = write!(path, "M{px} {py}h{run}v{module}h-{run}z");
+        }
+    }
+    format!(
+        "<?xml version=\"1.0\" standalone=\"yes\"?>\n<svg xmlns=\"http://www.w3.org/2000/svg\" version=\"1.1\" \
+         width=\"{side}\" height=\"{side}\" viewBox=\"0 0 {side} {side}\" shape-rendering=\"crispEdges\">\
+         <rect x=\"0\" y=\"0\" width=\"{side}\" height=\"{side}\" fill=\"#fff\"/><path fill=\"#000\" d=\"{path}\"/></svg>\n"
+    )
 }
 
-/// PNG of the code with its quiet zone, `module` pixels per module.
-pub fn to_png(code: &QrCode, module: u32) -> Result<Vec<u8>, QrError> {
-    let image = to_gray(code, module);
-    let mut png = std::io::Cursor::new(Vec::new());
-    image.write_to(&mut png, image::ImageFormat::Png).map_err(|e| QrError::Encode(e.to_string()))?;
-    Ok(png.into_inner())
+/// PNG of the code with its quiet zone, `module` pixels per module: 1-bit greyscale (a QR code
+/// has two colours), which keeps files small and fast to write.
+pub fn to_png(code: &Code, module: u32) -> Result<Vec<u8>, QrError> {
+    let fail = |e: png::EncodingError| QrError::Encode(e.to_string());
+    let width = code.width as u32;
+    let side = (width + 2 * QUIET_ZONE) * module;
+    let row_bytes = side.div_ceil(8) as usize;
+    // One row of pixels per module row, packed 8 pixels a byte (1 = light), then repeated.
+    let mut packed = vec![0u8; row_bytes * side as usize];
+    for my in 0..width + 2 * QUIET_ZONE {
+        let row = &mut packed[(my * module) as usize * row_bytes..][..row_bytes];
+        for x in 0..side {
+            let mx = x / module;
+            let inside =
+                (QUIET_ZONE..QUIET_ZONE + width).contains(&mx) && (QUIET_ZONE..QUIET_ZONE + width).contains(&my);
+            if !(inside && code.is_dark((mx - QUIET_ZONE) as usize, (my - QUIET_ZONE) as usize)) {
+                row[(x / 8) as usize] |= 0x80 >> (x % 8);
+            }
+        }
+        let first = (my * module) as usize * row_bytes;
+        for copy in 1..module as usize {
+            packed.copy_within(first..first + row_bytes, first + copy * row_bytes);
+        }
+    }
+    let mut out = Vec::new();
+    let mut encoder = png::Encoder::new(&mut out, side, side);
+    encoder.set_color(png::ColorType::Grayscale);
+    encoder.set_depth(png::BitDepth::One);
+    encoder.set_compression(png::Compression::Fast);
+    let mut writer = encoder.write_header().map_err(fail)?;
+    writer.write_image_data(&packed).map_err(fail)?;
+    writer.finish().map_err(fail)?;
+    Ok(out)
 }
 
 /// The code as a grey image, `module` pixels per module, with its quiet zone.
-pub fn to_gray(code: &QrCode, module: u32) -> GrayImage {
-    let width = code.width() as u32;
+pub fn to_gray(code: &Code, module: u32) -> GrayImage {
+    let width = code.width as u32;
     let side = (width + 2 * QUIET_ZONE) * module;
-    let colors = code.to_colors();
     GrayImage::from_fn(side, side, |x, y| {
         let (mx, my) = (x / module, y / module);
         let inside = (QUIET_ZONE..QUIET_ZONE + width).contains(&mx) && (QUIET_ZONE..QUIET_ZONE + width).contains(&my);
-        let dark = inside && colors[((my - QUIET_ZONE) * width + (mx - QUIET_ZONE)) as usize] == qrcode::Color::Dark;
+        let dark = inside && code.is_dark((mx - QUIET_ZONE) as usize, (my - QUIET_ZONE) as usize);
         Luma([if dark { 0 } else { 255 }])
     })
 }
 
 /// The code for a terminal, two modules per character cell (Unicode half blocks), with its
 /// quiet zone. Light modules are drawn as blocks, for the usual dark terminal background.
-pub fn to_terminal(code: &QrCode) -> String {
-    code.render::<unicode::Dense1x2>()
-        .dark_color(unicode::Dense1x2::Light)
-        .light_color(unicode::Dense1x2::Dark)
-        .quiet_zone(true)
-        .build()
+pub fn to_terminal(code: &Code) -> String {
+    let q = QUIET_ZONE as isize;
+    let n = code.width as isize;
+    let light = |x: isize, y: isize| x < 0 || y < 0 || x >= n || y >= n || !code.is_dark(x as usize, y as usize);
+    let mut out = String::new();
+    let mut y = -q;
+    while y < n + q {
+        for x in -q..n + q {
+            out.push(match (light(x, y), light(x, y + 1)) {
+                (true, true) => '█',
+                (true, false) => '▀',
+                (false, true) => '▄',
+                (false, false) => ' ',
+            });
+        }
+        out.push('\n');
+        y += 2;
+    }
+    out
 }
 
 /// Every QR payload found in the image `bytes` (PNG or JPEG), as text, each once.
@@ -193,21 +362,42 @@ pub fn read_image(origin: &str, bytes: &[u8]) -> Result<Vec<String>, QrError> {
         .map_err(|e| QrError::Image { origin: origin.to_string(), why: e.to_string() })?
         .to_luma8();
     let mut found: Vec<String> = Vec::new();
-    let binarised = binarise(&image);
-    for variant in [image, binarised] {
-        let mut prepared = rqrr::PreparedImage::prepare(variant);
-        for grid in prepared.detect_grids() {
-            if let Ok((_, payload)) = grid.decode()
-                && !found.contains(&payload)
-            {
-                found.push(payload);
-            }
-        }
+    search(image.clone(), &mut found);
+    // The second pass only when the first found nothing, or left a share's parts incomplete.
+    if !complete(&found) {
+        search(binarise(&image), &mut found);
     }
     if found.is_empty() {
         return Err(QrError::NoCode { origin: origin.to_string() });
     }
     Ok(found)
+}
+
+fn search(image: GrayImage, found: &mut Vec<String>) {
+    let mut prepared = rqrr::PreparedImage::prepare(image);
+    for grid in prepared.detect_grids() {
+        if let Ok((_, payload)) = grid.decode()
+            && !found.contains(&payload)
+        {
+            found.push(payload);
+        }
+    }
+}
+
+/// Whether `found` holds at least one payload and every part of every share it names.
+fn complete(found: &[String]) -> bool {
+    let mut shares: Vec<(&str, usize, usize)> = Vec::new(); // (id, total, parts seen)
+    for payload in found {
+        let fields: Vec<&str> = payload.strip_prefix(PREFIX).unwrap_or("").splitn(4, '/').collect();
+        let (Some(total), Some(id)) = (fields.get(1).and_then(|t| t.parse().ok()), fields.get(2)) else {
+            continue;
+        };
+        match shares.iter_mut().find(|(i, _, _)| i == id) {
+            Some(entry) => entry.2 += 1,
+            None => shares.push((id, total, 1)),
+        }
+    }
+    !shares.is_empty() && shares.iter().all(|&(_, total, seen)| seen >= total)
 }
 
 /// Black and white at Otsu's threshold (the one that best separates the two classes of grey).
@@ -276,7 +466,7 @@ mod tests {
         let mut read = Vec::new();
         for payload in &p {
             let c = code(payload).unwrap();
-            assert!(c.version().width() <= 97, "a part fits version 20: {:?} for {} chars", c.version(), payload.len());
+            assert!(c.width() <= 97, "a part fits version 20: version {} for {} chars", c.version(), payload.len());
             let png = to_png(&c, 4).unwrap();
             read.extend(read_image("test", &png).unwrap());
         }

@@ -156,23 +156,30 @@ pub fn run(args: Args) -> Result<()> {
     let qr = args.qr.unwrap_or(QrOutputs { png: encrypted, svg: encrypted });
     // A batch of shares per core at a time: encrypted in parallel, then written, hashed and wiped,
     // so that only a few share files are ever in memory at once.
-    let batch = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let batch = std::thread::available_parallelism().map_or(1, |n| n.get()) * 4;
+    let paper = args.paper.then_some(args.paper_size);
     for (b, shares) in set.shares.chunks(batch).enumerate() {
         let custodians = custodians.get(b * batch..).unwrap_or_default();
-        let made =
-            super::parallel::map(shares, |i, share| share_file(share, format, custodians.get(i), args.binary, width));
-        for (i, made) in made.into_iter().enumerate() {
-            let made = made?;
+        // The costly part (encryption, QR codes, PDF sheets) runs on every core.
+        let made = super::parallel::map(shares, |i, share| -> Result<(Made, Vec<ExtraFile>)> {
             let custodian = custodians.get(i);
-            // Even ciphertext is kept private (0600): who may read it is the custodian's business.
-            dir.write(&made.name, &made.contents, Privacy::Secret)?;
-            qr_files.extend(write_qr(&mut dir, &made, &qr)?);
-            if args.paper {
+            let made = share_file(share, format, custodian, args.binary, width)?;
+            // Each QR code is made once, for the image files and for the sheet.
+            let codes = if qr.png || qr.svg || paper.is_some() {
+                symbolon::qr::payloads(&made.qr_form)
+                    .iter()
+                    .map(|p| symbolon::qr::code(p))
+                    .collect::<Result<Vec<_>, _>>()?
+            } else {
+                Vec::new()
+            };
+            let mut extra = qr_files_of(&made, &codes, &qr)?;
+            if let Some(size) = paper {
                 let sheet = symbolon::paper::ShareSheet {
                     label: set.info.label.to_string(),
                     set_id: set.info.id.to_string(),
                     set_id_short: set.info.id.short(),
-                    index: shares[i].index,
+                    index: share.index,
                     count: set.info.count,
                     threshold: set.info.threshold,
                     target: set.info.target.to_string(),
@@ -185,10 +192,19 @@ pub fn run(args: Args) -> Result<()> {
                     form: made.qr_form.to_vec(),
                     encrypted,
                 };
-                let pdf = Zeroizing::new(symbolon::paper::share_sheet(&sheet, args.paper_size)?);
-                let name = format!("{}.pdf", made.stem);
-                dir.write(&name, &pdf, Privacy::Secret)?;
-                paper_files.push(name);
+                let pdf = symbolon::paper::share_sheet(&sheet, &codes, size)?;
+                extra.push((format!("{}.pdf", made.stem), Zeroizing::new(pdf)));
+            }
+            Ok((made, extra))
+        });
+        for (i, made) in made.into_iter().enumerate() {
+            let (made, extra) = made?;
+            let custodian = custodians.get(i);
+            // Even ciphertext is kept private (0600): who may read it is the custodian's business.
+            dir.write(&made.name, &made.contents, Privacy::Secret)?;
+            for (name, contents) in extra {
+                dir.write(&name, &contents, Privacy::Secret)?;
+                if name.ends_with(".pdf") { paper_files.push(name) } else { qr_files.push(name) }
             }
             files.push(ShareFile {
                 name: made.name.clone(),
@@ -264,6 +280,9 @@ pub fn run(args: Args) -> Result<()> {
     Ok(())
 }
 
+/// A file written next to a share (a QR image, a paper sheet): name and contents.
+type ExtraFile = (String, Zeroizing<Vec<u8>>);
+
 /// One share as written: its file name, the file's contents, and the share's binary form that
 /// its QR codes carry.
 struct Made {
@@ -319,29 +338,21 @@ fn share_file(
     Ok(Made { name, stem, contents, qr_form: message })
 }
 
-/// Writes the QR codes of one share: `STEM.qr.png` (and `.svg`), or `STEM.qr1.png`, `STEM.qr2.png`,
-/// ... when the share needs several codes. Returns the file names.
-fn write_qr(dir: &mut NewDir, made: &Made, qr: &QrOutputs) -> Result<Vec<String>> {
-    if !qr.png && !qr.svg {
-        return Ok(Vec::new());
-    }
-    let payloads = symbolon::qr::payloads(&made.qr_form);
-    let mut names = Vec::new();
-    for (i, payload) in payloads.iter().enumerate() {
-        let code = symbolon::qr::code(payload)?;
-        let part = if payloads.len() == 1 { String::new() } else { (i + 1).to_string() };
+/// The QR files of one share: `STEM.qr.png` (and `.svg`), or `STEM.qr1.png`, `STEM.qr2.png`, ...
+/// when the share needs several codes.
+fn qr_files_of(made: &Made, codes: &[symbolon::qr::Code], qr: &QrOutputs) -> Result<Vec<ExtraFile>> {
+    let mut files = Vec::new();
+    for (i, code) in codes.iter().enumerate() {
+        let part = if codes.len() == 1 { String::new() } else { (i + 1).to_string() };
         if qr.png {
-            let name = format!("{}.qr{part}.png", made.stem);
-            dir.write(&name, &symbolon::qr::to_png(&code, 6)?, Privacy::Secret)?;
-            names.push(name);
+            files.push((format!("{}.qr{part}.png", made.stem), Zeroizing::new(symbolon::qr::to_png(code, 6)?)));
         }
         if qr.svg {
-            let name = format!("{}.qr{part}.svg", made.stem);
-            dir.write(&name, symbolon::qr::to_svg(&code, 6).as_bytes(), Privacy::Secret)?;
-            names.push(name);
+            let svg = symbolon::qr::to_svg(code, 6);
+            files.push((format!("{}.qr{part}.svg", made.stem), Zeroizing::new(svg.into_bytes())));
         }
     }
-    Ok(names)
+    Ok(files)
 }
 
 /// Which QR files to write, from `--qr png,svg` or `--qr none`.
