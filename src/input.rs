@@ -35,6 +35,8 @@ pub enum InputError {
     Qr { origin: String, source: crate::qr::QrError },
     #[error("{origin}: {source}; fix that line and try again")]
     Typed { origin: String, source: crate::checked_lines::LinesError },
+    #[error("the pasted share could not be read: {why}")]
+    Pasted { why: String },
 }
 
 /// Whether `text` looks like typed-back checked lines ("01  ABCDE FGHIJ ...  K7"): the first
@@ -54,6 +56,59 @@ pub fn parse_typed(origin: &str, text: &str) -> Result<Parsed, InputError> {
     let bytes = crate::checked_lines::decode(text.lines())
         .map_err(|source| InputError::Typed { origin: origin.to_string(), source })?;
     parse_bytes(origin, &bytes)
+}
+
+/// How many corrections a paste may take before giving up.
+const PASTE_ROUNDS: usize = 20;
+
+/// Reads a share pasted or typed line by line on a terminal, through `prompt`: the lines until an
+/// empty one; then, while a line fails its check (or is missing), says which and asks for just
+/// that line again.
+pub fn read_pasted(prompt: &mut dyn crate::prompt::Prompt) -> Result<Parsed, InputError> {
+    use crate::checked_lines::LinesError;
+    let origin = "the pasted share";
+    let prompt_err = |e: crate::prompt::PromptError| InputError::Pasted { why: e.to_string() };
+    prompt.notice("Paste or type the share's numbered lines, then an empty line:");
+    let mut lines: Vec<zeroize::Zeroizing<String>> = Vec::new();
+    loop {
+        let line = prompt.line("> ").map_err(prompt_err)?;
+        if line.trim().is_empty() {
+            break;
+        }
+        lines.push(line);
+    }
+    for _ in 0..PASTE_ROUNDS {
+        let text = zeroize::Zeroizing::new(lines.iter().map(|l| l.as_str()).collect::<Vec<_>>().join("\n"));
+        let error = match crate::checked_lines::decode(text.lines()) {
+            Ok(bytes) => return parse_bytes(origin, &bytes),
+            Err(e) => e,
+        };
+        // Which line to ask for again, and whether it replaces a line or fills a gap.
+        let (line, missing) = match &error {
+            LinesError::OutOfOrder { line, found } if found > line => (*line, true),
+            LinesError::OutOfOrder { line, .. }
+            | LinesError::Malformed { line }
+            | LinesError::BadCharacter { line, .. }
+            | LinesError::WrongLength { line, .. }
+            | LinesError::TypoAt { line, .. }
+            | LinesError::TypoInCheck { line }
+            | LinesError::Corrupt { line } => (*line, false),
+            LinesError::Empty | LinesError::BadLength => {
+                return Err(InputError::Typed { origin: origin.to_string(), source: error });
+            }
+        };
+        prompt.notice(&error.to_string());
+        let again = prompt.line(&format!("line {line}> ")).map_err(prompt_err)?;
+        let index = line.saturating_sub(1).min(lines.len());
+        if missing {
+            lines.insert(index, again);
+        } else if index < lines.len() {
+            lines[index] = again;
+        } else {
+            lines.push(again);
+        }
+    }
+    Err(InputError::Pasted { why: format!("still wrong after {PASTE_ROUNDS} corrections") })
 }
 
 /// Reads shares from photographs or scans of their QR codes (PNG or JPEG). The codes of one share

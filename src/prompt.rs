@@ -23,6 +23,10 @@ pub trait Prompt {
 
     /// Tells the person something that needs no answer (e.g. "touch your token").
     fn notice(&mut self, message: &str);
+
+    /// Asks for one line of text, shown as it is typed (e.g. a line of a share typed from paper).
+    /// An empty line ends a list.
+    fn line(&mut self, prompt: &str) -> Result<Zeroizing<String>, PromptError>;
 }
 
 /// A prompt that answers from a fixed list, for tests and for `--batch` (an empty list: every
@@ -60,5 +64,10 @@ impl Prompt for Scripted {
 
     fn notice(&mut self, message: &str) {
         self.notices.push(message.to_string());
+    }
+
+    fn line(&mut self, prompt: &str) -> Result<Zeroizing<String>, PromptError> {
+        self.asked.push(prompt.to_string());
+        self.answers.pop_front().ok_or(PromptError::NoTerminal)
     }
 }

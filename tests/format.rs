@@ -310,3 +310,39 @@ fn debug_output_holds_no_secret() {
     let prompt = symbolon::prompt::Scripted::new(["correct horse"]);
     assert!(!format!("{prompt:?}").contains("horse"));
 }
+
+/// A share pasted on a terminal: a wrong line is named and asked for again; a missing line is
+/// asked for and filled in.
+#[test]
+fn pasted_share_asks_again_for_just_the_wrong_line() {
+    use symbolon::prompt::Scripted;
+    let set = make_set(Scheme::Native, 2, 3, b"paste me", 18);
+    let lines: Vec<String> =
+        symbolon::checked_lines::encode(set.shares[1].to_bytes().expose()).lines().map(str::to_string).collect();
+    let mut typo = lines[2].clone();
+    let pos = typo.find("  ").unwrap() + 3;
+    let replacement = if &typo[pos..pos + 1] == "Q" { "R" } else { "Q" };
+    typo.replace_range(pos..pos + 1, replacement);
+
+    // Line 3 typed wrong, then typed again right.
+    let mut answers: Vec<String> = lines.clone();
+    answers[2] = typo;
+    answers.push(String::new());
+    answers.push(lines[2].clone());
+    let mut prompt = Scripted::new(answers);
+    let parsed = symbolon::input::read_pasted(&mut prompt).unwrap();
+    let Piece::Share(share) = &parsed.candidates[0].piece else { panic!("not a share") };
+    assert_eq!(share.to_bytes(), set.shares[1].to_bytes());
+    assert!(prompt.notices.iter().any(|n| n.contains("line 3 fails its check")), "{:?}", prompt.notices);
+    assert_eq!(prompt.asked.last().unwrap(), "line 3> ");
+
+    // Line 2 left out, then supplied.
+    let mut answers: Vec<String> = lines.iter().enumerate().filter(|(i, _)| *i != 1).map(|(_, l)| l.clone()).collect();
+    answers.push(String::new());
+    answers.push(lines[1].clone());
+    let mut prompt = Scripted::new(answers);
+    let parsed = symbolon::input::read_pasted(&mut prompt).unwrap();
+    let Piece::Share(share) = &parsed.candidates[0].piece else { panic!("not a share") };
+    assert_eq!(share.to_bytes(), set.shares[1].to_bytes());
+    assert_eq!(prompt.asked.last().unwrap(), "line 2> ");
+}

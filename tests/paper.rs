@@ -141,4 +141,24 @@ fn typed_back_text_block_finds_the_wrong_line() {
     // Without the flag, typed lines are recognised too.
     let run = run_in(dir, &["decrypt", "typed.txt", "--key-file", "alice.key"], None);
     assert_ok(&run);
+
+    // Pasted on a terminal (a pseudo-terminal from `script`): line 7 wrong, asked for again.
+    let mut pasted: Vec<String> = lines.lines().map(str::to_string).collect();
+    let right = pasted[6].clone();
+    pasted[6].replace_range(pos..pos + 1, wrong);
+    pasted.push(String::new());
+    pasted.push(right);
+    std::fs::write(dir.join("keystrokes.txt"), pasted.join("\n") + "\n").unwrap();
+    let bin = common::bin();
+    let command = format!("{} decrypt --paste --key-file alice.key --out pasted-share.txt", bin.display());
+    let out = Command::new("script")
+        .args(["-qec", &command, "/dev/null"])
+        .current_dir(dir)
+        .stdin(std::fs::File::open(dir.join("keystrokes.txt")).unwrap())
+        .output()
+        .unwrap();
+    let screen = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{screen}");
+    assert!(screen.contains("line 7 fails its check") && screen.contains("line 7>"), "{screen}");
+    assert_eq!(std::fs::read(dir.join("pasted-share.txt")).unwrap(), sheet.plain);
 }

@@ -16,7 +16,7 @@ use zeroize::Zeroizing;
 #[derive(clap::Args)]
 pub struct Args {
     /// The encrypted share: a file (.asc, .pgp, Vault's base64) or Vault's output holding one key.
-    #[arg(value_name = "SHARE", required_unless_present_any = ["from_images", "from_text"])]
+    #[arg(value_name = "SHARE", required_unless_present_any = ["from_images", "from_text", "paste"])]
     share: Option<String>,
     /// The share from photographs or scans of its QR code(s) (PNG, JPEG) instead of a file.
     #[arg(long = "from-image", value_name = "IMAGE", conflicts_with_all = ["share", "from_text"])]
@@ -24,6 +24,10 @@ pub struct Args {
     /// The share typed back from its paper sheet (the numbered text lines) instead of a file.
     #[arg(long = "from-text", value_name = "FILE", conflicts_with = "share")]
     from_text: Option<PathBuf>,
+    /// Paste or type the share's numbered lines on the terminal; a wrong line is named and asked
+    /// for again.
+    #[arg(long, conflicts_with_all = ["share", "from_text", "from_images"])]
+    paste: bool,
     /// The custodian's OpenPGP secret key (armored or binary; a passphrase is asked on the terminal).
     #[arg(long = "key-file", value_name = "FILE")]
     key_files: Vec<PathBuf>,
@@ -46,6 +50,7 @@ pub fn run(args: Args) -> Result<()> {
         bail!(symbolon::output::OutputError::Exists { path: out.clone() });
     }
     let mut parsed = match (&args.share, &args.from_text) {
+        _ if args.paste => vec![symbolon::input::read_pasted(&mut TerminalPrompt)?],
         (Some(share), _) => io::read_shares(std::slice::from_ref(share), false)?,
         (None, Some(text)) => io::read_typed(std::slice::from_ref(text))?,
         (None, None) => io::read_images(&args.from_images)?,

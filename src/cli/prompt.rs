@@ -30,6 +30,21 @@ impl Prompt for TerminalPrompt {
     fn notice(&mut self, message: &str) {
         eprintln!("{message}");
     }
+
+    fn line(&mut self, prompt: &str) -> Result<Zeroizing<String>, PromptError> {
+        let tty = OpenOptions::new().read(true).write(true).open("/dev/tty").map_err(|_| PromptError::NoTerminal)?;
+        write!(&tty, "{prompt}").map_err(|e| PromptError::Failed(e.to_string()))?;
+        let mut line = Zeroizing::new(String::new());
+        match BufReader::new(&tty).read_line(&mut line) {
+            Ok(0) => Err(PromptError::Cancelled),
+            Ok(_) => {
+                let trimmed = line.trim_end_matches(['\n', '\r']).len();
+                line.truncate(trimmed);
+                Ok(line)
+            }
+            Err(e) => Err(PromptError::Failed(e.to_string())),
+        }
+    }
 }
 
 fn read_tty(description: &str) -> Result<Zeroizing<String>, PromptError> {
