@@ -2,7 +2,7 @@
 //! text lines to type back, and recovery instructions; and a cover sheet for the whole set with
 //! no secrets. Described in `docs/PAPER.md`.
 //!
-//! The PDFs embed DejaVu Sans Mono (Bitstream Vera licence, `assets/fonts/`), so a sheet looks
+//! The PDFs embed DejaVu Sans Mono, subset to ASCII (Bitstream Vera licence, `assets/fonts/`), so a sheet looks
 //! the same on every machine, and they are written with `pdf-writer`: no system fonts, no
 //! rendering library. Text is limited to printable ASCII (other characters print as '?').
 
@@ -11,7 +11,8 @@ use flate2::{Compression, write::ZlibEncoder};
 use pdf_writer::{Content, Filter, Finish, Name, Pdf, Rect, Ref, Str};
 use std::io::Write;
 
-const FONT: &[u8] = include_bytes!("../assets/fonts/DejaVuSansMono.ttf");
+/// DejaVu Sans Mono subset to printable ASCII (`assets/fonts/README.md`).
+const FONT: &[u8] = include_bytes!("../assets/fonts/DejaVuSansMono-ASCII.ttf");
 /// Advance width of every glyph of the monospaced font, in 1/1000 em.
 const ADVANCE: f32 = 602.0;
 const MARGIN: f32 = 42.0;
