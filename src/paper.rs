@@ -59,8 +59,9 @@ pub struct ShareSheet {
     pub fingerprints: Vec<String>,
     pub created: String,
     pub file: String,
-    /// The share's binary form (what the QR codes carry; `docs/FORMAT.md` section 9).
-    pub form: Vec<u8>,
+    /// The share's binary form (what the QR codes carry; `docs/FORMAT.md` section 9). Secret for
+    /// a plaintext share: wiped on drop, never shown by `Debug`.
+    pub form: crate::secret::SecretBytes,
     pub encrypted: bool,
 }
 
@@ -223,12 +224,13 @@ pub fn share_sheet(sheet: &ShareSheet, codes: &[crate::qr::Code], size: PaperSiz
     let (w, h) = doc.size;
     let made;
     let codes = if codes.is_empty() {
-        made = qr::payloads(&sheet.form).iter().map(|p| qr::code(p)).collect::<Result<Vec<_>, _>>()?;
+        made = qr::payloads(sheet.form.expose()).iter().map(|p| qr::code(p)).collect::<Result<Vec<_>, _>>()?;
         &made[..]
     } else {
         codes
     };
-    let lines: Vec<String> = crate::checked_lines::encode(&sheet.form).lines().map(str::to_string).collect();
+    let encoded = crate::checked_lines::encode(sheet.form.expose());
+    let lines: Vec<&str> = encoded.lines().collect();
 
     let mut c = Content::new();
     let mut y = h - MARGIN - 14.0;
@@ -315,8 +317,8 @@ pub fn share_sheet(sheet: &ShareSheet, codes: &[crate::qr::Code], size: PaperSiz
     text(&mut c, MARGIN, y, 8.0, "The same share as text (type it back: symbolon decrypt FILE):");
     y -= 14.0;
     let first_rows = (((y - (MARGIN + box_height + 10.0)) / leading).floor().max(0.0)) as usize;
-    let mut rest: &[String] = &lines;
-    let place_columns = |c: &mut Content, top: f32, rows: usize, rest: &mut &[String]| {
+    let mut rest: &[&str] = &lines;
+    let place_columns = |c: &mut Content, top: f32, rows: usize, rest: &mut &[&str]| {
         for col in 0..2 {
             let take = rows.min(rest.len());
             for (r, line) in rest[..take].iter().enumerate() {

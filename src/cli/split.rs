@@ -189,7 +189,7 @@ pub fn run(args: Args) -> Result<()> {
                         .map_or_else(Vec::new, |c| c.fingerprints().iter().map(|f| f.to_hex()).collect()),
                     created: symbolon::time::utc_date(set.info.created),
                     file: made.name.clone(),
-                    form: made.qr_form.to_vec(),
+                    form: symbolon::secret::SecretBytes::copy_from(&made.qr_form),
                     encrypted,
                 };
                 let pdf = symbolon::paper::share_sheet(&sheet, &codes, size)?;
