@@ -78,10 +78,7 @@ fn shares_to_gpg_keys_in_every_encoding_decrypt_with_gpg() {
 fn symbolon_decrypts_and_combines_with_gpg_exported_keys() {
     let dir = TempDir::new("pgp-decrypt");
     let gpg = gpg::fixture(dir.path());
-    for (name, _) in gpg::KEYS {
-        write(&dir, &format!("{name}.asc"), &gpg.export(&format!("{name}@example.org"), "armored"));
-        write(&dir, &format!("{name}.key"), &gpg.export_secret(&format!("{name}@example.org")));
-    }
+    gpg.write_keys(dir.path(), "armored", "asc");
     let run = run_in(
         dir.path(),
         &[
@@ -175,10 +172,7 @@ fn messages_gpg_encrypts_decrypt_with_symbolon() {
 fn vault_pgp_format_both_ways() {
     let dir = TempDir::new("pgp-vault");
     let gpg = gpg::fixture(dir.path());
-    for (name, _) in gpg::KEYS {
-        write(&dir, &format!("{name}.b64"), &gpg.export(&format!("{name}@example.org"), "base64"));
-        write(&dir, &format!("{name}.key"), &gpg.export_secret(&format!("{name}@example.org")));
-    }
+    gpg.write_keys(dir.path(), "base64", "b64");
     let secret: Vec<u8> = (0..32).map(|i| 255 - i).collect();
     write(&dir, "root.key", &secret);
     // Vault's habit: --pgp-keys in order.

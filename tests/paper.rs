@@ -34,9 +34,7 @@ struct Sheet {
 fn make_sheet() -> Sheet {
     let dir = TempDir::new("paper");
     let gpg = gpg::fixture(dir.path());
-    std::fs::write(dir.join("alice.asc"), gpg.export("alice@example.org", "armored")).unwrap();
-    std::fs::write(dir.join("alice.key"), gpg.export_secret("alice@example.org")).unwrap();
-    std::fs::write(dir.join("bob.asc"), gpg.export("bob@example.org", "armored")).unwrap();
+    gpg.write_keys(dir.path(), "armored", "asc");
     let run = run_in(
         dir.path(),
         &[

@@ -18,11 +18,7 @@ fn zbar(path: &std::path::Path) -> String {
 fn qr_codes_decode_with_zbar_and_restore_shares() {
     let dir = TempDir::new("qr");
     let gpg = gpg::fixture(dir.path());
-    for (name, _) in gpg::KEYS {
-        std::fs::write(dir.join(&format!("{name}.asc")), gpg.export(&format!("{name}@example.org"), "armored"))
-            .unwrap();
-        std::fs::write(dir.join(&format!("{name}.key")), gpg.export_secret(&format!("{name}@example.org"))).unwrap();
-    }
+    gpg.write_keys(dir.path(), "armored", "asc");
     let run = run_in(
         dir.path(),
         &[

@@ -70,6 +70,16 @@ impl Gpg {
         self.ok(&["--armor", "--export-secret-keys", uid], None)
     }
 
+    /// Writes, for every fixture key, its certificate as `NAME.<ext>` (in the given form) and its
+    /// secret key as `NAME.key` into `dir`.
+    pub fn write_keys(&self, dir: &Path, form: &str, ext: &str) {
+        for (name, _) in KEYS {
+            let uid = format!("{name}@example.org");
+            std::fs::write(dir.join(format!("{name}.{ext}")), self.export(&uid, form)).unwrap();
+            std::fs::write(dir.join(format!("{name}.key")), self.export_secret(&uid)).unwrap();
+        }
+    }
+
     /// Generates a key the way a custodian would with gpg.
     pub fn generate(&self, uid: &str, kind: &str) {
         match kind {
