@@ -76,31 +76,8 @@ fn shares_to_gpg_keys_in_every_encoding_decrypt_with_gpg() {
 
 #[test]
 fn symbolon_decrypts_and_combines_with_gpg_exported_keys() {
-    let dir = TempDir::new("pgp-decrypt");
-    let gpg = gpg::fixture(dir.path());
-    gpg.write_keys(dir.path(), "armored", "asc");
-    let run = run_in(
-        dir.path(),
-        &[
-            "split",
-            "--generate",
-            "32",
-            "-n",
-            "3",
-            "-t",
-            "2",
-            "--recipient",
-            "alice.asc",
-            "--recipient",
-            "bob.asc",
-            "--recipient",
-            "carol.asc",
-            "-o",
-            "set",
-        ],
-        None,
-    );
-    assert_ok(&run);
+    let fx = gpg::split_set("pgp-decrypt", 3, 2, &[]);
+    let dir = &fx.dir;
     // decrypt --check names the custodian before decrypting, and checks against the manifest.
     let run = run_in(
         dir.path(),

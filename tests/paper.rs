@@ -8,7 +8,7 @@ mod common;
 #[path = "common/gpg.rs"]
 mod gpg;
 
-use common::{TempDir, assert_fails, assert_ok, run_in};
+use common::{assert_fails, assert_ok, run_in};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -25,45 +25,21 @@ fn zbar(path: &Path) -> Vec<String> {
 }
 
 struct Sheet {
-    dir: TempDir,
-    _gpg: gpg::Gpg,
+    fx: gpg::Fixture,
     expected: Vec<String>,
     plain: Vec<u8>,
 }
 
 fn make_sheet() -> Sheet {
-    let dir = TempDir::new("paper");
-    let gpg = gpg::fixture(dir.path());
-    gpg.write_keys(dir.path(), "armored", "asc");
-    let run = run_in(
-        dir.path(),
-        &[
-            "split",
-            "--generate",
-            "32",
-            "-n",
-            "2",
-            "-t",
-            "2",
-            "--recipient",
-            "alice.asc",
-            "--recipient",
-            "bob.asc",
-            "--label",
-            "paper test",
-            "--paper",
-            "-o",
-            "set",
-        ],
-        None,
-    );
-    assert_ok(&run);
+    let fx = gpg::split_set("paper", 2, 2, &["--label", "paper test", "--paper"]);
+    let dir = &fx.dir;
     let asc = std::fs::read(dir.join("set/01-alice.asc")).unwrap();
     let mut expected = symbolon::qr::payloads(&symbolon::openpgp::dearmor(&asc).unwrap());
     expected.sort();
     let plain = run_in(dir.path(), &["decrypt", "set/01-alice.asc", "--key-file", "alice.key"], None);
     assert_ok(&plain);
-    Sheet { dir, _gpg: gpg, expected, plain: plain.stdout }
+    let plain = plain.stdout;
+    Sheet { fx, expected, plain }
 }
 
 fn decrypt_images(sheet: &Sheet, images: &[&str]) -> common::Run {
@@ -71,13 +47,13 @@ fn decrypt_images(sheet: &Sheet, images: &[&str]) -> common::Run {
     for image in images {
         args.extend(["--from-image", image]);
     }
-    run_in(sheet.dir.path(), &args, None)
+    run_in(sheet.fx.dir.path(), &args, None)
 }
 
 #[test]
 fn rendered_sheets_decode_with_zbar_and_symbolon_also_degraded() {
     let sheet = make_sheet();
-    let dir = sheet.dir.path();
+    let dir = sheet.fx.dir.path();
     assert!(dir.join("set/cover.pdf").exists() && dir.join("set/02-bob.pdf").exists());
     for dpi in ["150", "300"] {
         tool("pdftoppm", &["-r", dpi, "-f", "1", "-l", "1", "-png", "set/01-alice.pdf", &format!("page{dpi}")], dir);
@@ -110,7 +86,7 @@ fn rendered_sheets_decode_with_zbar_and_symbolon_also_degraded() {
 #[test]
 fn typed_back_text_block_finds_the_wrong_line() {
     let sheet = make_sheet();
-    let dir = sheet.dir.path();
+    let dir = sheet.fx.dir.path();
     // The lines printed on the sheet are the checked lines of the share's binary form.
     let asc = std::fs::read(dir.join("set/01-alice.asc")).unwrap();
     let lines = symbolon::checked_lines::encode(&symbolon::openpgp::dearmor(&asc).unwrap());

@@ -16,33 +16,8 @@ fn zbar(path: &std::path::Path) -> String {
 
 #[test]
 fn qr_codes_decode_with_zbar_and_restore_shares() {
-    let dir = TempDir::new("qr");
-    let gpg = gpg::fixture(dir.path());
-    gpg.write_keys(dir.path(), "armored", "asc");
-    let run = run_in(
-        dir.path(),
-        &[
-            "split",
-            "--generate",
-            "32",
-            "-n",
-            "3",
-            "-t",
-            "2",
-            "--recipient",
-            "alice.asc",
-            "--recipient",
-            "bob.asc",
-            "--recipient",
-            "carol.asc",
-            "--qr",
-            "png,svg",
-            "-o",
-            "set",
-        ],
-        None,
-    );
-    assert_ok(&run);
+    let fx = gpg::split_set("qr", 3, 2, &["--qr", "png,svg"]);
+    let dir = &fx.dir;
 
     for stem in ["01-alice", "02-bob", "03-carol"] {
         // What the codes must carry: the share's OpenPGP message, in parts.

@@ -126,3 +126,30 @@ fn set_private(dir: &Path) {
     use std::os::unix::fs::PermissionsExt;
     std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700)).unwrap();
 }
+
+/// A test directory with the fixture keys written out (`NAME.asc`, `NAME.key`) and its GnuPG home.
+/// `gpg` is declared first so that it is dropped first: its agent is stopped while the directory
+/// still exists.
+pub struct Fixture {
+    /// Held for its `Drop` (stopping the agent), and for tests that run gpg themselves.
+    #[allow(dead_code)]
+    pub gpg: Gpg,
+    pub dir: crate::common::TempDir,
+}
+
+/// A fresh fixture in which a 32-byte secret has been split `k`-of-`n` to the first `n` fixture
+/// keys (at most 3), into `set/`, with `extra` options for split.
+pub fn split_set(tag: &str, n: usize, k: usize, extra: &[&str]) -> Fixture {
+    let dir = crate::common::TempDir::new(tag);
+    let gpg = fixture(dir.path());
+    gpg.write_keys(dir.path(), "armored", "asc");
+    let (n_text, k_text) = (n.to_string(), k.to_string());
+    let recipients: Vec<String> = KEYS[..n].iter().map(|(name, _)| format!("{name}.asc")).collect();
+    let mut args = vec!["split", "--generate", "32", "-n", &n_text, "-t", &k_text, "-o", "set"];
+    for r in &recipients {
+        args.extend(["--recipient", r.as_str()]);
+    }
+    args.extend_from_slice(extra);
+    crate::common::assert_ok(&crate::common::run_in(dir.path(), &args, None));
+    Fixture { gpg, dir }
+}
