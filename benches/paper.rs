@@ -3,40 +3,24 @@
 //! rendered sheet image (300 dpi A4 page, as a scanner makes). Prints figures; asserts only success.
 //! Run: `cargo bench --bench paper` (pdftoppm from poppler-utils renders the page).
 
-use sequoia_openpgp::cert::prelude::*;
-use sequoia_openpgp::serialize::SerializeInto;
+mod common;
+
 use std::process::Command;
 use std::time::Instant;
 
 fn split(dir: &std::path::Path, recipients: &[String], extra: &[&str], out: &str) -> f64 {
-    let mut args: Vec<String> =
-        ["split", "--secret-file", "secret.bin", "-n", "255", "-t", "128", "-o", out].map(String::from).to_vec();
-    args.extend(extra.iter().map(|s| s.to_string()));
-    for r in recipients {
-        args.push("--recipient".into());
-        args.push(r.clone());
-    }
     let t = Instant::now();
-    let out = Command::new(env!("CARGO_BIN_EXE_symbolon")).args(&args).current_dir(dir).output().expect("symbolon");
+    let out = Command::new(env!("CARGO_BIN_EXE_symbolon"))
+        .args(common::split_args(out, recipients, extra))
+        .current_dir(dir)
+        .output()
+        .expect("symbolon");
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     t.elapsed().as_secs_f64()
 }
 
 fn main() {
-    let dir = std::env::temp_dir().join(format!("symbolon-bench-paper-{}", std::process::id()));
-    std::fs::create_dir_all(dir.join("certs")).expect("temp dir");
-    let mut recipients = Vec::new();
-    for i in 1..=255 {
-        let (cert, _) = CertBuilder::general_purpose(Some(format!("custodian {i}")))
-            .set_cipher_suite(CipherSuite::Cv25519)
-            .generate()
-            .expect("cert");
-        let path = dir.join(format!("certs/{i:03}.asc"));
-        std::fs::write(&path, cert.armored().to_vec().expect("armor")).expect("write");
-        recipients.push(format!("c{i:03}={}", path.display()));
-    }
-    std::fs::write(dir.join("secret.bin"), [7u8; 32]).expect("secret");
-
+    let (dir, recipients) = common::custodians_255("paper");
     let mut plain = f64::INFINITY;
     let mut full = f64::INFINITY;
     for run in 0..3 {

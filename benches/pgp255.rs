@@ -3,39 +3,23 @@
 //! `gfsplit` + `gpg --encrypt` per share. Prints figures; asserts only that both jobs succeeded.
 //! Run: `cargo bench --bench pgp255` (needs gnupg and libgfshare-bin: scripts/test installs them).
 
-use sequoia_openpgp::cert::prelude::*;
-use sequoia_openpgp::serialize::SerializeInto;
+mod common;
+
 use std::process::Command;
 use std::time::Instant;
 
 fn main() {
-    let dir = std::env::temp_dir().join(format!("symbolon-bench-pgp255-{}", std::process::id()));
-    std::fs::create_dir_all(dir.join("certs")).expect("temp dir");
     let t = Instant::now();
-    let mut recipients = Vec::new();
-    for i in 1..=255 {
-        let (cert, _) = CertBuilder::general_purpose(Some(format!("custodian {i} <c{i}@example.org>")))
-            .set_cipher_suite(CipherSuite::Cv25519)
-            .generate()
-            .expect("cert");
-        let path = dir.join(format!("certs/{i:03}.asc"));
-        std::fs::write(&path, cert.armored().to_vec().expect("armor")).expect("write cert");
-        recipients.push(format!("c{i:03}={}", path.display()));
-    }
+    let (dir, recipients) = common::custodians_255("pgp255");
     println!("(generated 255 cv25519 certificates in {:.2} s)", t.elapsed().as_secs_f64());
-    std::fs::write(dir.join("secret.bin"), [0x5au8; 32]).expect("secret");
 
     // symbolon, timed by GNU time for the peak resident set.
-    let mut args: Vec<String> =
-        ["split", "--secret-file", "secret.bin", "-n", "255", "-t", "128", "-o", "out"].map(String::from).to_vec();
-    for r in &recipients {
-        args.push("--recipient".into());
-        args.push(r.clone());
-    }
+    // Encryption only: QR codes and sheets are measured by the paper benchmark.
+    let args = common::split_args("out", &recipients, &["--qr", "none"]);
     let t = Instant::now();
     let out = Command::new("/usr/bin/time")
         .arg("-f")
-        .arg("%M")
+        .arg("%M %U %S")
         .arg(env!("CARGO_BIN_EXE_symbolon"))
         .args(&args)
         .current_dir(&dir)
@@ -43,8 +27,12 @@ fn main() {
         .expect("run symbolon");
     let ours = t.elapsed().as_secs_f64();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let peak_kib: u64 =
-        String::from_utf8_lossy(&out.stderr).lines().last().and_then(|l| l.trim().parse().ok()).unwrap_or(0);
+    // GNU time's last line: peak RSS (KiB), user and system CPU seconds.
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let figures: Vec<&str> = stderr.lines().last().unwrap_or("").split_whitespace().collect();
+    let peak_kib: u64 = figures.first().and_then(|v| v.parse().ok()).unwrap_or(0);
+    let cpu =
+        figures.get(1).zip(figures.get(2)).map_or(String::new(), |(u, s)| format!("   CPU {u} s user + {s} s sys"));
 
     // The shell loop: gfsplit, then gpg --encrypt of each share to its certificate.
     let script = r#"
@@ -66,7 +54,10 @@ fn main() {
     assert!(status.success());
 
     println!("255 shares (k=128) of a 32-byte secret, each encrypted to its own cv25519 certificate:");
-    println!("  symbolon split                         {ours:7.3} s   peak RSS {:.1} MiB", peak_kib as f64 / 1024.0);
+    println!(
+        "  symbolon split                         {ours:7.3} s   peak RSS {:.1} MiB{cpu}",
+        peak_kib as f64 / 1024.0
+    );
     println!("  gfsplit + gpg --encrypt per share      {theirs:7.3} s");
     println!("  ratio                                  {:7.1}x faster", theirs / ours);
     let _ = std::fs::remove_dir_all(&dir);
