@@ -6,12 +6,11 @@ mod common;
 mod gpg;
 
 use common::{TempDir, assert_fails, assert_ok, run_in};
-use std::process::Command;
 
 fn zbar(path: &std::path::Path) -> String {
-    let out = Command::new("zbarimg").args(["-q", "--raw"]).arg(path).output().expect("zbarimg (zbar-tools) runs");
-    assert!(out.status.success(), "zbarimg could not read {}", path.display());
-    String::from_utf8(out.stdout).unwrap().trim_end().to_string()
+    let codes = common::zbar_qr(path);
+    assert_eq!(codes.len(), 1, "zbarimg reads exactly one QR code in {}", path.display());
+    codes.into_iter().next().unwrap_or_default()
 }
 
 #[test]

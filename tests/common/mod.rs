@@ -117,3 +117,17 @@ pub fn subsets(n: usize, k: usize) -> Vec<Vec<usize>> {
     rec(0, n, k, &mut Vec::new(), &mut out);
     out
 }
+
+/// The QR codes the independent decoder zbar finds in an image, sorted. Only the QR symbology is
+/// enabled: with every symbology on, zbar now and then reads a few digits of a sheet's printed text
+/// block as a one-dimensional barcode (seen on a page rotated by 3 degrees).
+pub fn zbar_qr(path: &Path) -> Vec<String> {
+    let out = Command::new("zbarimg")
+        .args(["-q", "--raw", "-Sdisable", "-Sqrcode.enable"])
+        .arg(path)
+        .output()
+        .expect("zbarimg (zbar-tools) runs");
+    let mut codes: Vec<String> = String::from_utf8_lossy(&out.stdout).lines().map(str::to_string).collect();
+    codes.sort();
+    codes
+}
