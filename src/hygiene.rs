@@ -10,13 +10,15 @@ pub struct Hardening {
     pub core_dumps_disabled: bool,
     pub not_dumpable: bool,
     pub memory_locked: bool,
+    /// Whether core dumps were allowed before symbolon turned them off for itself.
+    pub core_dumps_were_allowed: bool,
     pub warnings: Vec<String>,
 }
 
 /// Turns off core dumps, marks the process non-dumpable, and locks its memory if it can do so
 /// without risking allocation failures (only when the memory-lock limit is unlimited).
 pub fn harden_process() -> Hardening {
-    let mut h = Hardening::default();
+    let mut h = Hardening { core_dumps_were_allowed: core_dumps_allowed(), ..Hardening::default() };
     match setrlimit(Resource::Core, Rlimit { current: Some(0), maximum: Some(0) }) {
         Ok(()) => h.core_dumps_disabled = true,
         Err(e) => h.warnings.push(format!("could not turn off core dumps ({e}): a crash could write secrets to disk")),
@@ -54,4 +56,27 @@ pub fn harden_process() -> Hardening {
 /// Whether any swap device is in use (a line beyond the header of /proc/swaps).
 pub fn swap_active() -> bool {
     std::fs::read_to_string("/proc/swaps").map_or(true, |s| s.lines().skip(1).any(|l| !l.trim().is_empty()))
+}
+
+/// Network interfaces other than loopback that are up (administratively: `IFF_UP`). An
+/// air-gapped ceremony machine should have none.
+pub fn network_interfaces_up() -> Vec<String> {
+    let Ok(entries) = std::fs::read_dir("/sys/class/net") else { return Vec::new() };
+    let mut up: Vec<String> = entries
+        .filter_map(Result::ok)
+        .filter_map(|e| {
+            let name = e.file_name().to_string_lossy().into_owned();
+            let flags = std::fs::read_to_string(e.path().join("flags")).ok()?;
+            let flags = u32::from_str_radix(flags.trim().trim_start_matches("0x"), 16).ok()?;
+            // IFF_UP = 0x1, IFF_LOOPBACK = 0x8.
+            (flags & 0x1 != 0 && flags & 0x8 == 0).then_some(name)
+        })
+        .collect();
+    up.sort();
+    up
+}
+
+/// Whether core dumps are allowed for this process (the soft `RLIMIT_CORE` is not zero).
+pub fn core_dumps_allowed() -> bool {
+    getrlimit(Resource::Core).current != Some(0)
 }

@@ -3,7 +3,7 @@
 //! origin that names it in messages ("alice.txt", "init.json, unseal key 2").
 
 use crate::combine::{Candidate, Piece};
-use crate::openpgp::{self, decrypt::DecryptError, decrypt::SecretKeys};
+use crate::openpgp::{self, decrypt::DecryptError, decrypt::KeySource};
 use crate::prompt::Prompt;
 use crate::share::{ARMOR_BEGIN, FormatError, Share, Target};
 use crate::vault_keys::{self, VaultKeysError};
@@ -165,11 +165,12 @@ pub fn parse_bytes(origin: &str, bytes: &[u8]) -> Result<Parsed, InputError> {
     parse(origin, text)
 }
 
-/// Decrypts every encrypted candidate with `keys` (asking `prompt` for passphrases) and reads the
+/// Decrypts every encrypted candidate with the first of `sources` holding its key (asking
+/// `prompt` for passphrases or PINs) and reads the
 /// share inside. Other candidates pass through unchanged.
 pub fn open_encrypted(
     candidates: Vec<Candidate>,
-    keys: &SecretKeys,
+    sources: &mut [&mut dyn KeySource],
     prompt: &mut dyn Prompt,
 ) -> Result<Vec<Candidate>, InputError> {
     let mut out = Vec::with_capacity(candidates.len());
@@ -178,7 +179,7 @@ pub fn open_encrypted(
             out.push(c);
             continue;
         };
-        let plaintext = openpgp::decrypt::decrypt(&message, keys, prompt)
+        let plaintext = openpgp::decrypt::decrypt(&message, sources, prompt)
             .map_err(|source| InputError::Decrypt { origin: c.origin.clone(), source })?;
         out.push(read_inside(&c.origin, &plaintext, target)?);
     }

@@ -10,6 +10,7 @@
 
 #![forbid(unsafe_code)]
 
+pub mod card;
 pub mod checked_lines;
 pub mod combine;
 pub mod commitment;

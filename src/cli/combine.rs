@@ -29,9 +29,14 @@ pub struct Args {
     /// The set's manifest.json: checks every share on its own and names the bad ones.
     #[arg(long, value_name = "FILE")]
     manifest: Option<PathBuf>,
-    /// Secret key to decrypt encrypted shares with (repeat for several custodians' keys).
+    /// Secret key to decrypt encrypted shares with (repeat for several custodians' keys); shares
+    /// for which no key file is given are decrypted on the custodians' smartcards.
     #[arg(long = "key-file", value_name = "FILE")]
     key_files: Vec<PathBuf>,
+    #[command(flatten)]
+    card: super::ceremony::CardArgs,
+    #[command(flatten)]
+    airgap: super::ceremony::Airgap,
     /// The threshold of a set of bare Vault keys (symbolon shares carry their own).
     #[arg(short = 't', long = "threshold", alias = "key-threshold", value_name = "K")]
     threshold: Option<usize>,
@@ -54,6 +59,7 @@ enum Encoding {
 }
 
 pub fn run(args: Args) -> Result<()> {
+    args.airgap.check()?;
     if args.shares.is_empty() && !args.stdin && args.from_images.is_empty() && args.from_texts.is_empty() {
         bail!("no shares given: name share files (or pass --stdin or --from-image)");
     }
@@ -93,8 +99,14 @@ pub fn run(args: Args) -> Result<()> {
         (given, s) => given.or(s),
     };
     let candidates = if candidates.iter().any(|c| matches!(c.piece, combine::Piece::Encrypted { .. })) {
-        let keys = super::io::read_key_files(&args.key_files)?;
-        symbolon::input::open_encrypted(candidates, &keys, &mut super::prompt::TerminalPrompt)?
+        let mut keys = super::io::read_key_files(&args.key_files)?;
+        let mut cards = args.card.cards(manifest.as_ref());
+        let mut sources: Vec<&mut dyn symbolon::openpgp::decrypt::KeySource> = Vec::new();
+        if !keys.is_empty() {
+            sources.push(&mut keys);
+        }
+        sources.push(&mut cards);
+        symbolon::input::open_encrypted(candidates, &mut sources, &mut super::prompt::TerminalPrompt)?
     } else {
         candidates
     };

@@ -28,9 +28,14 @@ pub struct Args {
     /// for again.
     #[arg(long, conflicts_with_all = ["share", "from_text", "from_images"])]
     paste: bool,
-    /// The custodian's OpenPGP secret key (armored or binary; a passphrase is asked on the terminal).
+    /// Decrypt with this OpenPGP secret key file (armored or binary; its passphrase is asked on
+    /// the terminal) instead of the custodian's smartcard.
     #[arg(long = "key-file", value_name = "FILE")]
     key_files: Vec<PathBuf>,
+    #[command(flatten)]
+    card: super::ceremony::CardArgs,
+    #[command(flatten)]
+    airgap: super::ceremony::Airgap,
     /// The set's manifest.json: names the custodian, and --check checks the share against it.
     #[arg(long, value_name = "FILE")]
     manifest: Option<PathBuf>,
@@ -43,6 +48,7 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> Result<()> {
+    args.airgap.check()?;
     let manifest = args.manifest.as_deref().map(io::read_manifest).transpose()?;
     if let Some(out) = &args.out
         && out.symlink_metadata().is_ok()
@@ -77,13 +83,14 @@ pub fn run(args: Args) -> Result<()> {
             e.custodian.as_deref().unwrap_or("unnamed")
         ))
     );
-    if args.key_files.is_empty() {
-        bail!(
-            "give the custodian's secret key with --key-file FILE (decryption on a smartcard comes with the card support)"
-        );
-    }
-    let keys = io::read_key_files(&args.key_files)?;
-    let plaintext = decrypt::decrypt(message, &keys, &mut TerminalPrompt)?;
+    // A key file if one is given, else the custodian's card.
+    let plaintext = if args.key_files.is_empty() {
+        let mut cards = args.card.cards(manifest.as_ref());
+        decrypt::decrypt(message, &mut [&mut cards], &mut TerminalPrompt)?
+    } else {
+        let mut keys = io::read_key_files(&args.key_files)?;
+        decrypt::decrypt(message, &mut [&mut keys], &mut TerminalPrompt)?
+    };
     let inside = input::read_inside(&candidate.origin, &plaintext, *target)?;
     drop(plaintext);
 

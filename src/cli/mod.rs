@@ -1,7 +1,10 @@
 //! Command-line layer: one file per subcommand, each holding its clap arguments and its `run`.
 
+mod card;
+mod ceremony;
 mod combine;
 mod decrypt;
+mod doctor;
 mod inspect;
 mod io;
 mod parallel;
@@ -34,6 +37,11 @@ enum Command {
     /// QR codes of shares.
     #[command(subcommand)]
     Qr(qr::Command),
+    /// OpenPGP smartcards: list them, make a certificate from one.
+    #[command(subcommand)]
+    Card(card::Command),
+    /// Check this machine for a ceremony: pcscd, readers, cards, USB access, air gap.
+    Doctor(doctor::Args),
 }
 
 /// Exit codes: 0 success, 1 the operation failed (bad input, failed check, I/O), 2 usage error.
@@ -49,6 +57,8 @@ pub fn main() -> ExitCode {
         Command::Decrypt(args) => decrypt::run(args),
         Command::Inspect(args) => inspect::run(args),
         Command::Qr(command) => qr::run(command),
+        Command::Card(command) => card::run(command),
+        Command::Doctor(args) => doctor::run(args, &hardening),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -20,6 +20,8 @@ use zeroize::Zeroizing;
 #[derive(clap::Args)]
 #[command(group(clap::ArgGroup::new("source").required(true).args(["secret_file", "stdin", "generate"])))]
 pub struct Args {
+    #[command(flatten)]
+    airgap: super::ceremony::Airgap,
     /// Read the secret from FILE (all of its bytes, as they are).
     #[arg(long, value_name = "FILE")]
     secret_file: Option<PathBuf>,
@@ -80,6 +82,7 @@ enum FormatArg {
 }
 
 pub fn run(args: Args) -> Result<()> {
+    args.airgap.check()?;
     // Everything that can be checked without the secret is checked first; the custodian count
     // before anything else.
     let encrypted = !args.plaintext;

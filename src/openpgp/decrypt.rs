@@ -1,6 +1,6 @@
-//! Decrypting a share with a software secret key: which keys a message is for (told before any
-//! passphrase is asked), and the decryption itself. Smartcards come in through the same
-//! [`KeySource`] shape in a later step.
+//! Decrypting a share: which keys a message is for (told before any passphrase or PIN is asked),
+//! and the decryption itself with whatever holds the secret keys: software keys
+//! ([`SecretKeys`]) or smartcards (`card::decrypt::Cards`), both [`KeySource`]s.
 
 use super::policy;
 use crate::prompt::{Prompt, PromptError};
@@ -33,6 +33,34 @@ pub enum DecryptError {
     Prompt { key: String, source: PromptError },
     #[error("decryption failed: {why}")]
     Failed { why: String },
+    /// An error of a key source (e.g. a smartcard's), with its own message.
+    #[error(transparent)]
+    Source(Box<dyn std::error::Error + Send + Sync + 'static>),
+}
+
+/// What to do with a session key candidate: `true` when it decrypts the message.
+pub type SessionKeyCheck<'a> = dyn FnMut(Option<SymmetricAlgorithm>, &SessionKey) -> bool + 'a;
+
+/// Something holding secret keys that can open a message's session key packets.
+pub trait KeySource {
+    /// Tries to open one of `pkesks` and hands the session key to `check`. `Ok(true)`: done.
+    /// `Ok(false)`: this source holds none of the keys (nothing was asked or spent).
+    fn open(
+        &mut self,
+        pkesks: &[PKESK],
+        sym_algo: Option<SymmetricAlgorithm>,
+        prompt: &mut dyn Prompt,
+        check: &mut SessionKeyCheck<'_>,
+    ) -> Result<bool, DecryptError>;
+
+    /// What this source holds, for "the keys given are ...".
+    fn describe(&self) -> String;
+
+    /// Why this source held none of the keys, when it can say better than a list (e.g. "no
+    /// inserted card holds key X: insert the card of alice").
+    fn miss(&mut self) -> Option<DecryptError> {
+        None
+    }
 }
 
 /// Secret keys a user supplied (`--key-file`), with where each came from.
@@ -106,11 +134,17 @@ pub fn describe_recipients(recipients: &[KeyHandle], known: &[&Cert]) -> String 
         .join(", ")
 }
 
-/// Decrypts `message` with one of `keys`, asking `prompt` for passphrases. Returns the plaintext.
-pub fn decrypt(message: &[u8], keys: &SecretKeys, prompt: &mut dyn Prompt) -> Result<Zeroizing<Vec<u8>>, DecryptError> {
+/// Decrypts `message` with the first of `sources` that holds one of its keys, asking `prompt` for
+/// passphrases or PINs. Returns the plaintext.
+pub fn decrypt(
+    message: &[u8],
+    sources: &mut [&mut dyn KeySource],
+    prompt: &mut dyn Prompt,
+) -> Result<Zeroizing<Vec<u8>>, DecryptError> {
     let recipients = recipients(message)?;
+    let available = sources.iter().map(|s| s.describe()).collect::<Vec<_>>().join("; ");
     let p = policy();
-    let helper = Helper { keys, prompt, outcome: None };
+    let helper = Helper { sources, prompt };
     let failed = |e: anyhow::Error| DecryptError::Failed { why: e.to_string() };
     let built = DecryptorBuilder::from_bytes(message).map_err(failed)?.with_policy(&p, None, helper);
     let mut decryptor = match built {
@@ -121,7 +155,7 @@ pub fn decrypt(message: &[u8], keys: &SecretKeys, prompt: &mut dyn Prompt) -> Re
                 Ok(HelperError(inner)) => inner,
                 Err(e) if e.to_string().contains("no key to decrypt") => DecryptError::NoMatchingKey {
                     recipients: describe_recipients(&recipients, &[]),
-                    available: keys.describe(),
+                    available: if available.is_empty() { "none".into() } else { available },
                 },
                 Err(e) => failed(e),
             });
@@ -137,13 +171,12 @@ pub fn decrypt(message: &[u8], keys: &SecretKeys, prompt: &mut dyn Prompt) -> Re
 #[error("{0}")]
 struct HelperError(DecryptError);
 
-struct Helper<'a> {
-    keys: &'a SecretKeys,
+struct Helper<'a, 'b> {
+    sources: &'a mut [&'b mut dyn KeySource],
     prompt: &'a mut dyn Prompt,
-    outcome: Option<()>,
 }
 
-impl VerificationHelper for Helper<'_> {
+impl VerificationHelper for Helper<'_, '_> {
     fn get_certs(&mut self, _ids: &[KeyHandle]) -> sequoia_openpgp::Result<Vec<Cert>> {
         Ok(Vec::new())
     }
@@ -155,7 +188,7 @@ impl VerificationHelper for Helper<'_> {
     }
 }
 
-impl DecryptionHelper for Helper<'_> {
+impl DecryptionHelper for Helper<'_, '_> {
     fn decrypt(
         &mut self,
         pkesks: &[PKESK],
@@ -163,10 +196,44 @@ impl DecryptionHelper for Helper<'_> {
         sym_algo: Option<SymmetricAlgorithm>,
         decrypt: &mut dyn FnMut(Option<SymmetricAlgorithm>, &SessionKey) -> bool,
     ) -> sequoia_openpgp::Result<Option<Cert>> {
+        for source in self.sources.iter_mut() {
+            if source.open(pkesks, sym_algo, self.prompt, decrypt).map_err(HelperError)? {
+                return Ok(None);
+            }
+        }
+        // No source held a key. One source that can say why speaks for itself.
+        if let [only] = &mut self.sources[..]
+            && let Some(miss) = only.miss()
+        {
+            return Err(HelperError(miss).into());
+        }
+        let recipients: Vec<KeyHandle> = pkesks.iter().filter_map(|p| p.recipient()).collect();
+        let available = self.sources.iter().map(|s| s.describe()).collect::<Vec<_>>();
+        Err(HelperError(DecryptError::NoMatchingKey {
+            recipients: describe_recipients(&recipients, &[]),
+            available: if available.is_empty() { "none".into() } else { available.join("; ") },
+        })
+        .into())
+    }
+}
+
+impl KeySource for SecretKeys {
+    fn describe(&self) -> String {
+        SecretKeys::describe(self)
+    }
+
+    fn open(
+        &mut self,
+        pkesks: &[PKESK],
+        sym_algo: Option<SymmetricAlgorithm>,
+        prompt: &mut dyn Prompt,
+        check: &mut SessionKeyCheck<'_>,
+    ) -> Result<bool, DecryptError> {
+        let failed = |e: anyhow::Error| DecryptError::Failed { why: e.to_string() };
         // Secret keys matching a session key packet, unencrypted ones first (no prompt needed).
         let mut candidates = Vec::new();
         for pkesk in pkesks {
-            for (_, cert) in &self.keys.keys {
+            for (_, cert) in &self.keys {
                 for key in cert.keys().secret() {
                     let matches = match pkesk.recipient() {
                         Some(r) => key.key().key_handle().aliases(&r),
@@ -184,33 +251,24 @@ impl DecryptionHelper for Helper<'_> {
                 let name = format!("the secret key {} of {}", key.fingerprint(), super::certs::describe(cert));
                 let mut unlocked = None;
                 for _ in 0..PASSPHRASE_TRIES {
-                    let answer = self
-                        .prompt
-                        .secret(&name)
-                        .map_err(|source| HelperError(DecryptError::Prompt { key: name.clone(), source }))?;
+                    let answer =
+                        prompt.secret(&name).map_err(|source| DecryptError::Prompt { key: name.clone(), source })?;
                     let password = Password::from(answer.as_str());
                     if let Ok(k) = key.clone().decrypt_secret(&password) {
                         unlocked = Some(k);
                         break;
                     }
-                    self.prompt.notice("wrong passphrase");
+                    prompt.notice("wrong passphrase");
                 }
-                unlocked.ok_or(HelperError(DecryptError::WrongPassphrase { key: name, tries: PASSPHRASE_TRIES }))?
+                unlocked.ok_or(DecryptError::WrongPassphrase { key: name, tries: PASSPHRASE_TRIES })?
             } else {
                 key
             };
-            let mut keypair = key.into_keypair()?;
-            if pkesk.decrypt(&mut keypair, sym_algo).is_some_and(|(algo, sk)| decrypt(algo, &sk)) {
-                self.outcome = Some(());
-                return Ok(None);
+            let mut keypair = key.into_keypair().map_err(failed)?;
+            if pkesk.decrypt(&mut keypair, sym_algo).is_some_and(|(algo, sk)| check(algo, &sk)) {
+                return Ok(true);
             }
         }
-        let recipients: Vec<KeyHandle> = pkesks.iter().filter_map(|p| p.recipient()).collect();
-        let known: Vec<&Cert> = self.keys.keys.iter().map(|(_, c)| c).collect();
-        Err(HelperError(DecryptError::NoMatchingKey {
-            recipients: describe_recipients(&recipients, &known),
-            available: self.keys.describe(),
-        })
-        .into())
+        Ok(false)
     }
 }

@@ -1,0 +1,275 @@
+//! Decrypting on a card: a [`KeySource`] that finds the inserted card holding a message's key
+//! BEFORE asking for a PIN, shows the PIN retries left, refuses to spend the last one unless told,
+//! says when the card waits for a touch, and sends the session key packet's ciphertext to the card
+//! (PSO:DECIPHER) through a Sequoia [`Decryptor`] of our own.
+
+use super::{CardError, OpenCard, context, info, keys, open_all};
+use crate::openpgp::decrypt::{DecryptError, KeySource, SessionKeyCheck};
+use crate::prompt::Prompt;
+use openpgp_card::ocard::KeyType;
+use openpgp_card::ocard::crypto::Cryptogram;
+use openpgp_card::state::Transaction;
+use sequoia_openpgp::KeyHandle;
+use sequoia_openpgp::crypto::mem::Protected;
+use sequoia_openpgp::crypto::{Decryptor, SessionKey, ecdh, mpi};
+use sequoia_openpgp::packet::PKESK;
+use sequoia_openpgp::packet::key::{PublicParts, UnspecifiedRole};
+use sequoia_openpgp::types::{Curve, SymmetricAlgorithm};
+
+/// How to use the cards.
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    /// Spend the last PIN try if it comes to that (`--allow-last-pin-try`).
+    pub allow_last_pin_try: bool,
+    /// Who holds the key a message is for, e.g. "share 2, custodian alice (from the manifest)",
+    /// looked up by the caller from recipient key handles; used in "insert the card of ...".
+    pub holders: Vec<(KeyHandle, String)>,
+}
+
+/// The inserted OpenPGP cards, as a source of decryption keys.
+#[derive(Default)]
+pub struct Cards {
+    options: Options,
+    miss: Option<CardError>,
+}
+
+impl Cards {
+    pub fn new(options: Options) -> Self {
+        Cards { options, miss: None }
+    }
+
+    fn holder(&self, wanted: &[KeyHandle]) -> String {
+        let names: Vec<&str> = self
+            .options
+            .holders
+            .iter()
+            .filter(|(h, _)| wanted.iter().any(|w| w.aliases(h)))
+            .map(|(_, name)| name.as_str())
+            .collect();
+        if names.is_empty() { String::new() } else { format!(" ({})", names.join(", ")) }
+    }
+}
+
+impl KeySource for Cards {
+    fn describe(&self) -> String {
+        match &self.miss {
+            Some(miss) => format!("smartcards ({miss})"),
+            None => "the inserted smartcards".into(),
+        }
+    }
+
+    fn miss(&mut self) -> Option<DecryptError> {
+        self.miss.take().map(|e| DecryptError::Source(Box::new(e)))
+    }
+
+    fn open(
+        &mut self,
+        pkesks: &[PKESK],
+        sym_algo: Option<SymmetricAlgorithm>,
+        prompt: &mut dyn Prompt,
+        check: &mut SessionKeyCheck<'_>,
+    ) -> Result<bool, DecryptError> {
+        let err = |e: CardError| DecryptError::Source(Box::new(e));
+        let wanted: Vec<KeyHandle> = pkesks.iter().filter_map(PKESK::recipient).collect();
+        let wanted_text = if wanted.is_empty() {
+            "(the message hides its recipients)".to_string()
+        } else {
+            wanted.iter().map(ToString::to_string).collect::<Vec<_>>().join(" or ")
+        };
+        let holder = self.holder(&wanted);
+        let ctx = match context() {
+            Ok(ctx) => ctx,
+            Err(e) => {
+                self.miss = Some(e);
+                return Ok(false);
+            }
+        };
+        let super::Found { readers, cards, .. } = open_all(&ctx).map_err(err)?;
+        if readers.is_empty() {
+            self.miss = Some(CardError::NoReaders);
+            return Ok(false);
+        }
+        if cards.is_empty() {
+            self.miss = Some(CardError::NoCards {
+                readers: readers.join(", "),
+                needed: format!(" that holds the decryption key {wanted_text}{holder}"),
+            });
+            return Ok(false);
+        }
+        // Find the card and the packet it can open: nothing is asked before this.
+        let mut seen = Vec::new();
+        let mut found = None;
+        for mut open in cards {
+            let Ok(card_info) = info(&mut open, false) else { continue };
+            let dec = card_info.decryption.fingerprint.clone();
+            seen.push(format!("{} with decryption key {}", card_info.describe(), dec.as_deref().unwrap_or("(none)")));
+            let Some(dec) = dec else { continue };
+            let Ok(fpr) = dec.parse::<sequoia_openpgp::Fingerprint>() else { continue };
+            let handle = KeyHandle::from(fpr);
+            if let Some(pkesk) = pkesks.iter().find(|p| p.recipient().is_some_and(|r| r.aliases(&handle))) {
+                found = Some((open, card_info, pkesk));
+                break;
+            }
+        }
+        let Some((mut open, card_info, pkesk)) = found else {
+            self.miss = Some(CardError::NoMatchingCard { wanted: wanted_text, holder, seen: seen.join("; ") });
+            return Ok(false);
+        };
+        decrypt_on(&mut open, &card_info, pkesk, sym_algo, &self.options, prompt, check).map_err(err)
+    }
+}
+
+/// VERIFY and PSO:DECIPHER on one card, in one transaction.
+fn decrypt_on(
+    open: &mut OpenCard,
+    card_info: &super::CardInfo,
+    pkesk: &PKESK,
+    sym_algo: Option<SymmetricAlgorithm>,
+    options: &Options,
+    prompt: &mut dyn Prompt,
+    check: &mut SessionKeyCheck<'_>,
+) -> Result<bool, CardError> {
+    let name = card_info.describe();
+    let removed_or = |what: &'static str, e: openpgp_card::Error| classify(&name, what, e);
+    let mut tx = open.card.transaction().map_err(|e| removed_or("opening a transaction", e))?;
+    let public = keys::public_key(&mut tx, KeyType::Decryption).map_err(|why| CardError::Card {
+        card: name.clone(),
+        what: "reading the decryption key",
+        why,
+    })?;
+    let touch =
+        tx.user_interaction_flag(KeyType::Decryption).ok().flatten().is_some_and(|u| u.touch_policy().touch_required());
+    let mut left = card_info.pin_retries.user;
+    loop {
+        if left == 0 {
+            return Err(CardError::PinBlocked { card: name });
+        }
+        if left == 1 && !options.allow_last_pin_try {
+            return Err(CardError::LastTry { card: name });
+        }
+        let tries = if left == 1 {
+            "1 try left: a wrong PIN now BLOCKS the card".to_string()
+        } else {
+            format!("{left} tries left")
+        };
+        let pin = prompt
+            .secret(&format!("the user PIN of {name} ({tries})"))
+            .map_err(|e| CardError::NoPin { card: name.clone(), why: e.to_string() })?;
+        let pin = secrecy::SecretString::from(pin.as_str());
+        match tx.verify_user_pin(pin) {
+            Ok(()) => break,
+            Err(openpgp_card::Error::CardStatus(openpgp_card::ocard::StatusBytes::PasswordNotChecked(n))) => {
+                left = n;
+            }
+            Err(openpgp_card::Error::CardStatus(openpgp_card::ocard::StatusBytes::AuthenticationMethodBlocked)) => {
+                return Err(CardError::PinBlocked { card: name });
+            }
+            Err(openpgp_card::Error::CardStatus(_)) => {
+                // Cards that do not report the count in the status word: read it again.
+                let _ = tx.invalidate_cache();
+                left = tx.pw_status_bytes().map(|pw| pw.err_count_pw1()).unwrap_or(0);
+            }
+            Err(e) => return Err(removed_or("verifying the PIN", e)),
+        }
+        if left == 0 {
+            return Err(CardError::PinBlocked { card: name });
+        }
+        prompt.notice(&format!("Wrong PIN for {name}: {left} tries left."));
+    }
+    if touch {
+        prompt.notice(&format!("Touch your token now: {name} waits for a touch to decrypt."));
+    }
+    let mut decryptor = CardDecryptor { tx: &mut tx, public, failure: None };
+    let opened = pkesk.decrypt(&mut decryptor, sym_algo);
+    if let Some(failure) = decryptor.failure.take() {
+        return Err(failure);
+    }
+    match opened {
+        Some((algo, sk)) if check(algo, &sk) => Ok(true),
+        _ => Err(CardError::Card {
+            card: name,
+            what: "decrypting",
+            why: "the card's answer does not open the message: its key is not the one the share was encrypted to"
+                .into(),
+        }),
+    }
+}
+
+/// A card error as the person needs it: a lost card is "removed", the rest says what failed.
+fn classify(card: &str, what: &'static str, e: openpgp_card::Error) -> CardError {
+    use card_backend::SmartcardError as S;
+    match &e {
+        openpgp_card::Error::Smartcard(S::Error(m) | S::SmartCardConnectionError(m))
+            if m.contains("removed") || m.contains("Removed") || m.contains("reset") || m.contains("not present") =>
+        {
+            CardError::Removed { card: card.to_string() }
+        }
+        openpgp_card::Error::Smartcard(S::CardNotFound(_)) => CardError::Removed { card: card.to_string() },
+        _ => CardError::Card { card: card.to_string(), what, why: e.to_string() },
+    }
+}
+
+/// Sequoia's view of the card's decryption key: `decrypt` sends the session key packet's
+/// ciphertext to the card. RSA: the card returns the session key. ECDH: the card returns the
+/// shared secret, and the session key is unwrapped here (RFC 6637).
+struct CardDecryptor<'t, 'a> {
+    tx: &'t mut openpgp_card::Card<Transaction<'a>>,
+    public: sequoia_openpgp::packet::Key<PublicParts, UnspecifiedRole>,
+    /// Why the card failed, kept to give the person the card's reason rather than Sequoia's.
+    failure: Option<CardError>,
+}
+
+impl CardDecryptor<'_, '_> {
+    fn card_name(&mut self) -> String {
+        self.tx.application_identifier().map(|a| format!("card {}", a.ident())).unwrap_or_else(|_| "the card".into())
+    }
+}
+
+impl Decryptor for CardDecryptor<'_, '_> {
+    fn public(&self) -> &sequoia_openpgp::packet::Key<PublicParts, UnspecifiedRole> {
+        &self.public
+    }
+
+    fn decrypt(
+        &mut self,
+        ciphertext: &mpi::Ciphertext,
+        plaintext_len: Option<usize>,
+    ) -> sequoia_openpgp::Result<SessionKey> {
+        let answer = match (ciphertext, self.public.mpis()) {
+            (mpi::Ciphertext::RSA { c }, _) => self.tx.card().decipher(Cryptogram::RSA(c.value())),
+            (mpi::Ciphertext::ECDH { e, .. }, mpi::PublicKey::ECDH { curve, .. }) => {
+                // Curve25519 points travel with a 0x40 prefix in OpenPGP; the card wants them bare.
+                let point = if *curve == Curve::Cv25519 {
+                    e.value().strip_prefix(&[0x40]).unwrap_or(e.value())
+                } else {
+                    e.value()
+                };
+                self.tx.card().decipher(Cryptogram::ECDH(point))
+            }
+            _ => {
+                return Err(anyhow::anyhow!("the card's key and the message's ciphertext do not match in algorithm"));
+            }
+        };
+        let answer = match answer {
+            Ok(a) => Protected::from(a),
+            Err(e) => {
+                let name = self.card_name();
+                let why = e.to_string();
+                self.failure = Some(classify(&name, "decrypting", e));
+                return Err(anyhow::anyhow!(why));
+            }
+        };
+        match ciphertext {
+            mpi::Ciphertext::RSA { .. } => Ok(SessionKey::from(answer.as_ref())),
+            _ => {
+                // Some cards return the whole point (04 || x || y) for NIST curves: the secret is x.
+                let shared: Protected = if answer.len() % 2 == 1 && answer.first() == Some(&0x04) {
+                    Protected::from(&answer[1..=answer.len() / 2])
+                } else {
+                    answer
+                };
+                ecdh::decrypt_unwrap(&self.public, &shared, ciphertext, plaintext_len)
+            }
+        }
+    }
+}

@@ -1,0 +1,255 @@
+//! OpenPGP smartcards (YubiKey, Nitrokey, Gnuk, any OpenPGP card) over PC/SC.
+//!
+//! - [`open_all`] finds every reader and the OpenPGP card in it, and [`CardInfo`] is what a card
+//!   says about itself (for `symbolon card list`).
+//! - [`decrypt::Cards`] decrypts a share's session key on the card that holds its key: the card is
+//!   found before any PIN is asked, retries are shown, the last retry is guarded.
+//! - [`cert`] builds a certificate from a card's public keys (for `symbolon card cert`).
+//! - [`daemon`] talks to pcscd's socket directly, to tell "not running" from "speaks another
+//!   protocol" (a static PC/SC client meets newer daemons).
+//!
+//! Card access goes through `openpgp-card`'s typestate (`Card<Open>` → `Card<Transaction>`), and a
+//! transaction is held for one operation only.
+
+pub mod cert;
+pub mod daemon;
+pub mod decrypt;
+mod keys;
+mod transport;
+
+use openpgp_card::ocard::KeyType;
+use openpgp_card::ocard::data::{Fingerprint, TouchPolicy};
+use openpgp_card::state::Open;
+use serde::Serialize;
+
+/// What went wrong with a card, said so that the person at the keyboard knows what to do.
+#[derive(Debug, thiserror::Error)]
+pub enum CardError {
+    #[error(
+        "pcscd, the PC/SC daemon that reaches smartcards, is not running ({detail}): start it (`systemctl start pcscd`, or `pcscd` as root), then run this again; `symbolon doctor` checks the whole chain"
+    )]
+    NoService { detail: String },
+    #[error(
+        "pcscd speaks PC/SC protocol {daemon}, but this symbolon build speaks {client} (\"communication protocol mismatch\"): use the symbolon build for this distribution, or a pcscd of version 1.9.x-2.2.x or 2.4.1 and later (they accept {client}); `symbolon doctor` shows both"
+    )]
+    ProtocolMismatch { daemon: String, client: String },
+    #[error(
+        "no smartcard reader is connected: plug in the token (a YubiKey or Nitrokey is its own reader); if it is plugged in, `symbolon doctor` checks USB access and pcscd"
+    )]
+    NoReaders,
+    #[error("no card is inserted in any reader ({readers}): insert the token{needed}")]
+    NoCards { readers: String, needed: String },
+    #[error(
+        "no inserted card holds the decryption key {wanted}{holder}. Cards inserted: {seen}. Insert the card that holds that key"
+    )]
+    NoMatchingCard { wanted: String, holder: String, seen: String },
+    #[error("wrong PIN for {card}: {left} tries left before the PIN is blocked")]
+    WrongPin { card: String, left: u8 },
+    #[error(
+        "the user PIN of {card} is blocked (no tries left): unblock it with the reset code or the admin PIN (e.g. `gpg --card-edit`, then `admin`, `passwd`, `2`), then try again"
+    )]
+    PinBlocked { card: String },
+    #[error(
+        "{card} has ONE PIN try left: a wrong PIN now blocks the card. Nothing was tried. Make sure of the PIN and run again with --allow-last-pin-try, or unblock it first with the reset code or admin PIN"
+    )]
+    LastTry { card: String },
+    #[error(
+        "{card} was removed or lost contact during the operation: nothing was decrypted. Insert it and run the command again"
+    )]
+    Removed { card: String },
+    #[error("the PIN for {card} was not given: {why}")]
+    NoPin { card: String, why: String },
+    #[error("{card}: {what} failed: {why}")]
+    Card { card: String, what: &'static str, why: String },
+    #[error("PC/SC: {what} failed: {why}")]
+    Pcsc { what: &'static str, why: String },
+}
+
+/// One of a card's three key slots.
+#[derive(Debug, Clone, Serialize)]
+pub struct KeySlot {
+    /// The OpenPGP v4 fingerprint the card records for the key (upper-case hex), if a key is set.
+    pub fingerprint: Option<String>,
+    /// The slot's algorithm, e.g. "Curve25519 (ECDH)" or "RSA 4096".
+    pub algorithm: String,
+    /// The touch policy if the card has a button: "off", "on", "fixed", "cached", "cached-fixed".
+    pub touch: Option<String>,
+}
+
+/// PIN retry counters: tries left before each PIN is blocked.
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct Retries {
+    pub user: u8,
+    pub reset: u8,
+    pub admin: u8,
+}
+
+/// What an inserted OpenPGP card says about itself.
+#[derive(Debug, Clone, Serialize)]
+pub struct CardInfo {
+    pub reader: String,
+    /// The card's ident, `MMMM:SSSSSSSS` (manufacturer and serial), as gpg and oct show it.
+    pub ident: String,
+    pub manufacturer: String,
+    pub serial: String,
+    pub cardholder: String,
+    pub signing: KeySlot,
+    pub decryption: KeySlot,
+    pub authentication: KeySlot,
+    pub pin_retries: Retries,
+}
+
+impl CardInfo {
+    /// "card 000F:1A2B3C4D (Nitrokey GmbH) in reader X" — how a card is named in messages.
+    pub fn describe(&self) -> String {
+        format!("card {} ({}) in reader \"{}\"", self.ident, self.manufacturer, self.reader)
+    }
+}
+
+/// A reader and what is in it.
+#[derive(Debug)]
+pub struct Reader {
+    pub name: String,
+    pub content: ReaderContent,
+}
+
+#[derive(Debug)]
+pub enum ReaderContent {
+    Empty,
+    /// A card without an OpenPGP application (or one that could not be read).
+    Other(String),
+    OpenPgp(Box<CardInfo>),
+}
+
+/// An opened OpenPGP card and its reader's name.
+pub(crate) struct OpenCard {
+    pub reader: String,
+    pub card: openpgp_card::Card<Open>,
+}
+
+/// A PC/SC context, with pcscd's absence or protocol mismatch told apart.
+pub(crate) fn context() -> Result<pcsc::Context, CardError> {
+    match pcsc::Context::establish(pcsc::Scope::User) {
+        Ok(ctx) => Ok(ctx),
+        Err(e @ (pcsc::Error::NoService | pcsc::Error::ServiceStopped | pcsc::Error::CommError)) => {
+            // Running but refusing us means a protocol mismatch; `daemon` can tell.
+            if let Ok(daemon::Probe::Mismatch { daemon, client }) = daemon::probe() {
+                return Err(CardError::ProtocolMismatch { daemon, client });
+            }
+            Err(CardError::NoService { detail: e.to_string() })
+        }
+        Err(e) => Err(CardError::Pcsc { what: "connecting to pcscd", why: e.to_string() }),
+    }
+}
+
+/// What [`open_all`] found: every reader's name, the OpenPGP cards (opened), and the readers
+/// holding anything else.
+pub(crate) struct Found {
+    pub readers: Vec<String>,
+    pub cards: Vec<OpenCard>,
+    pub others: Vec<Reader>,
+}
+
+/// Every reader and what it holds; OpenPGP cards are opened (SELECTed).
+pub(crate) fn open_all(ctx: &pcsc::Context) -> Result<Found, CardError> {
+    let readers = match ctx.list_readers_owned() {
+        Ok(readers) => readers,
+        Err(pcsc::Error::NoReadersAvailable) => Vec::new(),
+        Err(e) => return Err(CardError::Pcsc { what: "listing readers", why: e.to_string() }),
+    };
+    let mut names = Vec::new();
+    let mut cards = Vec::new();
+    let mut others = Vec::new();
+    for reader in readers {
+        let name = reader.to_string_lossy().into_owned();
+        names.push(name.clone());
+        let card = match ctx.connect(&reader, pcsc::ShareMode::Shared, pcsc::Protocols::ANY) {
+            Ok(card) => card,
+            Err(pcsc::Error::NoSmartcard | pcsc::Error::RemovedCard) => {
+                others.push(Reader { name, content: ReaderContent::Empty });
+                continue;
+            }
+            Err(e) => {
+                others.push(Reader { name, content: ReaderContent::Other(format!("cannot connect: {e}")) });
+                continue;
+            }
+        };
+        let backend = match card_backend_pcsc::PcscBackend::from_pcsc_card(&reader, pcsc::ShareMode::Shared, card) {
+            Ok(b) => b,
+            Err(e) => {
+                others.push(Reader { name, content: ReaderContent::Other(e.to_string()) });
+                continue;
+            }
+        };
+        match openpgp_card::Card::<Open>::new(transport::Deduplicating::new(backend)) {
+            Ok(card) => cards.push(OpenCard { reader: name, card }),
+            Err(_) => others.push(Reader { name, content: ReaderContent::Other("no OpenPGP application".into()) }),
+        }
+    }
+    Ok(Found { readers: names, cards, others })
+}
+
+fn fingerprint_hex(fp: Option<&Fingerprint>) -> Option<String> {
+    // An unset slot reads as 20 zero bytes on many cards.
+    fp.map(Fingerprint::to_hex).filter(|h| h.bytes().any(|b| b != b'0')).map(|h| h.to_ascii_uppercase())
+}
+
+fn touch_name(policy: TouchPolicy) -> String {
+    match policy {
+        TouchPolicy::Off => "off".into(),
+        TouchPolicy::On => "on".into(),
+        TouchPolicy::Fixed => "fixed".into(),
+        TouchPolicy::Cached => "cached".into(),
+        TouchPolicy::CachedFixed => "cached-fixed".into(),
+        TouchPolicy::Unknown(b) => format!("unknown ({b:#04x})"),
+    }
+}
+
+/// Reads what a card says about itself, in one transaction. `with_name` also reads the
+/// cardholder name (one more APDU, not needed to decrypt).
+pub(crate) fn info(open: &mut OpenCard, with_name: bool) -> Result<CardInfo, openpgp_card::Error> {
+    let mut tx = open.card.transaction()?;
+    let aid = tx.application_identifier()?;
+    let fps = tx.fingerprints()?;
+    let pw = tx.pw_status_bytes()?;
+    let mut slot = |kt: KeyType, fp: Option<&Fingerprint>| -> KeySlot {
+        KeySlot {
+            fingerprint: fingerprint_hex(fp),
+            algorithm: tx.algorithm_attributes(kt).map(|a| a.to_string()).unwrap_or_else(|_| "unknown".into()),
+            touch: tx.user_interaction_flag(kt).ok().flatten().map(|uif| touch_name(uif.touch_policy())),
+        }
+    };
+    let signing = slot(KeyType::Signing, fps.signature());
+    let decryption = slot(KeyType::Decryption, fps.decryption());
+    let authentication = slot(KeyType::Authentication, fps.authentication());
+    let cardholder = if with_name { tx.cardholder_name().unwrap_or_default() } else { String::new() };
+    Ok(CardInfo {
+        reader: open.reader.clone(),
+        ident: aid.ident(),
+        manufacturer: aid.manufacturer_name().to_string(),
+        serial: format!("{:08X}", aid.serial()),
+        cardholder,
+        signing,
+        decryption,
+        authentication,
+        pin_retries: Retries { user: pw.err_count_pw1(), reset: pw.err_count_rc(), admin: pw.err_count_pw3() },
+    })
+}
+
+/// `symbolon card list`: every reader, and what each card holds.
+pub fn list() -> Result<Vec<Reader>, CardError> {
+    let ctx = context()?;
+    let Found { readers: names, cards, others: mut readers } = open_all(&ctx)?;
+    if names.is_empty() {
+        return Err(CardError::NoReaders);
+    }
+    for mut open in cards {
+        let content = match info(&mut open, true) {
+            Ok(info) => ReaderContent::OpenPgp(Box::new(info)),
+            Err(e) => ReaderContent::Other(format!("the OpenPGP application could not be read: {e}")),
+        };
+        readers.push(Reader { name: open.reader, content });
+    }
+    readers.sort_by(|a, b| a.name.cmp(&b.name));
+    Ok(readers)
+}

@@ -1,0 +1,98 @@
+//! `symbolon card list` and `symbolon card cert`
+
+use super::prompt::TerminalPrompt;
+use anyhow::{Result, bail};
+use sequoia_openpgp::serialize::SerializeInto;
+use std::path::PathBuf;
+use symbolon::card::{self, ReaderContent};
+use symbolon::output::{Privacy, write_new_file};
+
+#[derive(clap::Subcommand)]
+pub enum Command {
+    /// Every reader and card: ident, manufacturer, cardholder, keys, PIN retries, touch policy.
+    List {
+        /// Machine-readable output (schema "symbolon-card-list", version 1).
+        #[arg(long)]
+        json: bool,
+    },
+    /// Make a certificate from a card's public keys (the card signs it: user PIN, maybe touch),
+    /// to enroll a custodian straight from their token.
+    Cert {
+        /// The new file to write the armored certificate to.
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
+        /// The user ID, e.g. "Alice <alice@example.org>" (default: the card's cardholder name).
+        #[arg(long)]
+        name: Option<String>,
+        /// Which card, by ident (MMMM:SSSSSSSS, see `card list`), when several are inserted.
+        #[arg(long, value_name = "IDENT")]
+        card: Option<String>,
+    },
+}
+
+pub fn run(command: Command) -> Result<()> {
+    match command {
+        Command::List { json } => list(json),
+        Command::Cert { out, name, card } => cert(&out, name.as_deref(), card.as_deref()),
+    }
+}
+
+fn list(json: bool) -> Result<()> {
+    let readers = card::list()?;
+    if json {
+        let readers: Vec<serde_json::Value> = readers
+            .iter()
+            .map(|r| match &r.content {
+                ReaderContent::Empty => serde_json::json!({"reader": r.name, "card": null}),
+                ReaderContent::Other(what) => serde_json::json!({"reader": r.name, "card": null, "note": what}),
+                ReaderContent::OpenPgp(info) => serde_json::json!({"reader": r.name, "card": info}),
+            })
+            .collect();
+        let doc = serde_json::json!({"schema": "symbolon-card-list", "schema_version": 1, "readers": readers});
+        println!("{}", serde_json::to_string_pretty(&doc)?);
+        return Ok(());
+    }
+    for r in &readers {
+        match &r.content {
+            ReaderContent::Empty => println!("Reader \"{}\": no card", r.name),
+            ReaderContent::Other(what) => println!("Reader \"{}\": a card, but {what}", r.name),
+            ReaderContent::OpenPgp(info) => {
+                println!("Reader \"{}\": OpenPGP card {}", r.name, info.ident);
+                println!("  manufacturer    {}", info.manufacturer);
+                println!("  serial          {}", info.serial);
+                println!(
+                    "  cardholder      {}",
+                    if info.cardholder.is_empty() { "(not set)" } else { info.cardholder.as_str() }
+                );
+                for (slot, key) in [
+                    ("signing", &info.signing),
+                    ("decryption", &info.decryption),
+                    ("authentication", &info.authentication),
+                ] {
+                    println!(
+                        "  {slot:<15} {}  {}{}",
+                        key.fingerprint.as_deref().unwrap_or("(no key)"),
+                        key.algorithm,
+                        key.touch.as_deref().map_or(String::new(), |t| format!("  touch: {t}"))
+                    );
+                }
+                println!(
+                    "  PIN retries     user {}, reset code {}, admin {}",
+                    info.pin_retries.user, info.pin_retries.reset, info.pin_retries.admin
+                );
+            }
+        }
+    }
+    Ok(())
+}
+
+fn cert(out: &std::path::Path, name: Option<&str>, ident: Option<&str>) -> Result<()> {
+    if out.symlink_metadata().is_ok() {
+        bail!(symbolon::output::OutputError::Exists { path: out.to_path_buf() });
+    }
+    let cert = card::cert::make_cert(ident, name, &mut TerminalPrompt)?;
+    let armored = cert.armored().to_vec()?;
+    write_new_file(out, &armored, Privacy::Public)?;
+    eprintln!("Wrote the certificate {} to {}.", symbolon::openpgp::certs::describe(&cert), out.display());
+    Ok(())
+}

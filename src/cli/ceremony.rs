@@ -1,0 +1,56 @@
+//! Options shared by the commands that handle secrets: the air-gap check and card use.
+
+use anyhow::{Result, bail};
+use symbolon::card::decrypt::{Cards, Options};
+use symbolon::manifest::Manifest;
+
+#[derive(clap::Args, Debug, Clone, Default)]
+pub struct Airgap {
+    /// Refuse to run while a network interface (other than loopback) is up.
+    #[arg(long)]
+    require_airgap: bool,
+}
+
+impl Airgap {
+    /// Warns, or with --require-airgap refuses, when a network interface is up.
+    pub fn check(&self) -> Result<()> {
+        let up = symbolon::hygiene::network_interfaces_up();
+        if up.is_empty() {
+            return Ok(());
+        }
+        if self.require_airgap {
+            bail!(
+                "network interfaces are up ({}) and --require-airgap was given: take them down (ip link set DEV down) or disconnect the hardware, then run this again",
+                up.join(", ")
+            );
+        }
+        eprintln!(
+            "warning: network interfaces are up ({}): a ceremony machine should be offline (`symbolon doctor` checks; --require-airgap refuses)",
+            up.join(", ")
+        );
+        Ok(())
+    }
+}
+
+#[derive(clap::Args, Debug, Clone, Default)]
+pub struct CardArgs {
+    /// Allow spending a card's LAST PIN try (a wrong PIN then blocks the card).
+    #[arg(long)]
+    allow_last_pin_try: bool,
+}
+
+impl CardArgs {
+    /// The inserted cards as a key source, with the custodians named by the manifest.
+    pub fn cards(&self, manifest: Option<&Manifest>) -> Cards {
+        let mut holders = Vec::new();
+        for entry in manifest.map(|m| m.shares.as_slice()).unwrap_or_default() {
+            let name = format!("share {}, custodian {}", entry.index, entry.custodian.as_deref().unwrap_or("unnamed"));
+            for fpr in entry.encryption_keys.iter().chain(&entry.recipients) {
+                if let Ok(f) = fpr.parse::<sequoia_openpgp::Fingerprint>() {
+                    holders.push((sequoia_openpgp::KeyHandle::from(f), name.clone()));
+                }
+            }
+        }
+        Cards::new(Options { allow_last_pin_try: self.allow_last_pin_try, holders })
+    }
+}
