@@ -12,7 +12,9 @@ use sequoia_openpgp::crypto::{Signer, mpi};
 use sequoia_openpgp::packet::key::{PrimaryRole, PublicParts, SubordinateRole, UnspecifiedRole};
 use sequoia_openpgp::packet::signature::SignatureBuilder;
 use sequoia_openpgp::packet::{Key, UserID};
-use sequoia_openpgp::types::{Features, HashAlgorithm, KeyFlags, PublicKeyAlgorithm, SignatureType};
+use sequoia_openpgp::types::{
+    Features, HashAlgorithm, KeyFlags, PublicKeyAlgorithm, SignatureType, SymmetricAlgorithm,
+};
 use sequoia_openpgp::{Cert, Packet};
 use zeroize::Zeroizing;
 
@@ -114,7 +116,16 @@ fn build(
         SignatureBuilder::new(SignatureType::PositiveCertification)
             .set_signature_creation_time(now)?
             .set_key_flags(KeyFlags::empty().set_certification().set_signing())?
-            .set_features(Features::sequoia())?
+            // SEIPDv1 only: what GnuPG 2.2/2.4 and Vault's Go OpenPGP read.
+            .set_features(Features::empty().set_seipdv1())?
+            // Without preferences, other implementations fall back to 3DES (RFC 4880's default),
+            // which policies (ours included) reject.
+            .set_preferred_symmetric_algorithms(vec![
+                SymmetricAlgorithm::AES256,
+                SymmetricAlgorithm::AES192,
+                SymmetricAlgorithm::AES128,
+            ])?
+            .set_preferred_hash_algorithms(vec![HashAlgorithm::SHA512, HashAlgorithm::SHA384, HashAlgorithm::SHA256])?
             .set_hash_algo(HashAlgorithm::SHA256),
     )?;
     let sub_sig = subkey.bind(

@@ -199,12 +199,15 @@ fn decrypt_on(
 fn classify(card: &str, what: &'static str, e: openpgp_card::Error) -> CardError {
     use card_backend::SmartcardError as S;
     match &e {
+        // pcsc's RemovedCard, ResetCard, NoSmartcard (as card-backend-pcsc words them).
         openpgp_card::Error::Smartcard(S::Error(m) | S::SmartCardConnectionError(m))
-            if m.contains("removed") || m.contains("Removed") || m.contains("reset") || m.contains("not present") =>
+            if ["Removed", "removed", "Reset", "reset", "NoSmartcard", "not present"].iter().any(|w| m.contains(w)) =>
         {
             CardError::Removed { card: card.to_string() }
         }
         openpgp_card::Error::Smartcard(S::CardNotFound(_)) => CardError::Removed { card: card.to_string() },
+        // No status word at all: the reader lost the card (a card always answers with one).
+        openpgp_card::Error::ResponseLength(0) => CardError::Removed { card: card.to_string() },
         _ => CardError::Card { card: card.to_string(), what, why: e.to_string() },
     }
 }

@@ -26,7 +26,7 @@ use serde::Serialize;
 #[derive(Debug, thiserror::Error)]
 pub enum CardError {
     #[error(
-        "pcscd, the PC/SC daemon that reaches smartcards, is not running ({detail}): start it (`systemctl start pcscd`, or `pcscd` as root), then run this again; `symbolon doctor` checks the whole chain"
+        "pcscd, the PC/SC daemon that reaches smartcards, is not running ({detail}): start it (`systemctl start pcscd`, or `pcscd` as root), then run this again; `symbolon doctor` checks the whole chain. A key kept in a file is given with --key-file"
     )]
     NoService { detail: String },
     #[error(
@@ -34,10 +34,12 @@ pub enum CardError {
     )]
     ProtocolMismatch { daemon: String, client: String },
     #[error(
-        "no smartcard reader is connected: plug in the token (a YubiKey or Nitrokey is its own reader); if it is plugged in, `symbolon doctor` checks USB access and pcscd"
+        "no smartcard reader is connected: plug in the token (a YubiKey or Nitrokey is its own reader); if it is plugged in, `symbolon doctor` checks USB access and pcscd. A key kept in a file is given with --key-file"
     )]
     NoReaders,
-    #[error("no card is inserted in any reader ({readers}): insert the token{needed}")]
+    #[error(
+        "no card is inserted in any reader ({readers}): insert the token{needed}. A key kept in a file is given with --key-file"
+    )]
     NoCards { readers: String, needed: String },
     #[error(
         "no inserted card holds the decryption key {wanted}{holder}. Cards inserted: {seen}. Insert the card that holds that key"

@@ -54,7 +54,7 @@ fn read_tty(description: &str) -> Result<Zeroizing<String>, PromptError> {
     let mut quiet = saved.clone();
     quiet.local_modes.remove(LocalModes::ECHO);
     quiet.local_modes.insert(LocalModes::ECHONL);
-    write!(&tty, "Passphrase for {description}: ").map_err(failed)?;
+    write!(&tty, "{}: ", ask(description)).map_err(failed)?;
     tcsetattr(&tty, OptionalActions::Flush, &quiet).map_err(|e| PromptError::Failed(e.to_string()))?;
     let mut line = Zeroizing::new(String::new());
     let read = BufReader::new(&tty).read_line(&mut line);
@@ -68,6 +68,16 @@ fn read_tty(description: &str) -> Result<Zeroizing<String>, PromptError> {
         }
         Err(e) => Err(failed(e)),
     }
+}
+
+/// Whether a description asks for a card PIN (e.g. "the user PIN of card ...").
+fn is_pin(description: &str) -> bool {
+    description.contains(" PIN ")
+}
+
+/// What the terminal shows: "Enter the user PIN of card ..." or "Passphrase for the secret key ...".
+fn ask(description: &str) -> String {
+    if is_pin(description) { format!("Enter {description}") } else { format!("Passphrase for {description}") }
 }
 
 /// A minimal Assuan client for pinentry: SETDESC, SETPROMPT, GETPIN.
@@ -106,8 +116,15 @@ fn read_pinentry(program: &str, description: &str) -> Result<Zeroizing<String>, 
     };
     expect_ok(&mut stdout, &mut line)?; // greeting
     for command in [
-        format!("SETDESC {}\n", percent_encode(&format!("symbolon needs the passphrase for {description}"))),
-        "SETPROMPT Passphrase:\n".to_string(),
+        format!(
+            "SETDESC {}\n",
+            percent_encode(&if is_pin(description) {
+                format!("symbolon needs {description}")
+            } else {
+                format!("symbolon needs the passphrase for {description}")
+            })
+        ),
+        format!("SETPROMPT {}\n", if is_pin(description) { "PIN:" } else { "Passphrase:" }),
     ] {
         stdin.write_all(command.as_bytes()).map_err(failed)?;
         expect_ok(&mut stdout, &mut line)?;

@@ -2,10 +2,12 @@
 //! has (e.g. a main token and a backup token), unsigned.
 
 use super::{Custodian, policy};
-use sequoia_openpgp::armor;
 use sequoia_openpgp::crypto::SessionKey;
+use sequoia_openpgp::packet::{Key, key};
 use sequoia_openpgp::serialize::stream::{Armorer, Encryptor, LiteralWriter, Message, Recipient};
+use sequoia_openpgp::types::Features;
 use sequoia_openpgp::types::SymmetricAlgorithm;
+use sequoia_openpgp::{KeyHandle, armor};
 use std::io::Write;
 use zeroize::Zeroizing;
 
@@ -37,6 +39,13 @@ pub fn armor(message: &[u8]) -> Vec<u8> {
     out
 }
 
+/// A recipient for a SEIPDv1 message (v3 PKESK, MDC), whatever the certificate advertises: what
+/// GnuPG 2.2/2.4, Vault's Go OpenPGP and older cards' software read. RFC 9580's SEIPDv2 would make
+/// the share unreadable to them, and a share must stay readable for years.
+fn v1_recipient<'a, P: key::KeyParts, R: key::KeyRole>(key: &'a Key<P, R>) -> Recipient<'a> {
+    Recipient::new(Features::empty().set_seipdv1(), KeyHandle::from(key.keyid()), key)
+}
+
 /// Encrypts `plaintext` to every valid encryption key of every certificate of `custodian`.
 pub fn encrypt(custodian: &Custodian, plaintext: &[u8], output: Output) -> Result<Vec<u8>, EncryptError> {
     let fail = |e: anyhow::Error| EncryptError { custodian: custodian.name.clone(), why: e.to_string() };
@@ -46,11 +55,11 @@ pub fn encrypt(custodian: &Custodian, plaintext: &[u8], output: Output) -> Resul
         let vc = cert.with_policy(&p, None).map_err(fail)?;
         let before = recipients.len();
         for key in vc.keys().supported().alive().revoked(false).for_transport_encryption() {
-            recipients.push(key.into());
+            recipients.push(v1_recipient(key.key()));
         }
         if recipients.len() == before {
             for key in vc.keys().supported().alive().revoked(false).for_storage_encryption() {
-                recipients.push(key.into());
+                recipients.push(v1_recipient(key.key()));
             }
         }
         if recipients.len() == before {

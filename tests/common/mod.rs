@@ -60,8 +60,14 @@ pub fn bin() -> PathBuf {
 
 /// Runs the symbolon binary in `dir` with `args`, stdin from `input` (empty if None).
 pub fn run_in(dir: &Path, args: &[&str], input: Option<&[u8]>) -> Run {
+    run_with_env(dir, args, input, &[])
+}
+
+/// Like [`run_in`], with extra environment variables.
+pub fn run_with_env(dir: &Path, args: &[&str], input: Option<&[u8]>, env: &[(&str, &str)]) -> Run {
     let mut child = Command::new(bin())
         .args(args)
+        .envs(env.iter().copied())
         .current_dir(dir)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())

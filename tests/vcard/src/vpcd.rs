@@ -63,14 +63,21 @@ impl Connection {
         self.stream.write_all(&msg)
     }
 
-    /// Answers vpcd until it goes away (pcscd stopped) or the card vanishes.
-    pub fn serve<C: opcard::Client>(mut self, card: &mut Card<C>) -> Result<(), String> {
+    /// Answers vpcd until it goes away (pcscd stopped) or the card vanishes. With `trace`, every
+    /// command APDU's header (CLA INS P1 P2) is written to standard error, one line each (the
+    /// benchmark counts them).
+    pub fn serve<C: opcard::Client>(mut self, card: &mut Card<C>, trace: bool) -> Result<(), String> {
         loop {
             let msg = match self.read() {
                 Ok(msg) => msg,
-                Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => return Ok(()),
+                Err(e) if matches!(e.kind(), io::ErrorKind::UnexpectedEof | io::ErrorKind::ConnectionReset) => {
+                    return Ok(());
+                }
                 Err(e) => return Err(format!("reading from vpcd: {e}")),
             };
+            if trace && msg.len() >= 4 {
+                eprintln!("APDU {:02x?}", &msg[..4]);
+            }
             let reply = match msg.as_slice() {
                 [] => return Err("vpcd sent an empty message".into()),
                 [0] | [1] => None,
