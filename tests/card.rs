@@ -378,3 +378,39 @@ fn without_pcscd_the_error_says_to_start_it() {
     assert_fails(&run, 1, &["problem(s) found"]);
     assert!(run.stdout_text().contains("PROBLEM  pcscd: not reachable"), "{}", run.stdout_text());
 }
+
+/// A stand-in for a pcscd that speaks another internal protocol (pcsc-lite 2.3.0-2.4.0 accept
+/// only 4:5): it answers every CMD_VERSION with its own version and SCARD_E_SERVICE_STOPPED, as
+/// pcscd does on a mismatch.
+fn refusing_daemon(path: &Path) -> std::thread::JoinHandle<()> {
+    use std::io::{Read, Write};
+    let listener = std::os::unix::net::UnixListener::bind(path).unwrap();
+    std::thread::spawn(move || {
+        for _ in 0..4 {
+            let Ok((mut stream, _)) = listener.accept() else { return };
+            let mut msg = [0u8; 20];
+            if stream.read_exact(&mut msg).is_err() {
+                continue;
+            }
+            let mut answer = Vec::new();
+            answer.extend_from_slice(&4i32.to_ne_bytes());
+            answer.extend_from_slice(&5i32.to_ne_bytes());
+            answer.extend_from_slice(&0x8010_001Eu32.to_ne_bytes());
+            let _ = stream.write_all(&answer);
+        }
+    })
+}
+
+#[test]
+fn a_daemon_speaking_another_protocol_is_named() {
+    let dir = TempDir::new("cards-mismatch");
+    let d = dir.path();
+    let socket = d.join("pcscd.comm");
+    let _daemon = refusing_daemon(&socket);
+    let env = [("PCSCLITE_CSOCK_NAME", socket.to_str().unwrap())];
+    let run = run_with_env(d, &["card", "list"], None, &env);
+    assert_fails(&run, 1, &["pcscd speaks PC/SC protocol 4:5", "this symbolon build speaks 4:4", "2.4.1"]);
+    let run = run_with_env(d, &["doctor"], None, &env);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(run.stdout_text().contains("speaks protocol 4:5 and refuses this build's 4:4"), "{}", run.stdout_text());
+}

@@ -11,7 +11,7 @@
 
 # Debian packages: the daemon, vsmartcard's reader driver, gpg's smartcard daemon (interop), the
 # PC/SC client library and headers (pcsc-sys links it in the dynamic builds).
-SYMBOLON_CARD_PACKAGES=(pcscd vsmartcard-vpcd scdaemon libpcsclite-dev libccid)
+SYMBOLON_CARD_PACKAGES=(pcscd vsmartcard-vpcd scdaemon libccid)
 
 export SYMBOLON_VPCD_BASE=36100
 export SYMBOLON_VPCD_COUNT=8

@@ -1,0 +1,65 @@
+# A static PC/SC client library for the static binary.
+#
+# Debian ships libpcsclite only as a shared library. This builds libpcsclite.a from Debian 12's
+# own pcsc-lite source package (1.9.9, fetched with apt-get source, its signature and hashes
+# checked by apt) — only the client files — with the system gcc, for the glibc +crt-static build.
+#
+# Why 1.9.9: its client speaks pcscd's internal protocol 4:4, which pcscd 1.9.x-2.2.x speak and
+# 2.4.1 and later accept. pcscd 2.3.0-2.4.0 accept only 4:5 and refuse this client ("protocol
+# mismatch"); symbolon then says so (and `symbolon doctor` shows both versions). A 4:5 client
+# would instead fail with every pcscd before 2.3.0, Debian 12's included.
+#
+# build_static_pcsclite DIR   leaves DIR/libpcsclite.a and prints nothing else on stdout.
+
+PCSCLITE_VERSION=1.9.9
+
+build_static_pcsclite() {
+  local out=$1
+  if [ -f "$out/libpcsclite.a" ] && [ "$(cat "$out/version" 2>/dev/null)" = "$PCSCLITE_VERSION" ]; then
+    return 0
+  fi
+  mkdir -p "$out/src"
+  local orig="$out/src/pcsc-lite_$PCSCLITE_VERSION.orig.tar.bz2"
+  if [ ! -f "$orig" ]; then
+    if ! apt-cache showsrc pcsc-lite 2>/dev/null | grep -q "^Version: $PCSCLITE_VERSION"; then
+      # apt needs a deb-src twin of the Debian entry to fetch source packages.
+      log "adding a deb-src entry for Debian's sources (/etc/apt/sources.list.d/symbolon-deb-src.sources)"
+      sed 's/^Types: deb$/Types: deb-src/' /etc/apt/sources.list.d/debian.sources \
+        | as_root tee /etc/apt/sources.list.d/symbolon-deb-src.sources >/dev/null
+      as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+    fi
+    log "fetching Debian's pcsc-lite $PCSCLITE_VERSION source package"
+    (cd "$out/src" && apt-get source --download-only -qq "pcsc-lite=$PCSCLITE_VERSION-2" >/dev/null 2>&1) \
+      || (cd "$out/src" && apt-get source --download-only -qq pcsc-lite >/dev/null)
+  fi
+  rm -rf "$out/src/pcsc-lite-$PCSCLITE_VERSION"
+  tar -xjf "$orig" -C "$out/src"
+  local src="$out/src/pcsc-lite-$PCSCLITE_VERSION/src"
+  local gen="$out/include"
+  mkdir -p "$gen/PCSC"
+  sed "s/@VERSION@/$PCSCLITE_VERSION/" "$src/PCSC/pcsclite.h.in" > "$gen/PCSC/pcsclite.h"
+  cp "$gen/PCSC/pcsclite.h" "$gen/pcsclite.h"
+  sed -e "s/@VERSION@/$PCSCLITE_VERSION/" -e 's|@PCSCLITE_CONFIG_DIR@|/etc/reader.conf.d|' \
+    "$src/pcscd.h.in" > "$gen/pcscd.h"
+  cat > "$gen/config.h" <<'CONFIG'
+/* Hand-written config.h for the pcsc-lite client library only (Linux, glibc). */
+#define USE_IPCDIR "/run/pcscd"
+#define HAVE_NANOSLEEP 1
+#define HAVE_GETRANDOM 1
+#define HAVE_PTHREAD 1
+#define NO_LOG 1
+#define SIMCLIST_NO_DUMPRESTORE 1
+#define VERSION "1.9.9"
+#define PACKAGE "pcsc-lite"
+CONFIG
+  local objs=() f
+  for f in debug error winscard_clnt simclist sys_unix utils winscard_msg; do
+    gcc -c -O2 -fPIC -D_GNU_SOURCE -DLIBPCSCLITE -DSIMCLIST_NO_DUMPRESTORE -include "$gen/config.h" \
+      -I "$gen" -I "$gen/PCSC" -I "$src" -I "$src/PCSC" "$src/$f.c" -o "$out/$f.o"
+    objs+=("$out/$f.o")
+  done
+  rm -f "$out/libpcsclite.a"
+  ar rcs "$out/libpcsclite.a" "${objs[@]}"
+  echo "$PCSCLITE_VERSION" > "$out/version"
+  log "built $out/libpcsclite.a (pcsc-lite $PCSCLITE_VERSION client, PC/SC protocol 4:4)"
+}
