@@ -140,6 +140,7 @@ fn decrypt_on(
     let touch =
         tx.user_interaction_flag(KeyType::Decryption).ok().flatten().is_some_and(|u| u.touch_policy().touch_required());
     let mut left = card_info.pin_retries.user;
+    prompt.notice(&format!("Decrypting on {name}: user PIN, {left} tries left."));
     loop {
         if left == 0 {
             return Err(CardError::PinBlocked { card: name });
@@ -242,10 +243,9 @@ impl Decryptor for CardDecryptor<'_, '_> {
             (mpi::Ciphertext::RSA { c }, _) => self.tx.card().decipher(Cryptogram::RSA(c.value())),
             (mpi::Ciphertext::ECDH { e, .. }, mpi::PublicKey::ECDH { curve, .. }) => {
                 // Curve25519 points travel with a 0x40 prefix in OpenPGP; the card wants them bare.
-                let point = if *curve == Curve::Cv25519 {
-                    e.value().strip_prefix(&[0x40]).unwrap_or(e.value())
-                } else {
-                    e.value()
+                let point = match (curve, e.value()) {
+                    (Curve::Cv25519, [0x40, rest @ ..]) if rest.len() == 32 => rest,
+                    (_, value) => value,
                 };
                 self.tx.card().decipher(Cryptogram::ECDH(point))
             }

@@ -25,6 +25,15 @@ const KDF_CANDIDATES: &[(HashAlgorithm, SymmetricAlgorithm)] = &[
     (HashAlgorithm::SHA256, SymmetricAlgorithm::AES192),
 ];
 
+/// A Curve25519/Ed25519 point as 32 bytes. Some cards send OpenPGP's 0x40-prefixed form (33
+/// bytes); a bare point may itself begin with 0x40, so only the 33-byte form is stripped.
+fn bare_25519(data: &[u8]) -> &[u8] {
+    match data {
+        [0x40, rest @ ..] if rest.len() == 32 => rest,
+        _ => data,
+    }
+}
+
 fn sequoia_curve(curve: &CardCurve) -> Option<Curve> {
     Some(match curve {
         CardCurve::NistP256r1 => Curve::NistP256,
@@ -84,7 +93,7 @@ fn candidates(
                 let mut out = Vec::new();
                 for &(hash, sym) in KDF_CANDIDATES {
                     let key = if curve == Curve::Cv25519 {
-                        Key4::import_public_cv25519(data.strip_prefix(&[0x40]).unwrap_or(data), hash, sym, ctime)
+                        Key4::import_public_cv25519(bare_25519(data), hash, sym, ctime)
                     } else {
                         Key4::new(
                             ctime,
@@ -96,8 +105,7 @@ fn candidates(
                 }
                 Ok(out)
             } else if curve == Curve::Ed25519 {
-                let point = data.strip_prefix(&[0x40]).unwrap_or(data);
-                Ok(vec![Key4::import_public_ed25519(point, ctime).map_err(err)?.into()])
+                Ok(vec![Key4::import_public_ed25519(bare_25519(data), ctime).map_err(err)?.into()])
             } else {
                 let key = Key4::new(ctime, PublicKeyAlgorithm::ECDSA, PublicMpis::ECDSA { curve, q: MPI::new(data) })
                     .map_err(err)?;

@@ -98,7 +98,20 @@ pub fn run(args: Args) -> Result<()> {
         }
         (given, s) => given.or(s),
     };
-    let candidates = if candidates.iter().any(|c| matches!(c.piece, combine::Piece::Encrypted { .. })) {
+    // Before any passphrase or PIN is asked: are there enough inputs to reach the threshold?
+    let needed = threshold.or(manifest.as_ref().map(|m| usize::from(m.threshold)));
+    let encrypted = candidates.iter().any(|c| matches!(c.piece, combine::Piece::Encrypted { .. }));
+    if let Some(k) = needed
+        && encrypted
+        && candidates.len() < k
+    {
+        bail!(
+            "too few shares: {} given, {k} needed; add {} more (nothing was decrypted, no PIN was asked)",
+            candidates.len(),
+            k - candidates.len()
+        );
+    }
+    let candidates = if encrypted {
         let mut keys = super::io::read_key_files(&args.key_files)?;
         let mut cards = args.card.cards(manifest.as_ref());
         let mut sources: Vec<&mut dyn symbolon::openpgp::decrypt::KeySource> = Vec::new();
