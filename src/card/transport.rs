@@ -3,23 +3,64 @@
 //! `openpgp-card` reads the card's Application Related Data (GET DATA 6E, which holds the key
 //! fingerprints, algorithms and PIN counters) when it opens a card, and again at the start of
 //! every transaction. When nothing was sent in between, the second read is answered here from the
-//! first one: the card's state cannot have changed. Any other command clears the copy, so PIN
-//! counters are always read fresh after a VERIFY.
+//! first one: the card's state cannot have changed. A first answer that came in pieces (61xx and
+//! GET RESPONSE, when the card does not yet know the reader takes long answers) is put together.
+//! Any other command clears the copy, so PIN counters are always read fresh after a VERIFY.
 
 use card_backend::{CardBackend, CardCaps, CardTransaction, PinType, SmartcardError};
 use std::sync::{Arc, Mutex};
 
 /// GET DATA for the Application Related Data (short and extended Le forms start alike).
 const GET_ARD: [u8; 4] = [0x00, 0xca, 0x00, 0x6e];
+/// GET RESPONSE: the next piece of a long answer.
+const GET_RESPONSE: [u8; 2] = [0x00, 0xc0];
+
+#[derive(Default)]
+struct Copy {
+    /// The last complete answer to GET ARD (data and 90 00).
+    whole: Option<Vec<u8>>,
+    /// An answer to GET ARD still coming in pieces (data so far).
+    pieces: Option<Vec<u8>>,
+}
+
+impl Copy {
+    fn clear(&mut self) {
+        *self = Copy::default();
+    }
+
+    /// Records what the card answered to `cmd`.
+    fn record(&mut self, cmd: &[u8], response: &[u8]) {
+        let (data, sw) = response.split_at(response.len().saturating_sub(2));
+        let started = if cmd.starts_with(&GET_ARD) {
+            Some(Vec::new())
+        } else if cmd.starts_with(&GET_RESPONSE) {
+            self.pieces.take()
+        } else {
+            None
+        };
+        self.whole = None;
+        self.pieces = None;
+        let Some(mut so_far) = started else { return };
+        so_far.extend_from_slice(data);
+        match sw {
+            [0x90, 0x00] => {
+                so_far.extend_from_slice(sw);
+                self.whole = Some(so_far);
+            }
+            [0x61, _] => self.pieces = Some(so_far),
+            _ => {}
+        }
+    }
+}
 
 pub(crate) struct Deduplicating<B> {
     inner: B,
-    last_ard: Arc<Mutex<Option<Vec<u8>>>>,
+    last_ard: Arc<Mutex<Copy>>,
 }
 
 impl<B> Deduplicating<B> {
     pub fn new(inner: B) -> Self {
-        Deduplicating { inner, last_ard: Arc::new(Mutex::new(None)) }
+        Deduplicating { inner, last_ard: Arc::new(Mutex::new(Copy::default())) }
     }
 }
 
@@ -44,7 +85,7 @@ impl<B: CardBackend + Send + Sync> CardBackend for Deduplicating<B> {
             && let Ok(mut last) = last_ard.lock()
         {
             // The card was reset (or reselected) since the copy was taken.
-            *last = None;
+            last.clear();
         }
         Ok(Box::new(Tx { inner, last_ard }))
     }
@@ -52,33 +93,37 @@ impl<B: CardBackend + Send + Sync> CardBackend for Deduplicating<B> {
 
 struct Tx<'a> {
     inner: Box<dyn CardTransaction + Send + Sync + 'a>,
-    last_ard: Arc<Mutex<Option<Vec<u8>>>>,
+    last_ard: Arc<Mutex<Copy>>,
+}
+
+impl Tx<'_> {
+    fn forget(&self) {
+        if let Ok(mut last) = self.last_ard.lock() {
+            last.clear();
+        }
+    }
 }
 
 impl CardTransaction for Tx<'_> {
     fn transmit(&mut self, cmd: &[u8], buf_size: usize) -> Result<Vec<u8>, SmartcardError> {
-        let is_ard = cmd.starts_with(&GET_ARD);
-        if is_ard
+        if cmd.starts_with(&GET_ARD)
             && let Ok(last) = self.last_ard.lock()
-            && let Some(copy) = last.as_ref()
+            && let Some(copy) = last.whole.as_ref()
         {
             return Ok(copy.clone());
         }
         let response = self.inner.transmit(cmd, buf_size);
         if let Ok(mut last) = self.last_ard.lock() {
-            // Keep only a complete answer (status 90 00); anything else invalidates the copy.
-            *last = match &response {
-                Ok(r) if is_ard && r.ends_with(&[0x90, 0x00]) => Some(r.clone()),
-                _ => None,
-            };
+            match &response {
+                Ok(r) => last.record(cmd, r),
+                Err(_) => last.clear(),
+            }
         }
         response
     }
 
     fn select(&mut self, application: &[u8]) -> Result<Vec<u8>, SmartcardError> {
-        if let Ok(mut last) = self.last_ard.lock() {
-            *last = None;
-        }
+        self.forget();
         self.inner.select(application)
     }
 
@@ -95,20 +140,55 @@ impl CardTransaction for Tx<'_> {
     }
 
     fn pinpad_verify(&mut self, pin: PinType, card_caps: &Option<CardCaps>) -> Result<Vec<u8>, SmartcardError> {
-        if let Ok(mut last) = self.last_ard.lock() {
-            *last = None;
-        }
+        self.forget();
         self.inner.pinpad_verify(pin, card_caps)
     }
 
     fn pinpad_modify(&mut self, pin: PinType, card_caps: &Option<CardCaps>) -> Result<Vec<u8>, SmartcardError> {
-        if let Ok(mut last) = self.last_ard.lock() {
-            *last = None;
-        }
+        self.forget();
         self.inner.pinpad_modify(pin, card_caps)
     }
 
     fn was_reset(&self) -> bool {
         self.inner.was_reset()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const ARD_SHORT: [u8; 5] = [0x00, 0xca, 0x00, 0x6e, 0x00];
+
+    #[test]
+    fn a_whole_answer_is_kept_and_any_other_command_drops_it() {
+        let mut c = Copy::default();
+        c.record(&ARD_SHORT, &[1, 2, 3, 0x90, 0x00]);
+        assert_eq!(c.whole.as_deref(), Some(&[1, 2, 3, 0x90, 0x00][..]));
+        c.record(&[0x00, 0x20, 0x00, 0x82, 0x06], &[0x90, 0x00]);
+        assert!(c.whole.is_none() && c.pieces.is_none());
+    }
+
+    #[test]
+    fn an_answer_in_pieces_is_put_together() {
+        let mut c = Copy::default();
+        c.record(&ARD_SHORT, &[1, 2, 0x61, 0x03]);
+        assert!(c.whole.is_none());
+        c.record(&[0x00, 0xc0, 0x00, 0x00, 0x00], &[3, 0x61, 0x01]);
+        c.record(&[0x00, 0xc0, 0x00, 0x00, 0x00], &[4, 0x90, 0x00]);
+        assert_eq!(c.whole.as_deref(), Some(&[1, 2, 3, 4, 0x90, 0x00][..]));
+    }
+
+    #[test]
+    fn errors_and_stray_get_responses_keep_nothing() {
+        let mut c = Copy::default();
+        c.record(&ARD_SHORT, &[0x6a, 0x88]);
+        assert!(c.whole.is_none() && c.pieces.is_none());
+        c.record(&[0x00, 0xc0, 0x00, 0x00, 0x00], &[9, 0x90, 0x00]);
+        assert!(c.whole.is_none(), "a GET RESPONSE not following GET ARD is not an ARD");
+        c.record(&ARD_SHORT, &[1, 0x61, 0x01]);
+        c.record(&[0x00, 0x47, 0x81, 0x00], &[0x90, 0x00]);
+        c.record(&[0x00, 0xc0, 0x00, 0x00, 0x00], &[2, 0x90, 0x00]);
+        assert!(c.whole.is_none(), "another command in between breaks the chain");
     }
 }

@@ -46,11 +46,14 @@ impl Connection {
     }
 
     fn read(&mut self) -> io::Result<Vec<u8>> {
+        // Linux leaves quick-ACK mode on its own: set it again before every receive, so that the
+        // length's segment is ACKed at once and vpcd's second write (the body) is not held back.
         let mut len = [0u8; 2];
+        self.quickack();
         self.stream.read_exact(&mut len)?;
         let mut msg = vec![0u8; usize::from(u16::from_be_bytes(len))];
+        self.quickack();
         self.stream.read_exact(&mut msg)?;
-        // Linux clears TCP_QUICKACK after use; set it again for the next message.
         self.quickack();
         Ok(msg)
     }
