@@ -414,3 +414,35 @@ fn a_daemon_speaking_another_protocol_is_named() {
     assert_eq!(run.code, 1, "{}", run.stderr);
     assert!(run.stdout_text().contains("speaks protocol 4:5 and refuses this build's 4:4"), "{}", run.stdout_text());
 }
+
+#[test]
+fn a_share_restored_from_its_paper_sheet_decrypts_on_the_card_and_combines() {
+    let _cards = exclusive();
+    let dir = TempDir::new("cards-paper");
+    let d = dir.path();
+    let (_a, _) = enrolled(d, 0, Algo::Cv25519, "alice");
+    let (_b, _) = enrolled(d, 1, Algo::Rsa2048, "bob");
+    std::fs::write(d.join("secret"), b"a CA key that must survive on paper").unwrap();
+    assert_ok(&common::run_in(
+        d,
+        &["split", "--secret-file", "secret", "-n", "2", "-t", "2", "--recipient", "alice=alice.asc", "--recipient",
+          "bob=bob.asc", "--paper", "-o", "set"],
+        None,
+    ));
+    // Alice's sheet, printed and scanned (rendered by poppler at 150 dpi).
+    let render = std::process::Command::new("pdftoppm")
+        .args(["-r", "150", "-f", "1", "-l", "1", "-png", "set/01-alice.pdf", "scan"])
+        .current_dir(d)
+        .status()
+        .unwrap();
+    assert!(render.success());
+    let run = run_card(d, &["decrypt", "--from-image", "scan-1.png", "--manifest", "set/manifest.json", "--check"]);
+    assert_ok(&run);
+    assert!(run.stderr.contains("OK: share 1 of set"), "{}", run.stderr);
+    let run = run_card(
+        d,
+        &["combine", "--from-image", "scan-1.png", "set/02-bob.asc", "--manifest", "set/manifest.json", "--out", "out"],
+    );
+    assert_ok(&run);
+    assert_eq!(std::fs::read(d.join("out")).unwrap(), std::fs::read(d.join("secret")).unwrap());
+}

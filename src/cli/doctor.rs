@@ -11,6 +11,7 @@ const TOKEN_VENDORS: &[(&str, &str)] = &[
     ("20a0", "Nitrokey"),
     ("234b", "Gnuk (FSIJ)"),
     ("1d50", "OnlyKey / Gnuk (OpenMoko IDs)"),
+    ("1209", "SoloKeys"),
     ("04e6", "SCM/Identiv reader"),
     ("072f", "ACS reader"),
 ];
