@@ -425,8 +425,22 @@ fn a_share_restored_from_its_paper_sheet_decrypts_on_the_card_and_combines() {
     std::fs::write(d.join("secret"), b"a CA key that must survive on paper").unwrap();
     assert_ok(&common::run_in(
         d,
-        &["split", "--secret-file", "secret", "-n", "2", "-t", "2", "--recipient", "alice=alice.asc", "--recipient",
-          "bob=bob.asc", "--paper", "-o", "set"],
+        &[
+            "split",
+            "--secret-file",
+            "secret",
+            "-n",
+            "2",
+            "-t",
+            "2",
+            "--recipient",
+            "alice=alice.asc",
+            "--recipient",
+            "bob=bob.asc",
+            "--paper",
+            "-o",
+            "set",
+        ],
         None,
     ));
     // Alice's sheet, printed and scanned (rendered by poppler at 150 dpi).
