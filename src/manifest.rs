@@ -54,6 +54,9 @@ pub struct Manifest {
     /// Why bare commitments are absent, when the share format is a bare one and they are.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bare_commitments_omitted: Option<String>,
+    /// The set this one re-splits (`rekey`): same secret, new shares.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub previous_set_id: Option<String>,
     pub shares: Vec<ManifestShare>,
 }
 
@@ -163,6 +166,7 @@ impl Manifest {
                 })
                 .collect(),
             bare_commitments_omitted: omitted,
+            previous_set_id: None,
         }
     }
 

@@ -460,3 +460,217 @@ fn a_share_restored_from_its_paper_sheet_decrypts_on_the_card_and_combines() {
     assert_ok(&run);
     assert_eq!(std::fs::read(d.join("out")).unwrap(), std::fs::read(d.join("secret")).unwrap());
 }
+
+/// Every file under `dir`, recursively.
+fn files_under(dir: &Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() { out.extend(files_under(&path)) } else { out.push(path) }
+    }
+    out
+}
+
+#[test]
+fn rekey_3_of_5_to_4_of_7_on_cards_then_verify_every_new_share() {
+    let _cards = exclusive();
+    let dir = TempDir::new("cards-rekey");
+    let d = dir.path();
+    let names = ["alice", "bob", "carol", "dave", "erin", "frank", "grace"];
+    let mut cards = Vec::new();
+    for (slot, name) in names.iter().enumerate() {
+        let algo = if slot == 1 { Algo::Rsa2048 } else { Algo::Cv25519 };
+        cards.push(enrolled(d, slot, algo, name).0);
+    }
+    let secret = b"vault root key: the same before and after a rekey";
+    std::fs::write(d.join("secret"), secret).unwrap();
+    let mut split = vec![
+        "split",
+        "--secret-file",
+        "secret",
+        "-n",
+        "5",
+        "-t",
+        "3",
+        "--label",
+        "prod unseal",
+        "--target",
+        "unseal",
+        "--qr",
+        "none",
+        "-o",
+        "old",
+    ];
+    let recipients: Vec<String> = names.iter().map(|n| format!("{n}={n}.asc")).collect();
+    for r in &recipients[..5] {
+        split.extend(["--recipient", r.as_str()]);
+    }
+    assert_ok(&common::run_in(d, &split, None));
+    std::fs::remove_file(d.join("secret")).unwrap();
+
+    let rekey = |old: &[&str], n: &str, count: usize, out: &str| -> Run {
+        let mut args = vec![
+            "rekey",
+            "--old-manifest",
+            "old/manifest.json",
+            "--yes",
+            "-n",
+            n,
+            "-t",
+            "4",
+            "--qr",
+            "none",
+            "-o",
+            out,
+        ];
+        args.extend_from_slice(old);
+        for r in &recipients[..count] {
+            args.extend(["--recipient", r.as_str()]);
+        }
+        run_card(d, &args)
+    };
+    // Refused before any PIN: too few old shares; a custodian count that is not n.
+    let run = rekey(&["old/01-alice.asc", "old/03-carol.asc"], "7", 7, "new");
+    assert_fails(&run, 1, &["too few shares: 2 given, 3 needed", "no PIN was asked"]);
+    let run = rekey(&["old/01-alice.asc", "old/03-carol.asc", "old/05-erin.asc"], "7", 6, "new");
+    assert_fails(&run, 1, &["6 custodian(s) named for 7 shares"]);
+    assert!(!run.stderr.contains("Decrypting on"), "no card was touched: {}", run.stderr);
+    assert!(!d.join("new").exists());
+    // A damaged old share is named.
+    std::fs::write(d.join("damaged.asc"), &std::fs::read(d.join("old/02-bob.asc")).unwrap()[..200]).unwrap();
+    let run = rekey(&["old/01-alice.asc", "damaged.asc", "old/05-erin.asc"], "7", 7, "new");
+    assert_fails(&run, 1, &["damaged.asc"]);
+    assert!(!d.join("new").exists());
+
+    // The rekey: old shares 1, 3, 5 decrypted on their cards; 7 new shares, any 4.
+    let run = rekey(&["old/01-alice.asc", "old/03-carol.asc", "old/05-erin.asc"], "7", 7, "new");
+    assert_ok(&run);
+    let out = run.stdout_text();
+    assert!(out.contains("Rekey plan") && out.contains("Plan hash:") && out.contains("4-of-7"), "{out}");
+    let old_manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(d.join("old/manifest.json")).unwrap()).unwrap();
+    let new_manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(d.join("new/manifest.json")).unwrap()).unwrap();
+    assert_eq!(new_manifest["previous_set_id"], old_manifest["set_id"]);
+    assert_ne!(new_manifest["set_id"], old_manifest["set_id"]);
+    assert_eq!(new_manifest["target"], "unseal", "the target travels");
+    assert_eq!(new_manifest["label"], "prod unseal");
+    assert_eq!((new_manifest["threshold"].as_u64(), new_manifest["share_count"].as_u64()), (Some(4), Some(7)));
+
+    // Every new custodian verifies on their card.
+    let run = run_card(d, &["verify", "--manifest", "new/manifest.json", "--no-wait"]);
+    assert_ok(&run);
+    assert!(
+        run.stdout_text().contains("reconstruct the secret that matches the set's commitment"),
+        "{}",
+        run.stdout_text()
+    );
+    assert_eq!(run.stdout_text().matches(" verified\n").count(), 7, "{}", run.stdout_text());
+    // Grace's card is missing: her share is reported, the set is not verified, a quorum is.
+    cards[6].remove();
+    let run = run_card(d, &["verify", "--manifest", "new/manifest.json", "--no-wait"]);
+    assert_fails(&run, 1, &["1 of 7 share(s) NOT verified"]);
+    assert!(run.stdout_text().contains("grace            NOT verified"), "{}", run.stdout_text());
+    assert_ok(&run_card(d, &["verify", "--manifest", "new/manifest.json", "--no-wait", "--quorum"]));
+    let records =
+        files_under(&d.join("new")).into_iter().filter(|p| p.to_string_lossy().contains("verification-")).count();
+    assert!(records >= 1, "verification records are written");
+
+    // The new shares give back the same secret.
+    let run = run_card(
+        d,
+        &[
+            "combine",
+            "new/01-alice.asc",
+            "new/02-bob.asc",
+            "new/04-dave.asc",
+            "new/06-frank.asc",
+            "--manifest",
+            "new/manifest.json",
+            "--stdout",
+            "--encoding",
+            "hex",
+        ],
+    );
+    assert_ok(&run);
+    assert_eq!(run.stdout_text().trim(), hex::encode(secret));
+    // Nothing secret on disk: neither the secret nor any share in the clear.
+    for path in files_under(d) {
+        if path.components().any(|c| c.as_os_str() == "gnupg") {
+            continue;
+        }
+        let bytes = std::fs::read(&path).unwrap();
+        assert!(!bytes.windows(secret.len()).any(|w| w == secret), "{} holds the secret", path.display());
+        let text = String::from_utf8_lossy(&bytes);
+        assert!(!text.contains("BEGIN SYMBOLON SHARE"), "{} holds a share in the clear", path.display());
+    }
+}
+
+#[test]
+fn rekey_to_vaults_scheme_and_format() {
+    let _cards = exclusive();
+    let dir = TempDir::new("cards-rekey-vault");
+    let d = dir.path();
+    let (_a, _) = enrolled(d, 0, Algo::Cv25519, "alice");
+    let (_b, _) = enrolled(d, 1, Algo::Cv25519, "bob");
+    let (_c, _) = enrolled(d, 2, Algo::Cv25519, "carol");
+    std::fs::write(d.join("key"), [7u8; 32]).unwrap();
+    assert_ok(&common::run_in(
+        d,
+        &[
+            "split",
+            "--secret-file",
+            "key",
+            "-n",
+            "2",
+            "-t",
+            "2",
+            "--recipient",
+            "alice=alice.asc",
+            "--recipient",
+            "bob=bob.asc",
+            "--qr",
+            "none",
+            "-o",
+            "old",
+        ],
+        None,
+    ));
+    let run = run_card(
+        d,
+        &[
+            "rekey",
+            "old/01-alice.asc",
+            "old/02-bob.asc",
+            "--yes",
+            "--scheme",
+            "vault",
+            "--format",
+            "vault",
+            "--key-shares",
+            "3",
+            "--key-threshold",
+            "2",
+            "--pgp-keys",
+            "alice.asc,bob.asc,carol.asc",
+            "-o",
+            "new",
+        ],
+    );
+    assert_ok(&run);
+    let run = run_card(
+        d,
+        &[
+            "combine",
+            "new/02-bob.b64",
+            "new/03-carol.b64",
+            "--manifest",
+            "new/manifest.json",
+            "--stdout",
+            "--encoding",
+            "hex",
+        ],
+    );
+    assert_ok(&run);
+    assert_eq!(run.stdout_text().trim(), hex::encode([7u8; 32]));
+}

@@ -13,30 +13,11 @@ use zeroize::Zeroizing;
 #[derive(clap::Args)]
 #[command(group(clap::ArgGroup::new("dest").required(true).args(["out", "stdout"])))]
 pub struct Args {
-    /// Shares: files (symbolon shares, Vault key files, Vault's init/rekey output as text or JSON) or key text.
-    #[arg(value_name = "SHARE")]
-    shares: Vec<String>,
-    /// Also read shares from standard input.
-    #[arg(long)]
-    stdin: bool,
-    /// Also read shares from photographs or scans of their QR codes (PNG, JPEG); repeat for
-    /// several images. The codes of one share may be spread over several images.
-    #[arg(long = "from-image", value_name = "IMAGE")]
-    from_images: Vec<PathBuf>,
-    /// Also read shares typed back from their paper sheets (the numbered text lines).
-    #[arg(long = "from-text", value_name = "FILE")]
-    from_texts: Vec<PathBuf>,
+    #[command(flatten)]
+    inputs: Inputs,
     /// The set's manifest.json: checks every share on its own and names the bad ones.
     #[arg(long, value_name = "FILE")]
     manifest: Option<PathBuf>,
-    /// Secret key to decrypt encrypted shares with (repeat for several custodians' keys); shares
-    /// for which no key file is given are decrypted on the custodians' smartcards.
-    #[arg(long = "key-file", value_name = "FILE")]
-    key_files: Vec<PathBuf>,
-    #[command(flatten)]
-    card: super::ceremony::CardArgs,
-    #[command(flatten)]
-    airgap: super::ceremony::Airgap,
     /// The threshold of a set of bare Vault keys (symbolon shares carry their own).
     #[arg(short = 't', long = "threshold", alias = "key-threshold", value_name = "K")]
     threshold: Option<usize>,
@@ -49,6 +30,32 @@ pub struct Args {
     /// How to write the secret.
     #[arg(long, value_enum, default_value = "raw")]
     encoding: Encoding,
+    #[command(flatten)]
+    airgap: super::ceremony::Airgap,
+}
+
+/// The shares of a set to recover and how to decrypt them (shared by `combine` and `rekey`).
+#[derive(clap::Args)]
+pub struct Inputs {
+    /// Shares: files (symbolon shares, Vault key files, Vault's init/rekey output as text or JSON) or key text.
+    #[arg(value_name = "SHARE")]
+    share_files: Vec<String>,
+    /// Also read shares from standard input.
+    #[arg(long)]
+    stdin: bool,
+    /// Also read shares from photographs or scans of their QR codes (PNG, JPEG); repeat for
+    /// several images. The codes of one share may be spread over several images.
+    #[arg(long = "from-image", value_name = "IMAGE")]
+    from_images: Vec<PathBuf>,
+    /// Also read shares typed back from their paper sheets (the numbered text lines).
+    #[arg(long = "from-text", value_name = "FILE")]
+    from_texts: Vec<PathBuf>,
+    /// Secret key to decrypt encrypted shares with (repeat for several custodians' keys); shares
+    /// for which no key file is given are decrypted on the custodians' smartcards.
+    #[arg(long = "key-file", value_name = "FILE")]
+    key_files: Vec<PathBuf>,
+    #[command(flatten)]
+    card: super::ceremony::CardArgs,
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
@@ -60,9 +67,6 @@ enum Encoding {
 
 pub fn run(args: Args) -> Result<()> {
     args.airgap.check()?;
-    if args.shares.is_empty() && !args.stdin && args.from_images.is_empty() && args.from_texts.is_empty() {
-        bail!("no shares given: name share files (or pass --stdin or --from-image)");
-    }
     if args.stdout && args.encoding == Encoding::Raw && std::io::stdout().is_terminal() {
         bail!(
             "refusing to print raw secret bytes to a terminal: use --encoding hex or --encoding base64, or --out FILE"
@@ -74,57 +78,8 @@ pub fn run(args: Args) -> Result<()> {
         bail!(symbolon::output::OutputError::Exists { path: out.clone() });
     }
     let manifest = args.manifest.as_deref().map(io::read_manifest).transpose()?;
-
-    let mut parsed = io::read_shares(&args.shares, args.stdin)?;
-    parsed.extend(io::read_images(&args.from_images)?);
-    parsed.extend(io::read_typed(&args.from_texts)?);
-    let mut stated = None;
-    let mut candidates: Vec<Candidate> = Vec::new();
-    for p in parsed {
-        if let Some(t) = p.threshold {
-            if stated.is_some_and(|s| s != t) {
-                bail!(
-                    "the inputs state different thresholds ({} and {t}): they are not from one set",
-                    stated.unwrap_or(t)
-                );
-            }
-            stated = Some(t);
-        }
-        candidates.extend(p.candidates);
-    }
-    let threshold = match (args.threshold, stated) {
-        (Some(given), Some(s)) if given != s => {
-            bail!(combine::CombineError::ThresholdConflict { given, stated: s })
-        }
-        (given, s) => given.or(s),
-    };
-    // Before any passphrase or PIN is asked: are there enough inputs to reach the threshold?
-    let needed = threshold.or(manifest.as_ref().map(|m| usize::from(m.threshold)));
-    let encrypted = candidates.iter().any(|c| matches!(c.piece, combine::Piece::Encrypted { .. }));
-    if let Some(k) = needed
-        && encrypted
-        && candidates.len() < k
-    {
-        bail!(
-            "too few shares: {} given, {k} needed; add {} more (nothing was decrypted, no PIN was asked)",
-            candidates.len(),
-            k - candidates.len()
-        );
-    }
-    let candidates = if encrypted {
-        let mut keys = super::io::read_key_files(&args.key_files)?;
-        let mut cards = args.card.cards(manifest.as_ref());
-        let mut sources: Vec<&mut dyn symbolon::openpgp::decrypt::KeySource> = Vec::new();
-        if !keys.is_empty() {
-            sources.push(&mut keys);
-        }
-        sources.push(&mut cards);
-        symbolon::input::open_encrypted(candidates, &mut sources, &mut super::prompt::TerminalPrompt)?
-    } else {
-        candidates
-    };
-    let ctx = combine::Context { threshold, manifest: manifest.as_ref() };
-    let recovered = combine::combine(candidates, &ctx)?;
+    let parsed = args.inputs.read()?;
+    let recovered = recover(parsed, &args.inputs, manifest.as_ref(), args.threshold)?;
 
     let secret = recovered.secret.expose();
     let encoded: Zeroizing<Vec<u8>> = Zeroizing::new(match args.encoding {
@@ -189,4 +144,93 @@ fn report(r: &combine::Recovered, out: Option<&PathBuf>) {
     if let Some(path) = out {
         eprintln!("The secret was written to {} (mode 0600).", path.display());
     }
+}
+
+/// Shares read but not yet decrypted.
+pub struct ReadShares {
+    candidates: Vec<Candidate>,
+    stated: Option<usize>,
+}
+
+impl ReadShares {
+    /// How many inputs there are (before decryption; repeats included).
+    pub fn len(&self) -> usize {
+        self.candidates.len()
+    }
+
+    /// The origins of the inputs, for the plan.
+    pub fn origins(&self) -> Vec<String> {
+        self.candidates.iter().map(|c| c.origin.clone()).collect()
+    }
+}
+
+impl Inputs {
+    /// Reads and recognises every input; nothing is decrypted yet.
+    pub fn read(&self) -> Result<ReadShares> {
+        if self.share_files.is_empty() && !self.stdin && self.from_images.is_empty() && self.from_texts.is_empty() {
+            bail!("no shares given: name share files (or pass --stdin or --from-image)");
+        }
+        let mut parsed = io::read_shares(&self.share_files, self.stdin)?;
+        parsed.extend(io::read_images(&self.from_images)?);
+        parsed.extend(io::read_typed(&self.from_texts)?);
+        let mut stated = None;
+        let mut candidates: Vec<Candidate> = Vec::new();
+        for p in parsed {
+            if let Some(t) = p.threshold {
+                if stated.is_some_and(|s| s != t) {
+                    bail!(
+                        "the inputs state different thresholds ({} and {t}): they are not from one set",
+                        stated.unwrap_or(t)
+                    );
+                }
+                stated = Some(t);
+            }
+            candidates.extend(p.candidates);
+        }
+        Ok(ReadShares { candidates, stated })
+    }
+}
+
+/// Decrypts (key files first, then the custodians' cards) and combines the shares, verified.
+/// Too few shares for a known threshold are refused before any passphrase or PIN is asked.
+pub fn recover(
+    read: ReadShares,
+    inputs: &Inputs,
+    manifest: Option<&symbolon::manifest::Manifest>,
+    threshold: Option<usize>,
+) -> Result<combine::Recovered> {
+    let ReadShares { candidates, stated } = read;
+    let threshold = match (threshold, stated) {
+        (Some(given), Some(s)) if given != s => {
+            bail!(combine::CombineError::ThresholdConflict { given, stated: s })
+        }
+        (given, s) => given.or(s),
+    };
+    // Before any passphrase or PIN is asked: are there enough inputs to reach the threshold?
+    let needed = threshold.or(manifest.map(|m| usize::from(m.threshold)));
+    let encrypted = candidates.iter().any(|c| matches!(c.piece, combine::Piece::Encrypted { .. }));
+    if let Some(k) = needed
+        && encrypted
+        && candidates.len() < k
+    {
+        bail!(
+            "too few shares: {} given, {k} needed; add {} more (nothing was decrypted, no PIN was asked)",
+            candidates.len(),
+            k - candidates.len()
+        );
+    }
+    let candidates = if encrypted {
+        let mut keys = io::read_key_files(&inputs.key_files)?;
+        let mut cards = inputs.card.cards(manifest);
+        let mut sources: Vec<&mut dyn symbolon::openpgp::decrypt::KeySource> = Vec::new();
+        if !keys.is_empty() {
+            sources.push(&mut keys);
+        }
+        sources.push(&mut cards);
+        symbolon::input::open_encrypted(candidates, &mut sources, &mut super::prompt::TerminalPrompt)?
+    } else {
+        candidates
+    };
+    let ctx = combine::Context { threshold, manifest };
+    Ok(combine::combine(candidates, &ctx)?)
 }

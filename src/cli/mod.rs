@@ -11,7 +11,9 @@ mod parallel;
 mod prompt;
 mod qr;
 mod recipients;
+mod rekey;
 mod split;
+mod verify;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -37,6 +39,12 @@ enum Command {
     /// QR codes of shares.
     #[command(subcommand)]
     Qr(qr::Command),
+    /// Re-split the SAME secret to a new set (new count, threshold, custodians) from a threshold
+    /// of old shares, each decrypted on its custodian's card. Not rotation: the secret stays.
+    Rekey(Box<rekey::Args>),
+    /// Walk the custodians of a (new) set through decrypting their shares on their cards; check
+    /// each against the manifest, and the set's commitment once a threshold verified.
+    Verify(verify::Args),
     /// OpenPGP smartcards: list them, make a certificate from one.
     #[command(subcommand)]
     Card(card::Command),
@@ -57,6 +65,8 @@ pub fn main() -> ExitCode {
         Command::Decrypt(args) => decrypt::run(args),
         Command::Inspect(args) => inspect::run(args),
         Command::Qr(command) => qr::run(command),
+        Command::Rekey(args) => rekey::run(*args),
+        Command::Verify(args) => verify::run(args),
         Command::Card(command) => card::run(command),
         Command::Doctor(args) => doctor::run(args, &hardening),
     };
@@ -81,4 +91,16 @@ fn describe(e: &anyhow::Error) -> String {
         }
     }
     message
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    /// Every subcommand's arguments are consistent (unique names, valid groups): clap checks this
+    /// only when a command is parsed, so a conflict would otherwise surface at a user's first run.
+    #[test]
+    fn every_command_is_consistent() {
+        super::Cli::command().debug_assert();
+    }
 }

@@ -31,21 +31,29 @@ pub struct Args {
     /// Generate a new random secret of BYTES bytes from the operating system's CSPRNG.
     #[arg(long, value_name = "BYTES", value_parser = clap::value_parser!(u32).range(1..))]
     generate: Option<u32>,
+    #[command(flatten)]
+    set: NewSet,
+}
+
+/// The new set: its configuration, custodians and outputs (shared by `split` and `rekey`).
+#[derive(clap::Args)]
+pub struct NewSet {
     /// Number of shares to make (Vault: -key-shares).
     #[arg(short = 'n', long = "shares", alias = "key-shares", value_name = "N")]
-    shares: usize,
+    pub shares: usize,
     /// Number of shares needed to recover the secret (Vault: -key-threshold).
     #[arg(short = 't', long = "threshold", alias = "key-threshold", value_name = "K")]
-    threshold: usize,
+    pub threshold: usize,
     /// Shamir scheme: native (sharks/blahaj format) or vault (byte-compatible with HashiCorp Vault).
     #[arg(long, default_value = "native")]
-    scheme: Scheme,
-    /// A label for the set, e.g. "vault-prod unseal" (at most 64 bytes).
-    #[arg(long, default_value = "")]
-    label: String,
-    /// What the secret unlocks: unseal, recovery or generic (Vault's words).
-    #[arg(long, default_value = "generic")]
-    target: Target,
+    pub scheme: Scheme,
+    /// A label for the set, e.g. "vault-prod unseal" (at most 64 bytes; rekey: the old set's).
+    #[arg(long)]
+    pub label: Option<String>,
+    /// What the secret unlocks: unseal, recovery or generic (Vault's words; default generic,
+    /// rekey: the old set's).
+    #[arg(long)]
+    pub target: Option<Target>,
     #[command(flatten)]
     recipients: RecipientArgs,
     /// Write unencrypted shares instead (anyone who can read a file can use its share).
@@ -71,7 +79,24 @@ pub struct Args {
     qr: Option<QrOutputs>,
     /// New directory to write the shares and manifest.json into (must not exist).
     #[arg(short = 'o', long, value_name = "DIR")]
-    out_dir: PathBuf,
+    pub out_dir: PathBuf,
+}
+
+/// A new set checked before any secret is read or any PIN asked: its plan, format and
+/// custodians (certificates validated).
+pub struct Prepared {
+    pub plan: SplitPlan,
+    format: ShareFormat,
+    pub custodians: Vec<Custodian>,
+    encrypted: bool,
+}
+
+/// Where the secret of a new set came from, for the summary and the manifest.
+#[derive(Default)]
+pub struct Origin {
+    pub generated: bool,
+    /// The set this one re-splits (rekey).
+    pub previous_set_id: Option<String>,
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
@@ -83,8 +108,23 @@ enum FormatArg {
 
 pub fn run(args: Args) -> Result<()> {
     args.airgap.check()?;
-    // Everything that can be checked without the secret is checked first; the custodian count
-    // before anything else.
+    let prepared = prepare(&args.set, None)?;
+    let secret = if let Some(path) = &args.secret_file {
+        io::read_secret_file(path)?
+    } else if args.stdin {
+        io::read_secret_stdin()?
+    } else {
+        let len = args.generate.unwrap_or(32) as usize;
+        let mut s = SecretBytes::zeroed(len);
+        symbolon::rng::fill_from_os(s.expose_mut())?;
+        s
+    };
+    write(&args.set, prepared, secret, Origin { generated: args.generate.is_some(), previous_set_id: None })
+}
+
+/// Checks everything about the new set that can be checked without the secret, the custodian
+/// count first. `inherited` gives the label and target to use when none is given (rekey).
+pub fn prepare(args: &NewSet, inherited: Option<(&str, Target)>) -> Result<Prepared> {
     let encrypted = !args.plaintext;
     if encrypted {
         if args.recipients.is_empty() {
@@ -118,12 +158,13 @@ pub fn run(args: Args) -> Result<()> {
         bail!("--binary applies to symbolon shares; Vault's form is always base64 of a binary message");
     }
     let custodians = if encrypted { args.recipients.load()? } else { Vec::new() };
+    let label = args.label.as_deref().or(inherited.map(|(l, _)| l)).unwrap_or("");
     let plan = SplitPlan {
         scheme: args.scheme,
         threshold: args.threshold,
         shares: args.shares,
-        target: args.target,
-        label: Label::new(&args.label)?,
+        target: args.target.or(inherited.map(|(_, t)| t)).unwrap_or(Target::Generic),
+        label: Label::new(label)?,
         created: None,
     };
     if let Some(warning) = plan.check()? {
@@ -132,17 +173,12 @@ pub fn run(args: Args) -> Result<()> {
     if args.out_dir.symlink_metadata().is_ok() {
         bail!(symbolon::output::OutputError::Exists { path: args.out_dir.clone() });
     }
+    Ok(Prepared { plan, format, custodians, encrypted })
+}
 
-    let secret = if let Some(path) = &args.secret_file {
-        io::read_secret_file(path)?
-    } else if args.stdin {
-        io::read_secret_stdin()?
-    } else {
-        let len = args.generate.unwrap_or(32) as usize;
-        let mut s = SecretBytes::zeroed(len);
-        symbolon::rng::fill_from_os(s.expose_mut())?;
-        s
-    };
+/// Splits `secret` as prepared, encrypts, and writes the new set (whole or not at all).
+pub fn write(args: &NewSet, prepared: Prepared, secret: SecretBytes, origin: Origin) -> Result<()> {
+    let Prepared { plan, format, custodians, encrypted } = prepared;
     if secret.is_empty() {
         bail!("the secret is empty: there is nothing to split (check the file or the pipe)");
     }
@@ -219,7 +255,8 @@ pub fn run(args: Args) -> Result<()> {
             });
         }
     }
-    let manifest = Manifest::new(&set.info, format, &set.shares, &files);
+    let mut manifest = Manifest::new(&set.info, format, &set.shares, &files);
+    manifest.previous_set_id = origin.previous_set_id.clone();
     dir.write(manifest::FILE_NAME, manifest.to_json().as_bytes(), Privacy::Public)?;
     if args.paper {
         let rows: Vec<symbolon::paper::CoverRow> = manifest
@@ -270,8 +307,13 @@ pub fn run(args: Args) -> Result<()> {
     if let Some(reason) = &manifest.bare_commitments_omitted {
         eprintln!("note: the manifest has no per-share commitments for the bare keys: {reason}");
     }
-    if args.generate.is_some() {
+    if origin.generated {
         println!("The secret was generated here and exists only in these shares.");
+    }
+    if let Some(previous) = &origin.previous_set_id {
+        println!(
+            "This set re-splits set {previous}: the same secret, new shares (the old ones still work until destroyed)."
+        );
     }
     if encrypted {
         println!(

@@ -1,0 +1,157 @@
+//! `symbolon rekey`: the one-shot ceremony. The SAME secret is recovered from a threshold of old
+//! shares (each decrypted on its custodian's card) and re-split into a new set (new count,
+//! threshold, custodians). Rekey is not rotation: the secret does not change.
+
+use super::combine::Inputs;
+use super::io;
+use super::prompt::TerminalPrompt;
+use anyhow::{Result, bail};
+use sha2::{Digest, Sha256};
+use std::path::PathBuf;
+use symbolon::prompt::Prompt;
+
+#[derive(clap::Args)]
+pub struct Args {
+    #[command(flatten)]
+    airgap: super::ceremony::Airgap,
+    /// The OLD shares to recover the secret from, and how to decrypt them.
+    #[command(flatten)]
+    old: Inputs,
+    /// The old set's manifest.json: names the old custodians and checks every old share.
+    #[arg(long = "old-manifest", value_name = "FILE")]
+    old_manifest: Option<PathBuf>,
+    /// The old threshold, for old shares that are bare Vault keys.
+    #[arg(long = "old-threshold", value_name = "K")]
+    old_threshold: Option<usize>,
+    /// Do not ask to confirm the plan (for scripts; the plan and its hash are still printed).
+    #[arg(long)]
+    yes: bool,
+    /// The NEW set.
+    #[command(flatten)]
+    new: super::split::NewSet,
+}
+
+pub fn run(args: Args) -> Result<()> {
+    args.airgap.check()?;
+    let old_manifest = args.old_manifest.as_deref().map(io::read_manifest).transpose()?;
+    // The whole plan is checked before any PIN: new k/n, custodian count, certificates, the new
+    // directory; the old shares read and counted.
+    let inherited = old_manifest.as_ref().map(|m| (m.label.as_str(), m.target.parse()));
+    let inherited = match inherited {
+        Some((label, Ok(target))) => Some((label, target)),
+        _ => None,
+    };
+    let prepared = super::split::prepare(&args.new, inherited)?;
+    if let Some(m) = &old_manifest
+        && let Some(t) = args.new.target
+        && m.target != t.to_string()
+    {
+        bail!(
+            "the old set's target is {} but --target {t} was given: a rekey keeps what the secret unlocks; \
+             rotating to another secret is a different operation",
+            m.target
+        );
+    }
+    let read = args.old.read()?;
+    let plan = plan_text(&args, &read, old_manifest.as_ref(), &prepared);
+    let hash = hex::encode(&Sha256::digest(plan.as_bytes())[..8]);
+    println!("{plan}");
+    println!("Plan hash: {hash}");
+    if !args.yes {
+        let answer = TerminalPrompt.line(&format!("Type the plan hash ({hash}) to proceed: "))?;
+        if answer.trim() != hash {
+            bail!("the plan was not confirmed: nothing was decrypted, nothing was written");
+        }
+    }
+    let recovered = super::combine::recover(read, &args.old, old_manifest.as_ref(), args.old_threshold)?;
+    let previous = recovered.set.as_ref().map(|s| s.id.to_string());
+    if let (Some(set), Some(given)) = (&recovered.set, args.new.target)
+        && set.target != given
+    {
+        bail!(
+            "the old set's target is {} but --target {given} was given: a rekey keeps what the secret unlocks",
+            set.target
+        );
+    }
+    eprintln!(
+        "Recovered and verified the secret{} from {} old share(s); re-splitting it.",
+        previous.as_deref().map_or(String::new(), |p| format!(" of set {}", &p[..8.min(p.len())])),
+        recovered.used.len()
+    );
+    // Label and target follow the old set unless given.
+    let mut prepared = prepared;
+    if args.new.target.is_none()
+        && let Some(target) = recovered.set.as_ref().map(|s| s.target).or(recovered.target)
+    {
+        prepared.plan.target = target;
+    }
+    if args.new.label.is_none()
+        && let Some(set) = &recovered.set
+    {
+        prepared.plan.label = set.label.clone();
+    }
+    if let Some(old_k) = recovered.set.as_ref().map(|s| usize::from(s.threshold)).or(args.old_threshold)
+        && args.new.scheme == symbolon::shamir::Scheme::Vault
+        && old_k != args.new.threshold
+    {
+        eprintln!(
+            "warning: the threshold changes from {old_k} to {}: Vault waits for the threshold in its seal              configuration ({old_k} if this is Vault's key) before combining keys, so `vault operator unseal`              needs that number to match; only `vault operator rekey` (online) changes it",
+            args.new.threshold
+        );
+    }
+    let secret = recovered.secret;
+    let out = args.new.out_dir.clone();
+    super::split::write(
+        &args.new,
+        prepared,
+        secret,
+        super::split::Origin { generated: false, previous_set_id: previous },
+    )?;
+    println!(
+        "Next: every new custodian verifies their share: symbolon verify --manifest {}/manifest.json. Destroy the old \
+         shares only after that.",
+        out.display()
+    );
+    Ok(())
+}
+
+/// What will happen, for the operator to confirm (and to hash).
+fn plan_text(
+    args: &Args,
+    read: &super::combine::ReadShares,
+    old: Option<&symbolon::manifest::Manifest>,
+    new: &super::split::Prepared,
+) -> String {
+    let mut t = String::from("Rekey plan (the secret stays the same; only the shares change):\n");
+    match old {
+        Some(m) => t.push_str(&format!(
+            "  old set   {} ({}-of-{}, {} scheme, target {}, label \"{}\")\n",
+            m.set_id_short, m.threshold, m.share_count, m.scheme, m.target, m.label
+        )),
+        None => t.push_str("  old set   (as the old shares describe it; no old manifest given)\n"),
+    }
+    t.push_str(&format!("  old shares offered ({}):\n", read.len()));
+    for origin in read.origins() {
+        t.push_str(&format!("    {origin}\n"));
+    }
+    let p = &new.plan;
+    t.push_str(&format!(
+        "  new set   {}-of-{}, {} scheme, target {}{}\n",
+        p.threshold,
+        p.shares,
+        p.scheme,
+        if args.new.target.is_some() || old.is_some() { p.target.to_string() } else { "as the old set".into() },
+        if args.new.label.is_some() || old.is_some() {
+            format!(", label \"{}\"", p.label)
+        } else {
+            ", label as the old set".into()
+        }
+    ));
+    t.push_str("  new custodians:\n");
+    for (i, c) in new.custodians.iter().enumerate() {
+        let fprs: Vec<String> = c.fingerprints().iter().map(|f| f.to_hex()).collect();
+        t.push_str(&format!("    {:>3}  {:<12} {}\n", i + 1, c.name, fprs.join(", ")));
+    }
+    t.push_str(&format!("  new directory {}\n", args.new.out_dir.display()));
+    t
+}
