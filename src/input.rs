@@ -174,11 +174,17 @@ pub fn open_encrypted(
     prompt: &mut dyn Prompt,
 ) -> Result<Vec<Candidate>, InputError> {
     let mut out = Vec::with_capacity(candidates.len());
+    let total = candidates.iter().filter(|c| matches!(c.piece, Piece::Encrypted { .. })).count();
+    let mut n = 0;
     for c in candidates {
         let Piece::Encrypted { message, target } = c.piece else {
             out.push(c);
             continue;
         };
+        n += 1;
+        if total > 1 {
+            prompt.notice(&format!("Encrypted share {n} of {total}: {}", c.origin));
+        }
         let plaintext = openpgp::decrypt::decrypt(&message, sources, prompt)
             .map_err(|source| InputError::Decrypt { origin: c.origin.clone(), source })?;
         out.push(read_inside(&c.origin, &plaintext, target)?);

@@ -576,6 +576,38 @@ fn rekey_3_of_5_to_4_of_7_on_cards_then_verify_every_new_share() {
         files_under(&d.join("new")).into_iter().filter(|p| p.to_string_lossy().contains("verification-")).count();
     assert!(records >= 1, "verification records are written");
 
+    // A rekey of the new set with one custodian's card absent (grace): with a share to spare,
+    // hers is skipped and the others reach the threshold.
+    let mut args = vec![
+        "rekey",
+        "--old-manifest",
+        "new/manifest.json",
+        "--yes",
+        "-n",
+        "5",
+        "-t",
+        "3",
+        "--qr",
+        "none",
+        "-o",
+        "newer",
+        "new/01-alice.asc",
+        "new/02-bob.asc",
+        "new/07-grace.asc",
+        "new/03-carol.asc",
+        "new/04-dave.asc",
+    ];
+    for r in &recipients[..5] {
+        args.extend(["--recipient", r.as_str()]);
+    }
+    let run = run_card(d, &args);
+    assert_ok(&run);
+    assert!(
+        run.stderr.contains("Skipped new/07-grace.asc") && run.stderr.contains("custodian grace"),
+        "{}",
+        run.stderr
+    );
+
     // The new shares give back the same secret.
     let run = run_card(
         d,

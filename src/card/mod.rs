@@ -67,6 +67,14 @@ pub enum CardError {
     Pcsc { what: &'static str, why: String },
 }
 
+impl CardError {
+    /// Whether the card needed is simply not there (no reader, no card, another card): the
+    /// custodian is absent, nothing was tried on any card.
+    pub fn is_absent_card(&self) -> bool {
+        matches!(self, CardError::NoReaders | CardError::NoCards { .. } | CardError::NoMatchingCard { .. })
+    }
+}
+
 /// One of a card's three key slots.
 #[derive(Debug, Clone, Serialize)]
 pub struct KeySlot {

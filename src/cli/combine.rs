@@ -221,16 +221,53 @@ pub fn recover(
     }
     let candidates = if encrypted {
         let mut keys = io::read_key_files(&inputs.key_files)?;
-        let mut cards = inputs.card.cards(manifest);
-        let mut sources: Vec<&mut dyn symbolon::openpgp::decrypt::KeySource> = Vec::new();
-        if !keys.is_empty() {
-            sources.push(&mut keys);
+        // With shares to spare, a share whose custodian's card is absent is skipped (the others
+        // may still reach the threshold); otherwise its absence is the error.
+        let mut spare = needed.map_or(0, |k| candidates.len().saturating_sub(k));
+        let total = candidates.len();
+        let mut opened = Vec::with_capacity(total);
+        for (i, candidate) in candidates.into_iter().enumerate() {
+            // Enough shares opened: no more PINs are asked.
+            if needed.is_some_and(|k| opened.len() >= k) {
+                eprintln!("Share {} of {total}: {} not needed (the threshold is reached)", i + 1, candidate.origin);
+                continue;
+            }
+            if !matches!(candidate.piece, combine::Piece::Encrypted { .. }) {
+                opened.push(candidate);
+                continue;
+            }
+            let origin = candidate.origin.clone();
+            eprintln!("Share {} of {total}: {origin}", i + 1);
+            let mut cards = inputs.card.cards(manifest);
+            let mut sources: Vec<&mut dyn symbolon::openpgp::decrypt::KeySource> = Vec::new();
+            if !keys.is_empty() {
+                sources.push(&mut keys);
+            }
+            sources.push(&mut cards);
+            match symbolon::input::open_encrypted(vec![candidate], &mut sources, &mut super::prompt::TerminalPrompt) {
+                Ok(mut c) => opened.append(&mut c),
+                Err(e) if spare > 0 && card_absent(&e) => {
+                    spare -= 1;
+                    eprintln!("Skipped {origin}: {e} (another share can stand in for it)");
+                }
+                Err(e) => return Err(e.into()),
+            }
         }
-        sources.push(&mut cards);
-        symbolon::input::open_encrypted(candidates, &mut sources, &mut super::prompt::TerminalPrompt)?
+        opened
     } else {
         candidates
     };
     let ctx = combine::Context { threshold, manifest };
     Ok(combine::combine(candidates, &ctx)?)
+}
+
+/// Whether decrypting failed only because the custodian's card is not there.
+fn card_absent(e: &symbolon::input::InputError) -> bool {
+    match e {
+        symbolon::input::InputError::Decrypt {
+            source: symbolon::openpgp::decrypt::DecryptError::Source(inner),
+            ..
+        } => inner.downcast_ref::<symbolon::card::CardError>().is_some_and(symbolon::card::CardError::is_absent_card),
+        _ => false,
+    }
 }

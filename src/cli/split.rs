@@ -315,7 +315,7 @@ pub fn write(args: &NewSet, prepared: Prepared, secret: SecretBytes, origin: Ori
             "This set re-splits set {previous}: the same secret, new shares (the old ones still work until destroyed)."
         );
     }
-    if encrypted {
+    if encrypted && origin.previous_set_id.is_none() {
         println!(
             "Each share is encrypted to its custodian. Next: every custodian checks theirs with `symbolon decrypt --check`."
         );

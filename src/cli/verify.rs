@@ -182,8 +182,18 @@ fn write_record(dir: &std::path::Path, manifest: &Manifest, outcomes: &[Outcome]
             "reason": o.result.as_ref().err(),
         })).collect::<Vec<_>>(),
     });
-    let name = format!("verification-{}.json", symbolon::time::utc_timestamp(now).replace(':', ""));
-    let path = dir.join(&name);
+    let stamp = symbolon::time::utc_timestamp(now).replace(':', "");
+    // Two sessions in one second get their own records.
+    let path = (1..)
+        .map(|n| {
+            dir.join(if n == 1 {
+                format!("verification-{stamp}.json")
+            } else {
+                format!("verification-{stamp}-{n}.json")
+            })
+        })
+        .find(|p| p.symlink_metadata().is_err())
+        .unwrap_or_else(|| dir.join(format!("verification-{stamp}.json")));
     write_new_file(&path, serde_json::to_string_pretty(&record)?.as_bytes(), Privacy::Public)?;
     eprintln!("Recorded in {}.", path.display());
     Ok(())
