@@ -32,6 +32,34 @@ fn enrolled(dir: &Path, slot: usize, algo: Algo, name: &str) -> (VirtualCard, St
     (card, fpr)
 }
 
+/// Where `split_to` takes a generated secret from.
+const GENERATE: &str = "";
+
+/// Splits a secret (the file `secret`, or a generated one for [`GENERATE`]) `k`-of-n to the
+/// custodians `NAME=CERT`, into `out`; QR codes only if `extra` asks for them.
+fn split_to(d: &Path, secret: &str, recipients: &[&str], k: usize, extra: &[&str], out: &str) {
+    let (n, k) = (recipients.len().to_string(), k.to_string());
+    let mut args =
+        if secret.is_empty() { vec!["split", "--generate", "32"] } else { vec!["split", "--secret-file", secret] };
+    args.extend(["-n", &n, "-t", &k, "-o", out]);
+    for r in recipients {
+        args.extend(["--recipient", r]);
+    }
+    if !extra.iter().any(|e| *e == "--paper" || *e == "--qr") {
+        args.extend(["--qr", "none"]);
+    }
+    args.extend_from_slice(extra);
+    assert_ok(&common::run_in(d, &args, None));
+}
+
+/// A new, empty GnuPG home `gnupg` in `dir` (mode 0700).
+fn empty_gnupg_home(dir: &Path) -> gpg::Gpg {
+    let gpg = gpg::Gpg { home: dir.join("gnupg") };
+    std::fs::create_dir(&gpg.home).unwrap();
+    std::fs::set_permissions(&gpg.home, std::os::unix::fs::PermissionsExt::from_mode(0o700)).unwrap();
+    gpg
+}
+
 fn card_list(dir: &Path) -> serde_json::Value {
     let run = run_card(dir, &["card", "list", "--json"]);
     assert_ok(&run);
@@ -57,9 +85,7 @@ fn split_to_cards_decrypt_each_on_its_card_and_combine() {
     let (a, a_fpr) = enrolled(d, 0, Algo::Cv25519, "alice");
     let (b, b_fpr) = enrolled(d, 1, Algo::Rsa2048, "bob");
     let gpg_home = TempDir::new("cards-gpg");
-    let gpg = gpg::Gpg { home: gpg_home.join("gnupg") };
-    std::fs::create_dir(&gpg.home).unwrap();
-    std::fs::set_permissions(&gpg.home, std::os::unix::fs::PermissionsExt::from_mode(0o700)).unwrap();
+    let gpg = empty_gnupg_home(gpg_home.path());
     let c = VirtualCard::insert(2, &[]);
     std::fs::write(d.join("carol.asc"), c.gpg_generate(&gpg, Algo::Cv25519, "Carol Card", "carol@example.org"))
         .unwrap();
@@ -78,29 +104,7 @@ fn split_to_cards_decrypt_each_on_its_card_and_combine() {
     assert_eq!(card_of(&list, &b.ident)["decryption"]["algorithm"], "RSA 2048");
 
     std::fs::write(d.join("secret"), b"the root key of the example vault, 44 bytes.").unwrap();
-    assert_ok(&common::run_in(
-        d,
-        &[
-            "split",
-            "--secret-file",
-            "secret",
-            "-n",
-            "3",
-            "-t",
-            "2",
-            "--recipient",
-            "alice=alice.asc",
-            "--recipient",
-            "bob=bob.asc",
-            "--recipient",
-            "carol=carol.asc",
-            "--qr",
-            "none",
-            "-o",
-            "set",
-        ],
-        None,
-    ));
+    split_to(d, "secret", &["alice=alice.asc", "bob=bob.asc", "carol=carol.asc"], 2, &[], "set");
     // All three cards are inserted; each share decrypts on its own card.
     for (file, index) in [("set/01-alice.asc", "1"), ("set/02-bob.asc", "2"), ("set/03-carol.asc", "3")] {
         let run = run_card(d, &["decrypt", file, "--manifest", "set/manifest.json", "--check"]);
@@ -121,27 +125,7 @@ fn the_wrong_card_is_named_before_any_pin_is_asked() {
     let d = dir.path();
     let (mut a, a_fpr) = enrolled(d, 0, Algo::Cv25519, "alice");
     let (_b, _) = enrolled(d, 1, Algo::Cv25519, "bob");
-    assert_ok(&common::run_in(
-        d,
-        &[
-            "split",
-            "--generate",
-            "32",
-            "-n",
-            "2",
-            "-t",
-            "2",
-            "--recipient",
-            "alice=alice.asc",
-            "--recipient",
-            "bob=bob.asc",
-            "--qr",
-            "none",
-            "-o",
-            "set",
-        ],
-        None,
-    ));
+    split_to(d, GENERATE, &["alice=alice.asc", "bob=bob.asc"], 2, &[], "set");
     a.remove();
     // Only bob's card is inserted: alice's share names her card's key and her, and asks nothing
     // (the pinentry would answer a wrong PIN; the retries must stay at 3).
@@ -167,25 +151,7 @@ fn wrong_pins_count_down_and_the_last_try_is_guarded() {
     let dir = TempDir::new("cards-pin");
     let d = dir.path();
     let (card, _) = enrolled(d, 0, Algo::Cv25519, "alice");
-    assert_ok(&common::run_in(
-        d,
-        &[
-            "split",
-            "--generate",
-            "32",
-            "-n",
-            "1",
-            "-t",
-            "1",
-            "--recipient",
-            "alice=alice.asc",
-            "--qr",
-            "none",
-            "-o",
-            "set",
-        ],
-        None,
-    ));
+    split_to(d, GENERATE, &["alice=alice.asc"], 1, &[], "set");
     // Two wrong PINs: 3 -> 2 -> 1, then symbolon stops before spending the last try.
     let run = run_pin(d, &["decrypt", "set/01-alice.asc"], "000000");
     assert_fails(&run, 1, &["ONE PIN try left", "Nothing was tried", "--allow-last-pin-try"]);
@@ -214,50 +180,14 @@ fn a_card_pulled_out_mid_operation_leaves_nothing_behind() {
     let dir = TempDir::new("cards-removed");
     let d = dir.path();
     let (mut good, _) = enrolled(d, 0, Algo::Cv25519, "alice");
-    assert_ok(&common::run_in(
-        d,
-        &[
-            "split",
-            "--generate",
-            "32",
-            "-n",
-            "1",
-            "-t",
-            "1",
-            "--recipient",
-            "alice=alice.asc",
-            "--qr",
-            "none",
-            "-o",
-            "set",
-        ],
-        None,
-    ));
+    split_to(d, GENERATE, &["alice=alice.asc"], 1, &[], "set");
     good.remove();
     // A card that vanishes when asked to decrypt: the same keys are not on it, so generate fresh
     // ones and enroll it too; what matters is the message and that no output appears.
     let flaky = VirtualCard::insert(0, &["--vanish-on-decipher"]);
     flaky.generate(Algo::Cv25519);
     assert_ok(&run_card(d, &["card", "cert", "--name", "Flaky <f@example.org>", "--out", "flaky.asc"]));
-    assert_ok(&common::run_in(
-        d,
-        &[
-            "split",
-            "--generate",
-            "32",
-            "-n",
-            "1",
-            "-t",
-            "1",
-            "--recipient",
-            "flaky=flaky.asc",
-            "--qr",
-            "none",
-            "-o",
-            "set2",
-        ],
-        None,
-    ));
+    split_to(d, GENERATE, &["flaky=flaky.asc"], 1, &[], "set2");
     let run = run_card(d, &["decrypt", "set2/01-flaky.asc", "--out", "share.txt"]);
     assert_fails(&run, 1, &["removed or lost contact", "nothing was decrypted"]);
     assert!(!d.join("share.txt").exists());
@@ -272,25 +202,7 @@ fn touch_is_announced_when_the_card_asks_for_it() {
     card.require_touch();
     let list = card_list(d);
     assert_eq!(card_of(&list, &card.ident)["decryption"]["touch"], "on");
-    assert_ok(&common::run_in(
-        d,
-        &[
-            "split",
-            "--generate",
-            "32",
-            "-n",
-            "1",
-            "-t",
-            "1",
-            "--recipient",
-            "alice=alice.asc",
-            "--qr",
-            "none",
-            "-o",
-            "set",
-        ],
-        None,
-    ));
+    split_to(d, GENERATE, &["alice=alice.asc"], 1, &[], "set");
     // (The virtual card's button is always pressed.)
     let run = run_card(d, &["decrypt", "set/01-alice.asc", "--check"]);
     assert_ok(&run);
@@ -304,39 +216,13 @@ fn gpg_and_symbolon_decrypt_each_others_messages_on_the_same_card() {
     let d = dir.path();
     let (card, _) = enrolled(d, 0, Algo::Cv25519, "alice");
     let (rsa, _) = enrolled(d, 1, Algo::Rsa2048, "bob");
-    let gpg = gpg::Gpg { home: d.join("gnupg") };
-    std::fs::create_dir(&gpg.home).unwrap();
-    std::fs::set_permissions(&gpg.home, std::os::unix::fs::PermissionsExt::from_mode(0o700)).unwrap();
+    let gpg = empty_gnupg_home(d);
     // gpg learns the certificates symbolon made from the cards, and trusts them for encryption.
     for name in ["alice", "bob"] {
         gpg.ok(&["--import", &d.join(format!("{name}.asc")).to_string_lossy()], None);
     }
     // Vault's PGP format: what gpg prints is the share's hex key.
-    assert_ok(&common::run_in(
-        d,
-        &[
-            "split",
-            "--generate",
-            "32",
-            "-n",
-            "2",
-            "-t",
-            "2",
-            "--scheme",
-            "vault",
-            "--format",
-            "vault",
-            "--recipient",
-            "alice=alice.asc",
-            "--recipient",
-            "bob=bob.asc",
-            "--qr",
-            "none",
-            "-o",
-            "set",
-        ],
-        None,
-    ));
+    split_to(d, GENERATE, &["alice=alice.asc", "bob=bob.asc"], 2, &["--scheme", "vault", "--format", "vault"], "set");
     for (reader, name, idx) in [(&card.reader, "alice", "01"), (&rsa.reader, "bob", "02")] {
         // symbolon's message, decrypted by gpg through scdaemon on the card.
         cards::gpg_use_card(&gpg.home, reader);
@@ -423,26 +309,7 @@ fn a_share_restored_from_its_paper_sheet_decrypts_on_the_card_and_combines() {
     let (_a, _) = enrolled(d, 0, Algo::Cv25519, "alice");
     let (_b, _) = enrolled(d, 1, Algo::Rsa2048, "bob");
     std::fs::write(d.join("secret"), b"a CA key that must survive on paper").unwrap();
-    assert_ok(&common::run_in(
-        d,
-        &[
-            "split",
-            "--secret-file",
-            "secret",
-            "-n",
-            "2",
-            "-t",
-            "2",
-            "--recipient",
-            "alice=alice.asc",
-            "--recipient",
-            "bob=bob.asc",
-            "--paper",
-            "-o",
-            "set",
-        ],
-        None,
-    ));
+    split_to(d, "secret", &["alice=alice.asc", "bob=bob.asc"], 2, &["--paper"], "set");
     // Alice's sheet, printed and scanned (rendered by poppler at 150 dpi).
     let render = std::process::Command::new("pdftoppm")
         .args(["-r", "150", "-f", "1", "-l", "1", "-png", "set/01-alice.pdf", "scan"])
@@ -647,27 +514,7 @@ fn rekey_to_vaults_scheme_and_format() {
     let (_b, _) = enrolled(d, 1, Algo::Cv25519, "bob");
     let (_c, _) = enrolled(d, 2, Algo::Cv25519, "carol");
     std::fs::write(d.join("key"), [7u8; 32]).unwrap();
-    assert_ok(&common::run_in(
-        d,
-        &[
-            "split",
-            "--secret-file",
-            "key",
-            "-n",
-            "2",
-            "-t",
-            "2",
-            "--recipient",
-            "alice=alice.asc",
-            "--recipient",
-            "bob=bob.asc",
-            "--qr",
-            "none",
-            "-o",
-            "old",
-        ],
-        None,
-    ));
+    split_to(d, "key", &["alice=alice.asc", "bob=bob.asc"], 2, &[], "old");
     let run = run_card(
         d,
         &[

@@ -146,27 +146,30 @@ impl VirtualCard {
     /// Generates signing and decryption keys ON the card, through openpgp-card (admin PIN), as a
     /// card tool would. Returns the decryption key's fingerprint.
     pub fn generate(&self, algo: Algo) -> String {
-        let ctx = pcsc::Context::establish(pcsc::Scope::User).unwrap();
-        let name = std::ffi::CString::new(self.reader.clone()).unwrap();
-        let backend = card_backend_pcsc::PcscBackend::from_pcsc_reader(&ctx, &name, None).unwrap();
-        let mut card = openpgp_card::Card::<openpgp_card::state::Open>::new(backend).unwrap();
-        let mut tx = card.transaction().unwrap();
-        tx.verify_admin_pin(ADMIN_PIN.to_string().into()).unwrap();
-        let mut admin = tx.as_admin_card(None::<secrecy::SecretString>).unwrap();
         let simple = match algo {
             Algo::Cv25519 => AlgoSimple::Curve25519,
             Algo::Rsa2048 => AlgoSimple::RSA2k,
         };
-        for kt in [KeyType::Signing, KeyType::Decryption] {
-            admin.set_algorithm(kt, simple).unwrap();
-            admin.generate_key(fingerprint_of, kt).unwrap();
-        }
-        tx.invalidate_cache().unwrap();
-        tx.fingerprint(KeyType::Decryption).unwrap().unwrap().to_hex().to_ascii_uppercase()
+        self.as_admin(|admin| {
+            for kt in [KeyType::Signing, KeyType::Decryption] {
+                admin.set_algorithm(kt, simple).unwrap();
+                admin.generate_key(fingerprint_of, kt).unwrap();
+            }
+            let tx = admin.as_transaction();
+            tx.invalidate_cache().unwrap();
+            tx.fingerprint(KeyType::Decryption).unwrap().unwrap().to_hex().to_ascii_uppercase()
+        })
     }
 
     /// Sets the decryption key's touch policy to "on" (admin PIN).
     pub fn require_touch(&self) {
+        self.as_admin(|admin| {
+            admin.set_touch_policy(KeyType::Decryption, openpgp_card::ocard::data::TouchPolicy::On).unwrap();
+        });
+    }
+
+    /// Runs `f` on this card with the admin PIN verified, in one transaction.
+    fn as_admin<R>(&self, f: impl FnOnce(&mut openpgp_card::Card<openpgp_card::state::Admin<'_, '_>>) -> R) -> R {
         let ctx = pcsc::Context::establish(pcsc::Scope::User).unwrap();
         let name = std::ffi::CString::new(self.reader.clone()).unwrap();
         let backend = card_backend_pcsc::PcscBackend::from_pcsc_reader(&ctx, &name, None).unwrap();
@@ -174,7 +177,7 @@ impl VirtualCard {
         let mut tx = card.transaction().unwrap();
         tx.verify_admin_pin(ADMIN_PIN.to_string().into()).unwrap();
         let mut admin = tx.as_admin_card(None::<secrecy::SecretString>).unwrap();
-        admin.set_touch_policy(KeyType::Decryption, openpgp_card::ocard::data::TouchPolicy::On).unwrap();
+        f(&mut admin)
     }
 
     /// Generates keys ON the card with gpg's `--card-edit` (driven through --command-fd; PINs by
