@@ -11,6 +11,7 @@
 #![forbid(unsafe_code)]
 
 pub mod card;
+pub mod ceremony;
 pub mod checked_lines;
 pub mod combine;
 pub mod commitment;

@@ -553,3 +553,109 @@ fn rekey_to_vaults_scheme_and_format() {
     assert_ok(&run);
     assert_eq!(run.stdout_text().trim(), hex::encode([7u8; 32]));
 }
+
+#[test]
+fn staged_rekey_with_a_nonce_survives_between_sessions_and_refuses_what_it_must() {
+    let _cards = exclusive();
+    let dir = TempDir::new("cards-staged");
+    let d = dir.path();
+    let names = ["alice", "bob", "carol", "operator"];
+    let _cards_in: Vec<VirtualCard> =
+        names.iter().enumerate().map(|(i, n)| enrolled(d, i, Algo::Cv25519, n).0).collect();
+    let secret = b"a staged ceremony keeps this very secret";
+    std::fs::write(d.join("secret"), secret).unwrap();
+    split_to(d, "secret", &["alice=alice.asc", "bob=bob.asc", "carol=carol.asc"], 2, &[], "old");
+    std::fs::remove_file(d.join("secret")).unwrap();
+    let init = |out: &str| -> Run {
+        run_card(
+            d,
+            &[
+                "rekey",
+                "init",
+                "--state-dir",
+                "state",
+                "--operator-cert",
+                "operator.asc",
+                "--old-manifest",
+                "old/manifest.json",
+                "--yes",
+                "-n",
+                "3",
+                "-t",
+                "3",
+                "--recipient",
+                "alice=alice.asc",
+                "--recipient",
+                "bob=bob.asc",
+                "--recipient",
+                "carol=carol.asc",
+                "--qr",
+                "none",
+                "-o",
+                out,
+            ],
+        )
+    };
+    let nonce_of = |run: &Run| -> String {
+        let out = run.stdout_text();
+        let line = out.lines().find(|l| l.starts_with("Ceremony started. Nonce: ")).unwrap_or_else(|| panic!("{out}"));
+        line.trim_start_matches("Ceremony started. Nonce: ").to_string()
+    };
+    let run = init("new");
+    assert_ok(&run);
+    let nonce = nonce_of(&run);
+    let status = run_card(d, &["rekey", "status", "--state-dir", "state", "--nonce", &nonce]);
+    assert_ok(&status);
+    assert!(status.stdout_text().contains("0 of 2 needed"), "{}", status.stdout_text());
+
+    let submit = |nonce: &str, share: &str| -> Run {
+        run_card(d, &["rekey", "submit", "--state-dir", "state", "--nonce", nonce, share])
+    };
+    // A wrong nonce is refused, saying how to list the ceremonies.
+    let run = submit("00112233445566778899aabbccddeeff", "old/01-alice.asc");
+    assert_fails(&run, 1, &["no ceremony with nonce", "symbolon rekey status"]);
+    // Session 1 (its own process): alice's share is recorded, encrypted to the operator.
+    let run = submit(&nonce, "old/01-alice.asc");
+    assert_ok(&run);
+    assert!(run.stdout_text().contains("1 of 2 needed"), "{}", run.stdout_text());
+    assert_fails(&submit(&nonce, "old/01-alice.asc"), 1, &["already submitted"]);
+    // Nothing secret sits in the state in the clear.
+    for path in files_under(&d.join("state")) {
+        let bytes = std::fs::read(&path).unwrap();
+        assert!(!bytes.windows(secret.len()).any(|w| w == secret), "{}", path.display());
+        assert!(!String::from_utf8_lossy(&bytes).contains("BEGIN SYMBOLON SHARE"), "{}", path.display());
+    }
+    // The plan cannot change under the nonce: a new custodian certificate is refused.
+    let carol = std::fs::read(d.join("carol.asc")).unwrap();
+    std::fs::copy(d.join("operator.asc"), d.join("carol.asc")).unwrap();
+    assert_fails(&submit(&nonce, "old/02-bob.asc"), 1, &["changed since init", "nothing was recorded"]);
+    std::fs::write(d.join("carol.asc"), carol).unwrap();
+    // Session 2: bob's share reaches the threshold; the operator's card opens the recorded shares.
+    let run = submit(&nonce, "old/02-bob.asc");
+    assert_ok(&run);
+    assert!(run.stdout_text().contains("is complete and its state destroyed"), "{}", run.stdout_text());
+    assert!(!d.join("state").join(&nonce).exists());
+    let new_manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(d.join("new/manifest.json")).unwrap()).unwrap();
+    let old_manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(d.join("old/manifest.json")).unwrap()).unwrap();
+    assert_eq!(new_manifest["previous_set_id"], old_manifest["set_id"]);
+    let run = run_card(
+        d,
+        &["combine", "new/01-alice.asc", "new/02-bob.asc", "new/03-carol.asc", "--stdout", "--encoding", "hex"],
+    );
+    assert_ok(&run);
+    assert_eq!(run.stdout_text().trim(), hex::encode(secret));
+
+    // Cancel destroys a ceremony; it is then unknown.
+    let run = init("new2");
+    assert_ok(&run);
+    let second = nonce_of(&run);
+    assert_ok(&submit(&second, "old/03-carol.asc"));
+    let list = run_card(d, &["rekey", "status", "--state-dir", "state"]);
+    assert!(list.stdout_text().contains(&second), "{}", list.stdout_text());
+    assert_ok(&run_card(d, &["rekey", "cancel", "--state-dir", "state", "--nonce", &second]));
+    assert!(!d.join("state").join(&second).exists());
+    assert_fails(&submit(&second, "old/01-alice.asc"), 1, &["no ceremony with nonce"]);
+    assert!(!d.join("new2").exists());
+}

@@ -191,6 +191,22 @@ impl Inputs {
     }
 }
 
+/// Decrypts every input (key files first, then the custodians' cards), without combining.
+pub fn open_all(
+    read: ReadShares,
+    inputs: &Inputs,
+    manifest: Option<&symbolon::manifest::Manifest>,
+) -> Result<Vec<Candidate>> {
+    let mut keys = io::read_key_files(&inputs.key_files)?;
+    let mut cards = inputs.card.cards(manifest);
+    let mut sources: Vec<&mut dyn symbolon::openpgp::decrypt::KeySource> = Vec::new();
+    if !keys.is_empty() {
+        sources.push(&mut keys);
+    }
+    sources.push(&mut cards);
+    Ok(symbolon::input::open_encrypted(read.candidates, &mut sources, &mut super::prompt::TerminalPrompt)?)
+}
+
 /// Decrypts (key files first, then the custodians' cards) and combines the shares, verified.
 /// Too few shares for a known threshold are refused before any passphrase or PIN is asked.
 pub fn recover(

@@ -12,6 +12,7 @@ mod prompt;
 mod qr;
 mod recipients;
 mod rekey;
+mod rekey_staged;
 mod split;
 mod verify;
 
@@ -41,7 +42,7 @@ enum Command {
     Qr(qr::Command),
     /// Re-split the SAME secret to a new set (new count, threshold, custodians) from a threshold
     /// of old shares, each decrypted on its custodian's card. Not rotation: the secret stays.
-    Rekey(Box<rekey::Args>),
+    Rekey(Box<rekey::Command>),
     /// Walk the custodians of a (new) set through decrypting their shares on their cards; check
     /// each against the manifest, and the set's commitment once a threshold verified.
     Verify(verify::Args),
@@ -65,7 +66,7 @@ pub fn main() -> ExitCode {
         Command::Decrypt(args) => decrypt::run(args),
         Command::Inspect(args) => inspect::run(args),
         Command::Qr(command) => qr::run(command),
-        Command::Rekey(args) => rekey::run(*args),
+        Command::Rekey(command) => rekey::dispatch(*command),
         Command::Verify(args) => verify::run(args),
         Command::Card(command) => card::run(command),
         Command::Doctor(args) => doctor::run(args, &hardening),

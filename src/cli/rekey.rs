@@ -10,6 +10,39 @@ use sha2::{Digest, Sha256};
 use std::path::PathBuf;
 use symbolon::prompt::Prompt;
 
+/// `rekey`: one-shot (everyone in the room), or staged with a nonce.
+#[derive(clap::Args)]
+#[command(args_conflicts_with_subcommands = true, subcommand_negates_reqs = true)]
+pub struct Command {
+    #[command(subcommand)]
+    stage: Option<Stage>,
+    #[command(flatten)]
+    oneshot: Args,
+}
+
+#[derive(clap::Subcommand)]
+enum Stage {
+    /// Start a staged ceremony: check and fix the plan under a new nonce (no old share is needed yet).
+    Init(Box<super::rekey_staged::InitArgs>),
+    /// Record one old share (decrypted on its custodian's card); the one that reaches the old
+    /// threshold completes the rekey.
+    Submit(Box<super::rekey_staged::SubmitArgs>),
+    /// Show a ceremony's plan and progress, or list the ceremonies in progress.
+    Status(super::rekey_staged::StatusArgs),
+    /// Destroy a ceremony and everything recorded in it.
+    Cancel(super::rekey_staged::CancelArgs),
+}
+
+pub fn dispatch(command: Command) -> Result<()> {
+    match command.stage {
+        None => run(command.oneshot),
+        Some(Stage::Init(args)) => super::rekey_staged::init(*args),
+        Some(Stage::Submit(args)) => super::rekey_staged::submit(*args),
+        Some(Stage::Status(args)) => super::rekey_staged::status(args),
+        Some(Stage::Cancel(args)) => super::rekey_staged::cancel(args),
+    }
+}
+
 #[derive(clap::Args)]
 pub struct Args {
     #[command(flatten)]
@@ -53,7 +86,7 @@ pub fn run(args: Args) -> Result<()> {
         );
     }
     let read = args.old.read()?;
-    let plan = plan_text(&args, &read, old_manifest.as_ref(), &prepared);
+    let plan = plan_text(&args.new, Some(&read), old_manifest.as_ref(), &prepared);
     let hash = hex::encode(&Sha256::digest(plan.as_bytes())[..8]);
     println!("{plan}");
     println!("Plan hash: {hash}");
@@ -92,15 +125,15 @@ pub fn run(args: Args) -> Result<()> {
     }
     if let Some(old_k) = recovered.set.as_ref().map(|s| usize::from(s.threshold)).or(args.old_threshold)
         && args.new.scheme == symbolon::shamir::Scheme::Vault
-        && old_k != args.new.threshold
+        && Some(old_k) != args.new.threshold
     {
         eprintln!(
             "warning: the threshold changes from {old_k} to {}: Vault waits for the threshold in its seal              configuration ({old_k} if this is Vault's key) before combining keys, so `vault operator unseal`              needs that number to match; only `vault operator rekey` (online) changes it",
-            args.new.threshold
+            prepared.plan.threshold
         );
     }
     let secret = recovered.secret;
-    let out = args.new.out_dir.clone();
+    let out = prepared.out_dir.clone();
     super::split::write(
         &args.new,
         prepared,
@@ -116,9 +149,9 @@ pub fn run(args: Args) -> Result<()> {
 }
 
 /// What will happen, for the operator to confirm (and to hash).
-fn plan_text(
-    args: &Args,
-    read: &super::combine::ReadShares,
+pub fn plan_text(
+    new_args: &super::split::NewSet,
+    read: Option<&super::combine::ReadShares>,
     old: Option<&symbolon::manifest::Manifest>,
     new: &super::split::Prepared,
 ) -> String {
@@ -130,9 +163,11 @@ fn plan_text(
         )),
         None => t.push_str("  old set   (as the old shares describe it; no old manifest given)\n"),
     }
-    t.push_str(&format!("  old shares offered ({}):\n", read.len()));
-    for origin in read.origins() {
-        t.push_str(&format!("    {origin}\n"));
+    if let Some(read) = read {
+        t.push_str(&format!("  old shares offered ({}):\n", read.len()));
+        for origin in read.origins() {
+            t.push_str(&format!("    {origin}\n"));
+        }
     }
     let p = &new.plan;
     t.push_str(&format!(
@@ -140,8 +175,8 @@ fn plan_text(
         p.threshold,
         p.shares,
         p.scheme,
-        if args.new.target.is_some() || old.is_some() { p.target.to_string() } else { "as the old set".into() },
-        if args.new.label.is_some() || old.is_some() {
+        if new_args.target.is_some() || old.is_some() { p.target.to_string() } else { "as the old set".into() },
+        if new_args.label.is_some() || old.is_some() {
             format!(", label \"{}\"", p.label)
         } else {
             ", label as the old set".into()
@@ -152,6 +187,6 @@ fn plan_text(
         let fprs: Vec<String> = c.fingerprints().iter().map(|f| f.to_hex()).collect();
         t.push_str(&format!("    {:>3}  {:<12} {}\n", i + 1, c.name, fprs.join(", ")));
     }
-    t.push_str(&format!("  new directory {}\n", args.new.out_dir.display()));
+    t.push_str(&format!("  new directory {}\n", new.out_dir.display()));
     t
 }

@@ -39,11 +39,11 @@ pub struct Args {
 #[derive(clap::Args)]
 pub struct NewSet {
     /// Number of shares to make (Vault: -key-shares).
-    #[arg(short = 'n', long = "shares", alias = "key-shares", value_name = "N")]
-    pub shares: usize,
+    #[arg(short = 'n', long = "shares", alias = "key-shares", value_name = "N", required = true)]
+    pub shares: Option<usize>,
     /// Number of shares needed to recover the secret (Vault: -key-threshold).
-    #[arg(short = 't', long = "threshold", alias = "key-threshold", value_name = "K")]
-    pub threshold: usize,
+    #[arg(short = 't', long = "threshold", alias = "key-threshold", value_name = "K", required = true)]
+    pub threshold: Option<usize>,
     /// Shamir scheme: native (sharks/blahaj format) or vault (byte-compatible with HashiCorp Vault).
     #[arg(long, default_value = "native")]
     pub scheme: Scheme,
@@ -78,8 +78,8 @@ pub struct NewSet {
     #[arg(long, value_name = "LIST", value_parser = parse_qr)]
     qr: Option<QrOutputs>,
     /// New directory to write the shares and manifest.json into (must not exist).
-    #[arg(short = 'o', long, value_name = "DIR")]
-    pub out_dir: PathBuf,
+    #[arg(short = 'o', long, value_name = "DIR", required = true)]
+    pub out_dir: Option<PathBuf>,
 }
 
 /// A new set checked before any secret is read or any PIN asked: its plan, format and
@@ -89,6 +89,7 @@ pub struct Prepared {
     format: ShareFormat,
     pub custodians: Vec<Custodian>,
     encrypted: bool,
+    pub out_dir: PathBuf,
 }
 
 /// Where the secret of a new set came from, for the summary and the manifest.
@@ -125,6 +126,9 @@ pub fn run(args: Args) -> Result<()> {
 /// Checks everything about the new set that can be checked without the secret, the custodian
 /// count first. `inherited` gives the label and target to use when none is given (rekey).
 pub fn prepare(args: &NewSet, inherited: Option<(&str, Target)>) -> Result<Prepared> {
+    let (Some(shares), Some(threshold), Some(out_dir)) = (args.shares, args.threshold, args.out_dir.clone()) else {
+        bail!("the new set needs --shares, --threshold and --out-dir");
+    };
     let encrypted = !args.plaintext;
     if encrypted {
         if args.recipients.is_empty() {
@@ -134,11 +138,11 @@ pub fn prepare(args: &NewSet, inherited: Option<(&str, Target)>) -> Result<Prepa
             );
         }
         let count = args.recipients.count()?;
-        if count != args.shares {
+        if count != shares {
             bail!(
                 "{count} custodian(s) named for {} shares: every share needs exactly one custodian; \
                  name one --recipient per share or change --shares",
-                args.shares
+                shares
             );
         }
     }
@@ -161,8 +165,8 @@ pub fn prepare(args: &NewSet, inherited: Option<(&str, Target)>) -> Result<Prepa
     let label = args.label.as_deref().or(inherited.map(|(l, _)| l)).unwrap_or("");
     let plan = SplitPlan {
         scheme: args.scheme,
-        threshold: args.threshold,
-        shares: args.shares,
+        threshold,
+        shares,
         target: args.target.or(inherited.map(|(_, t)| t)).unwrap_or(Target::Generic),
         label: Label::new(label)?,
         created: None,
@@ -170,15 +174,15 @@ pub fn prepare(args: &NewSet, inherited: Option<(&str, Target)>) -> Result<Prepa
     if let Some(warning) = plan.check()? {
         eprintln!("warning: {warning}");
     }
-    if args.out_dir.symlink_metadata().is_ok() {
-        bail!(symbolon::output::OutputError::Exists { path: args.out_dir.clone() });
+    if out_dir.symlink_metadata().is_ok() {
+        bail!(symbolon::output::OutputError::Exists { path: out_dir });
     }
-    Ok(Prepared { plan, format, custodians, encrypted })
+    Ok(Prepared { plan, format, custodians, encrypted, out_dir })
 }
 
 /// Splits `secret` as prepared, encrypts, and writes the new set (whole or not at all).
 pub fn write(args: &NewSet, prepared: Prepared, secret: SecretBytes, origin: Origin) -> Result<()> {
-    let Prepared { plan, format, custodians, encrypted } = prepared;
+    let Prepared { plan, format, custodians, encrypted, out_dir } = prepared;
     if secret.is_empty() {
         bail!("the secret is empty: there is nothing to split (check the file or the pipe)");
     }
@@ -188,7 +192,7 @@ pub fn write(args: &NewSet, prepared: Prepared, secret: SecretBytes, origin: Ori
     drop(secret);
 
     let width = set.shares.len().to_string().len().max(2);
-    let mut dir = NewDir::create(&args.out_dir)?;
+    let mut dir = NewDir::create(&out_dir)?;
     let mut files = Vec::with_capacity(set.shares.len());
     let mut qr_files = Vec::new();
     let mut paper_files = Vec::new();

@@ -1,0 +1,142 @@
+//! A staged ceremony's state on disk, between the sessions of custodians who come at different
+//! times (`rekey init`, `submit`, `status`, `cancel`).
+//!
+//! A ceremony is a directory named by its nonce under the state root. It holds `plan.json` (the
+//! plan, its hash and what is needed to rebuild it; public) and one `share-NNN.pgp` per old share
+//! recorded so far. A recorded share is secret, so it is never stored in the clear: it is
+//! encrypted to the OPERATOR's certificate given at `init` (ideally the operator's own card), and
+//! only that key can open the recorded shares when the ceremony completes. Completion and
+//! cancellation remove the directory. See docs/CEREMONY.md for the reasoning.
+
+use crate::output::{NewDir, OutputError, Privacy, write_new_file};
+use serde::{Deserialize, Serialize};
+use std::path::{Path, PathBuf};
+
+pub const SCHEMA: &str = "symbolon-ceremony";
+const PLAN_FILE: &str = "plan.json";
+
+#[derive(Debug, thiserror::Error)]
+pub enum CeremonyError {
+    #[error(
+        "there is no ceremony with nonce {nonce} in {root}: check the nonce (`symbolon rekey status` lists the ceremonies in progress)"
+    )]
+    NoSuch { nonce: String, root: PathBuf },
+    #[error("share {index} was already submitted to ceremony {nonce}")]
+    AlreadySubmitted { index: u8, nonce: String },
+    #[error("the state of ceremony {nonce} is damaged ({why}): cancel it and start again")]
+    Damaged { nonce: String, why: String },
+    #[error(transparent)]
+    Output(#[from] OutputError),
+    #[error("{path}: {source}")]
+    Io { path: PathBuf, source: std::io::Error },
+}
+
+/// What `init` fixed: the plan and how to rebuild it. Public: no secret in it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct PlanRecord {
+    pub schema: String,
+    pub schema_version: u32,
+    pub nonce: String,
+    pub created: String,
+    /// The plan as shown to the operator, and its hash (which binds the nonce to the plan).
+    pub plan_text: String,
+    pub plan_hash: String,
+    /// The directory `init` ran in, and its arguments: `submit` rebuilds the plan from them and
+    /// refuses if its hash differs (e.g. a certificate file changed).
+    pub cwd: PathBuf,
+    pub args: Vec<String>,
+    /// The certificate the recorded shares are encrypted to (armored).
+    pub operator_cert: String,
+    /// The old set's manifest.json, as given at `init`.
+    pub old_manifest: String,
+}
+
+/// Where ceremonies live: `$XDG_STATE_HOME/symbolon/ceremonies` or `~/.local/state/...`.
+pub fn default_root() -> PathBuf {
+    if let Some(state) = std::env::var_os("XDG_STATE_HOME").filter(|s| !s.is_empty()) {
+        return PathBuf::from(state).join("symbolon/ceremonies");
+    }
+    let home = std::env::var_os("HOME").map_or_else(|| PathBuf::from("."), PathBuf::from);
+    home.join(".local/state/symbolon/ceremonies")
+}
+
+/// A new random nonce: 16 bytes, hex (as unguessable as Vault's UUID nonces).
+pub fn new_nonce() -> Result<String, crate::rng::RngError> {
+    let mut n = [0u8; 16];
+    crate::rng::fill_from_os(&mut n)?;
+    Ok(hex::encode(n))
+}
+
+/// Creates the ceremony's directory with its plan, whole or not at all.
+pub fn create(root: &Path, plan: &PlanRecord) -> Result<Ceremony, CeremonyError> {
+    std::fs::create_dir_all(root).map_err(|source| CeremonyError::Io { path: root.to_path_buf(), source })?;
+    let dir = root.join(&plan.nonce);
+    let json = serde_json::to_string_pretty(plan).unwrap_or_default();
+    let mut new = NewDir::create(&dir)?;
+    new.write(PLAN_FILE, json.as_bytes(), Privacy::Secret)?;
+    let dir = new.commit()?;
+    Ok(Ceremony { dir, plan: plan.clone() })
+}
+
+/// Opens the ceremony `nonce` under `root`.
+pub fn open(root: &Path, nonce: &str) -> Result<Ceremony, CeremonyError> {
+    let no_such = || CeremonyError::NoSuch { nonce: nonce.to_string(), root: root.to_path_buf() };
+    if nonce.is_empty() || !nonce.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Err(no_such());
+    }
+    let dir = root.join(nonce);
+    let text = std::fs::read_to_string(dir.join(PLAN_FILE)).map_err(|_| no_such())?;
+    let damaged = |why: String| CeremonyError::Damaged { nonce: nonce.to_string(), why };
+    let plan: PlanRecord = serde_json::from_str(&text).map_err(|e| damaged(e.to_string()))?;
+    if plan.schema != SCHEMA || plan.nonce != nonce {
+        return Err(damaged("plan.json does not belong to this nonce".into()));
+    }
+    Ok(Ceremony { dir, plan })
+}
+
+/// The ceremonies in progress under `root`, by nonce.
+pub fn list(root: &Path) -> Vec<Ceremony> {
+    let Ok(entries) = std::fs::read_dir(root) else { return Vec::new() };
+    let mut out: Vec<Ceremony> =
+        entries.filter_map(Result::ok).filter_map(|e| open(root, &e.file_name().to_string_lossy()).ok()).collect();
+    out.sort_by(|a, b| a.plan.created.cmp(&b.plan.created));
+    out
+}
+
+pub struct Ceremony {
+    dir: PathBuf,
+    pub plan: PlanRecord,
+}
+
+impl Ceremony {
+    /// Records old share `index`, already encrypted to the operator's certificate.
+    pub fn record(&self, index: u8, encrypted: &[u8]) -> Result<(), CeremonyError> {
+        let path = self.dir.join(format!("share-{index:03}.pgp"));
+        if path.exists() {
+            return Err(CeremonyError::AlreadySubmitted { index, nonce: self.plan.nonce.clone() });
+        }
+        write_new_file(&path, encrypted, Privacy::Secret)?;
+        Ok(())
+    }
+
+    /// The recorded shares: (index, encrypted share), by index.
+    pub fn recorded(&self) -> Result<Vec<(u8, Vec<u8>)>, CeremonyError> {
+        let io = |source| CeremonyError::Io { path: self.dir.clone(), source };
+        let mut out = Vec::new();
+        for entry in std::fs::read_dir(&self.dir).map_err(io)? {
+            let entry = entry.map_err(io)?;
+            let name = entry.file_name().to_string_lossy().into_owned();
+            let Some(index) = name.strip_prefix("share-").and_then(|n| n.strip_suffix(".pgp")) else { continue };
+            let Ok(index) = index.parse::<u8>() else { continue };
+            let bytes = std::fs::read(entry.path()).map_err(io)?;
+            out.push((index, bytes));
+        }
+        out.sort_by_key(|(i, _)| *i);
+        Ok(out)
+    }
+
+    /// Removes the ceremony and everything recorded in it.
+    pub fn destroy(self) -> Result<(), CeremonyError> {
+        std::fs::remove_dir_all(&self.dir).map_err(|source| CeremonyError::Io { path: self.dir.clone(), source })
+    }
+}
