@@ -625,6 +625,9 @@ fn staged_rekey_with_a_nonce_survives_between_sessions_and_refuses_what_it_must(
         assert!(!bytes.windows(secret.len()).any(|w| w == secret), "{}", path.display());
         assert!(!String::from_utf8_lossy(&bytes).contains("BEGIN SYMBOLON SHARE"), "{}", path.display());
     }
+    // A share of another set is refused (mixed sets), and nothing is recorded for it.
+    split_to(d, GENERATE, &["alice=alice.asc"], 1, &[], "other");
+    assert_fails(&submit(&nonce, "other/01-alice.asc"), 1, &["belongs to set", "not to the old set"]);
     // The plan cannot change under the nonce: a new custodian certificate is refused.
     let carol = std::fs::read(d.join("carol.asc")).unwrap();
     std::fs::copy(d.join("operator.asc"), d.join("carol.asc")).unwrap();

@@ -430,3 +430,80 @@ fn inspect_shows_the_set_but_not_the_secret() {
     assert_eq!(doc["shares"][0]["index"], 4);
     assert_eq!(doc["shares"][0]["threshold"], 3);
 }
+
+#[test]
+fn rekey_reads_vaults_own_init_output_and_keeps_its_key() {
+    // Vault's `operator init` output (shares made by Vault's own code) re-split offline into
+    // Vault's scheme, 4 keys any 3 (Vault's threshold kept); the new keys give back Vault's key.
+    let dir = TempDir::new("rekey-vault");
+    let (secret, k, shares) = vault_vector(0);
+    let mut text = String::new();
+    for (i, s) in shares.iter().enumerate() {
+        text.push_str(&format!("Unseal Key {}: {}\n", i + 1, hex::encode(s)));
+    }
+    text.push_str(&format!("\nVault initialized with {} key shares and a key threshold of {k}.\n", shares.len()));
+    std::fs::write(dir.join("init.txt"), &text).unwrap();
+    let k_text = k.to_string();
+    let run = run_in(
+        dir.path(),
+        &[
+            "rekey",
+            "init.txt",
+            "--yes",
+            "--scheme",
+            "vault",
+            "--format",
+            "vault-hex",
+            "--plaintext",
+            "--target",
+            "unseal",
+            "-n",
+            "4",
+            "-t",
+            &k_text,
+            "-o",
+            "new",
+        ],
+        None,
+    );
+    assert_ok(&run);
+    assert!(run.stdout_text().contains("Plan hash:"), "{}", run.stdout_text());
+    assert!(!run.stderr.contains("threshold changes"), "Vault's threshold is kept: {}", run.stderr);
+    let mut keys: Vec<String> = Vec::new();
+    for entry in std::fs::read_dir(dir.join("new")).unwrap() {
+        let name = entry.unwrap().file_name().to_string_lossy().into_owned();
+        if name.ends_with(".hex") || name.contains("share") {
+            keys.push(format!("new/{name}"));
+        }
+    }
+    keys.sort();
+    assert_eq!(keys.len(), 4, "{keys:?}");
+    let mut args = vec!["combine", "--stdout", "--encoding", "hex", "--manifest", "new/manifest.json"];
+    args.extend(keys[1..=k].iter().map(String::as_str));
+    let run = run_in(dir.path(), &args, None);
+    assert_ok(&run);
+    assert_eq!(run.stdout_text().trim(), hex::encode(&secret));
+    // A new threshold unlike Vault's is warned about.
+    let run = run_in(
+        dir.path(),
+        &[
+            "rekey",
+            "init.txt",
+            "--yes",
+            "--scheme",
+            "vault",
+            "--format",
+            "vault-hex",
+            "--plaintext",
+            "-n",
+            "4",
+            "-t",
+            "4",
+            "-o",
+            "new4",
+        ],
+        None,
+    );
+    assert_ok(&run);
+    assert!(run.stderr.contains("the threshold changes"), "{}", run.stderr);
+}

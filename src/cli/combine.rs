@@ -97,7 +97,7 @@ pub fn run(args: Args) -> Result<()> {
     Ok(())
 }
 
-fn report(r: &combine::Recovered, out: Option<&PathBuf>) {
+pub fn report(r: &combine::Recovered, out: Option<&PathBuf>) {
     let what = match &r.set {
         Some(set) => format!(
             "set {} ({}-of-{}, {} scheme, target {})",
@@ -156,6 +156,11 @@ impl ReadShares {
     /// How many inputs there are (before decryption; repeats included).
     pub fn len(&self) -> usize {
         self.candidates.len()
+    }
+
+    /// The threshold the inputs state themselves (Vault's output does).
+    pub fn stated(&self) -> Option<usize> {
+        self.stated
     }
 
     /// The origins of the inputs, for the plan.

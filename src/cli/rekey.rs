@@ -96,6 +96,7 @@ pub fn run(args: Args) -> Result<()> {
             bail!("the plan was not confirmed: nothing was decrypted, nothing was written");
         }
     }
+    let stated = read.stated();
     let recovered = super::combine::recover(read, &args.old, old_manifest.as_ref(), args.old_threshold)?;
     let previous = recovered.set.as_ref().map(|s| s.id.to_string());
     if let (Some(set), Some(given)) = (&recovered.set, args.new.target)
@@ -106,11 +107,7 @@ pub fn run(args: Args) -> Result<()> {
             set.target
         );
     }
-    eprintln!(
-        "Recovered and verified the secret{} from {} old share(s); re-splitting it.",
-        previous.as_deref().map_or(String::new(), |p| format!(" of set {}", &p[..8.min(p.len())])),
-        recovered.used.len()
-    );
+    super::combine::report(&recovered, None);
     // Label and target follow the old set unless given.
     let mut prepared = prepared;
     if args.new.target.is_none()
@@ -123,7 +120,7 @@ pub fn run(args: Args) -> Result<()> {
     {
         prepared.plan.label = set.label.clone();
     }
-    if let Some(old_k) = recovered.set.as_ref().map(|s| usize::from(s.threshold)).or(args.old_threshold)
+    if let Some(old_k) = recovered.set.as_ref().map(|s| usize::from(s.threshold)).or(args.old_threshold).or(stated)
         && args.new.scheme == symbolon::shamir::Scheme::Vault
         && Some(old_k) != args.new.threshold
     {
