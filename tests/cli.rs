@@ -443,29 +443,15 @@ fn rekey_reads_vaults_own_init_output_and_keeps_its_key() {
     }
     text.push_str(&format!("\nVault initialized with {} key shares and a key threshold of {k}.\n", shares.len()));
     std::fs::write(dir.join("init.txt"), &text).unwrap();
-    let k_text = k.to_string();
-    let run = run_in(
-        dir.path(),
-        &[
-            "rekey",
-            "init.txt",
-            "--yes",
-            "--scheme",
-            "vault",
-            "--format",
-            "vault-hex",
-            "--plaintext",
-            "--target",
-            "unseal",
-            "-n",
-            "4",
-            "-t",
-            &k_text,
-            "-o",
-            "new",
-        ],
-        None,
-    );
+    // Vault's keys re-split into Vault's scheme, as plain hex keys, `n`-of-4, into `out`.
+    let rekey = |threshold: usize, out: &str, extra: &[&str]| {
+        let t = threshold.to_string();
+        let mut args = vec!["rekey", "init.txt", "--yes", "--scheme", "vault", "--format", "vault-hex", "--plaintext"];
+        args.extend(["-n", "4", "-t", &t, "-o", out]);
+        args.extend_from_slice(extra);
+        run_in(dir.path(), &args, None)
+    };
+    let run = rekey(k, "new", &["--target", "unseal"]);
     assert_ok(&run);
     assert!(run.stdout_text().contains("Plan hash:"), "{}", run.stdout_text());
     assert!(!run.stderr.contains("threshold changes"), "Vault's threshold is kept: {}", run.stderr);
@@ -484,26 +470,7 @@ fn rekey_reads_vaults_own_init_output_and_keeps_its_key() {
     assert_ok(&run);
     assert_eq!(run.stdout_text().trim(), hex::encode(&secret));
     // A new threshold unlike Vault's is warned about.
-    let run = run_in(
-        dir.path(),
-        &[
-            "rekey",
-            "init.txt",
-            "--yes",
-            "--scheme",
-            "vault",
-            "--format",
-            "vault-hex",
-            "--plaintext",
-            "-n",
-            "4",
-            "-t",
-            "4",
-            "-o",
-            "new4",
-        ],
-        None,
-    );
+    let run = rekey(k + 1, "new4", &[]);
     assert_ok(&run);
     assert!(run.stderr.contains("the threshold changes"), "{}", run.stderr);
 }
