@@ -71,7 +71,8 @@ pub fn new_nonce() -> Result<String, crate::rng::RngError> {
 pub fn create(root: &Path, plan: &PlanRecord) -> Result<Ceremony, CeremonyError> {
     std::fs::create_dir_all(root).map_err(|source| CeremonyError::Io { path: root.to_path_buf(), source })?;
     let dir = root.join(&plan.nonce);
-    let json = serde_json::to_string_pretty(plan).unwrap_or_default();
+    let json = serde_json::to_string_pretty(plan)
+        .map_err(|e| CeremonyError::Damaged { nonce: plan.nonce.clone(), why: e.to_string() })?;
     let mut new = NewDir::create(&dir)?;
     new.write(PLAN_FILE, json.as_bytes(), Privacy::Secret)?;
     let dir = new.commit()?;
