@@ -142,7 +142,7 @@ fn the_wrong_card_is_named_before_any_pin_is_asked() {
     // No card at all.
     drop(_b);
     let run = run_card(d, &["decrypt", "set/02-bob.asc", "--manifest", "set/manifest.json"]);
-    assert_fails(&run, 1, &["no card is inserted", "custodian bob"]);
+    assert_fails(&run, 1, &["no OpenPGP card is inserted", "custodian bob"]);
 }
 
 #[test]
@@ -661,4 +661,25 @@ fn staged_rekey_with_a_nonce_survives_between_sessions_and_refuses_what_it_must(
     assert!(!d.join("state").join(&second).exists());
     assert_fails(&submit(&second, "old/01-alice.asc"), 1, &["no ceremony with nonce"]);
     assert!(!d.join("new2").exists());
+}
+
+#[test]
+fn a_card_without_an_openpgp_application_is_named_as_such() {
+    let _cards = exclusive();
+    let dir = TempDir::new("cards-not-openpgp");
+    let d = dir.path();
+    let (mut alice, _) = enrolled(d, 0, Algo::Cv25519, "alice");
+    split_to(d, GENERATE, &["alice=alice.asc"], 1, &[], "set");
+    alice.remove();
+    // Some other smartcard (a bank card, a PIV-only token) in the reader.
+    let other = VirtualCard::insert(0, &["--no-openpgp"]);
+    let run = run_card(d, &["card", "list"]);
+    assert_ok(&run);
+    assert!(
+        run.stdout_text().contains(&format!("Reader \"{}\": a card, but no OpenPGP application", other.reader)),
+        "{}",
+        run.stdout_text()
+    );
+    let run = run_card(d, &["decrypt", "set/01-alice.asc", "--manifest", "set/manifest.json"]);
+    assert_fails(&run, 1, &["no OpenPGP card is inserted", "holds a card that cannot be used", "custodian alice"]);
 }

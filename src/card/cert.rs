@@ -22,7 +22,8 @@ use zeroize::Zeroizing;
 /// only one.
 pub fn make_cert(ident: Option<&str>, name: Option<&str>, prompt: &mut dyn Prompt) -> Result<Cert, CardError> {
     let ctx = context()?;
-    let super::Found { readers, cards, .. } = open_all(&ctx)?;
+    let super::Found { readers, cards, others } = open_all(&ctx)?;
+    let others = super::describe_others(&others);
     if readers.is_empty() {
         return Err(CardError::NoReaders);
     }
@@ -36,6 +37,7 @@ pub fn make_cert(ident: Option<&str>, name: Option<&str>, prompt: &mut dyn Promp
         Some(id) => {
             infos.into_iter().find(|(_, i)| i.ident.eq_ignore_ascii_case(id)).ok_or_else(|| CardError::NoCards {
                 readers: readers.join(", "),
+                others: others.clone(),
                 needed: format!(" {id} (`symbolon card list` shows the inserted cards)"),
             })?
         }
@@ -48,7 +50,11 @@ pub fn make_cert(ident: Option<&str>, name: Option<&str>, prompt: &mut dyn Promp
                     why: format!("several cards are inserted ({ids}): say which with --card IDENT"),
                 });
             }
-            infos.pop().ok_or_else(|| CardError::NoCards { readers: readers.join(", "), needed: String::new() })?
+            infos.pop().ok_or_else(|| CardError::NoCards {
+                readers: readers.join(", "),
+                others,
+                needed: String::new(),
+            })?
         }
     };
     let (mut open, card_info) = pick;

@@ -84,7 +84,7 @@ impl KeySource for Cards {
                 return Ok(false);
             }
         };
-        let super::Found { readers, cards, .. } = open_all(&ctx).map_err(err)?;
+        let super::Found { readers, cards, others } = open_all(&ctx).map_err(err)?;
         if readers.is_empty() {
             self.miss = Some(CardError::NoReaders);
             return Ok(false);
@@ -92,6 +92,7 @@ impl KeySource for Cards {
         if cards.is_empty() {
             self.miss = Some(CardError::NoCards {
                 readers: readers.join(", "),
+                others: super::describe_others(&others),
                 needed: format!(" that holds the decryption key {wanted_text}{holder}"),
             });
             return Ok(false);

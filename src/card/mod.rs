@@ -38,9 +38,9 @@ pub enum CardError {
     )]
     NoReaders,
     #[error(
-        "no card is inserted in any reader ({readers}): insert the token{needed}. A key kept in a file is given with --key-file"
+        "no OpenPGP card is inserted (readers: {readers}){others}: insert the token{needed}. A key kept in a file is given with --key-file"
     )]
-    NoCards { readers: String, needed: String },
+    NoCards { readers: String, others: String, needed: String },
     #[error(
         "no inserted card holds the decryption key {wanted}{holder}. Cards inserted: {seen}. Insert the card that holds that key"
     )]
@@ -114,6 +114,22 @@ impl CardInfo {
     pub fn describe(&self) -> String {
         format!("card {} ({}) in reader \"{}\"", self.ident, self.manufacturer, self.reader)
     }
+}
+
+/// "; reader X holds a card without an OpenPGP application ..." for the readers in `others`
+/// that hold some other card (empty when there is none).
+pub(crate) fn describe_others(others: &[Reader]) -> String {
+    others
+        .iter()
+        .filter_map(|r| match &r.content {
+            ReaderContent::Other(what) => Some(format!(
+                "; reader \"{}\" holds a card that cannot be used ({what}: not an OpenPGP token, or its OpenPGP \
+                 application is disabled)",
+                r.name
+            )),
+            _ => None,
+        })
+        .collect()
 }
 
 /// A reader and what is in it.

@@ -6,13 +6,14 @@
 //! To PC/SC clients (symbolon, gpg's scdaemon, opensc) it is an inserted OpenPGP card. Killing the
 //! process is pulling the card out of the reader.
 //!
-//! Usage: `symbolon-vcard [--port PORT] [--serial HEX8] [--vanish-on-decipher] [--trace-apdus]`
+//! Usage: `symbolon-vcard [--port PORT] [--serial HEX8] [--vanish-on-decipher] [--trace-apdus] [--no-openpgp]`
 //!
 //! - `--port`: vpcd's port (35963 is the first reader of the first vpcd config entry).
 //! - `--serial`: the card's serial number (8 hex digits); cards in one test must differ.
 //! - `--vanish-on-decipher`: fault injection for tests. The card disappears (closes its connection
 //!   without answering) when it is asked to decrypt, as if pulled out mid-operation.
 //! - `--trace-apdus`: write each command APDU's header to standard error (to count APDUs).
+//! - `--no-openpgp`: be a card without the OpenPGP application (every command: 6A82).
 //!
 //! Unlike `trussed::virt`, whose random generator has a constant seed (so two fresh cards make
 //! identical keys), every card here draws its own seed from the operating system.
@@ -32,11 +33,18 @@ struct Args {
     port: u16,
     serial: [u8; 4],
     vanish_on_decipher: bool,
+    no_openpgp: bool,
     trace: bool,
 }
 
 fn parse_args() -> Result<Args, String> {
-    let mut args = Args { port: 35963, serial: [0x5a, 0x00, 0x00, 0x01], vanish_on_decipher: false, trace: false };
+    let mut args = Args {
+        port: 35963,
+        serial: [0x5a, 0x00, 0x00, 0x01],
+        vanish_on_decipher: false,
+        no_openpgp: false,
+        trace: false,
+    };
     let mut it = std::env::args().skip(1);
     while let Some(arg) = it.next() {
         match arg.as_str() {
@@ -54,6 +62,7 @@ fn parse_args() -> Result<Args, String> {
             }
             "--vanish-on-decipher" => args.vanish_on_decipher = true,
             "--trace-apdus" => args.trace = true,
+            "--no-openpgp" => args.no_openpgp = true,
             other => return Err(format!("unknown argument {other}")),
         }
     }
@@ -133,7 +142,7 @@ fn main() -> ExitCode {
             let mut options = opcard::Options::default();
             options.serial = args.serial;
             let card = opcard::Card::new(client, options);
-            let mut card = vpcd::Card::new(card, args.vanish_on_decipher);
+            let mut card = vpcd::Card::new(card, args.vanish_on_decipher, args.no_openpgp);
             conn.serve(&mut card, args.trace)
         })
     });

@@ -106,6 +106,8 @@ impl Connection {
 pub struct Card<C: opcard::Client> {
     card: opcard::Card<C>,
     vanish_on_decipher: bool,
+    /// Answer every command with "file not found", as a card without the OpenPGP application.
+    no_openpgp: bool,
     /// Data of a chained command received so far.
     chained: Vec<u8>,
     /// The part of the last response not yet fetched with GET RESPONSE.
@@ -113,8 +115,8 @@ pub struct Card<C: opcard::Client> {
 }
 
 impl<C: opcard::Client> Card<C> {
-    pub fn new(card: opcard::Card<C>, vanish_on_decipher: bool) -> Self {
-        Card { card, vanish_on_decipher, chained: Vec::new(), pending: Vec::new() }
+    pub fn new(card: opcard::Card<C>, vanish_on_decipher: bool, no_openpgp: bool) -> Self {
+        Card { card, vanish_on_decipher, no_openpgp, chained: Vec::new(), pending: Vec::new() }
     }
 
     fn reset(&mut self) {
@@ -125,6 +127,9 @@ impl<C: opcard::Client> Card<C> {
 
     /// One command APDU in, one response APDU out; `None` when the card is to vanish.
     fn execute(&mut self, apdu: &[u8]) -> Option<Vec<u8>> {
+        if self.no_openpgp {
+            return Some(status(0x6a82));
+        }
         let command = match iso7816::command::CommandView::try_from(apdu) {
             Ok(command) => command,
             Err(_) => return Some(status(0x6700)),
