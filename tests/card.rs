@@ -633,8 +633,13 @@ fn staged_rekey_with_a_nonce_survives_between_sessions_and_refuses_what_it_must(
     std::fs::copy(d.join("operator.asc"), d.join("carol.asc")).unwrap();
     assert_fails(&submit(&nonce, "old/02-bob.asc"), 1, &["changed since init", "nothing was recorded"]);
     std::fs::write(d.join("carol.asc"), carol).unwrap();
-    // Session 2: bob's share reaches the threshold; the operator's card opens the recorded shares.
-    let run = submit(&nonce, "old/02-bob.asc");
+    // Session 2, from another directory: bob's share reaches the threshold; the operator's card
+    // opens the recorded shares; the new set goes where init said.
+    std::fs::create_dir(d.join("elsewhere")).unwrap();
+    let run = run_card(
+        &d.join("elsewhere"),
+        &["rekey", "submit", "--state-dir", "../state", "--nonce", &nonce, "../old/02-bob.asc"],
+    );
     assert_ok(&run);
     assert!(run.stdout_text().contains("is complete and its state destroyed"), "{}", run.stdout_text());
     assert!(!d.join("state").join(&nonce).exists());

@@ -168,9 +168,17 @@ pub fn submit(args: SubmitArgs) -> Result<()> {
     // The plan is rebuilt from what init recorded; a changed certificate, manifest or directory
     // under the same nonce is refused.
     let recorded = Recorded::try_parse_from(&c.plan.args).context("the ceremony's recorded arguments do not parse")?;
+    // Its paths are relative to where init ran; the share and key files of this submit are
+    // relative to here.
+    let here = std::env::current_dir()?;
     std::env::set_current_dir(&c.plan.cwd)
         .with_context(|| format!("the ceremony was started in {}, which is gone", c.plan.cwd.display()))?;
-    let (text, prepared, old, op) = plan_of(&recorded.init)?;
+    let planned = plan_of(&recorded.init);
+    std::env::set_current_dir(&here)?;
+    let (text, mut prepared, old, op) = planned?;
+    if prepared.out_dir.is_relative() {
+        prepared.out_dir = c.plan.cwd.join(&prepared.out_dir);
+    }
     if hash(&text) != c.plan.plan_hash || old.set_id != serde_json::from_str::<Manifest>(&c.plan.old_manifest)?.set_id {
         bail!(
             "the plan of ceremony {} changed since init (a certificate, the old manifest or the new directory is not \
