@@ -157,6 +157,50 @@ const MAX_TRIES: usize = 20_000;
 const MAX_WORK: usize = 1 << 30;
 
 /// Recovers the secret from `candidates`.
+/// Why a decrypted share is not one of a manifest's shares.
+#[derive(Debug, thiserror::Error)]
+pub enum NotInManifest {
+    #[error("it belongs to set {share_set}, not to the manifest's set {manifest_set}")]
+    OtherSet { share_set: String, manifest_set: String },
+    #[error("it does NOT match share {index} in the manifest: it is corrupt or was altered")]
+    Mismatch { index: u8 },
+    #[error("it matches no share in the manifest: it is corrupt or from another set")]
+    NoBareMatch,
+    #[error("the manifest has no commitments for bare keys ({0}): it cannot be checked alone")]
+    NoBareCommitments(String),
+    #[error("it holds another encrypted message")]
+    Encrypted,
+    #[error(transparent)]
+    Manifest(#[from] crate::manifest::ManifestError),
+}
+
+/// Which share of `manifest` this (decrypted) piece is, checked against its commitment.
+pub fn locate(piece: &Piece, manifest: &Manifest) -> Result<u8, NotInManifest> {
+    match piece {
+        Piece::Share(share) => {
+            if manifest.set_id != share.set.id.to_string() {
+                return Err(NotInManifest::OtherSet {
+                    share_set: share.set.id.short(),
+                    manifest_set: manifest.set_id_short.clone(),
+                });
+            }
+            match manifest.check_share(share) {
+                Some(true) => Ok(share.index),
+                _ => Err(NotInManifest::Mismatch { index: share.index }),
+            }
+        }
+        Piece::VaultKey { bytes, .. } => {
+            let info = manifest.set_info()?;
+            if !manifest.has_bare_commitments() {
+                let why = manifest.bare_commitments_omitted.clone().unwrap_or_else(|| "none recorded".into());
+                return Err(NotInManifest::NoBareCommitments(why));
+            }
+            manifest.find_bare(&info.id, bytes.expose()).ok_or(NotInManifest::NoBareMatch)
+        }
+        Piece::Encrypted { .. } => Err(NotInManifest::Encrypted),
+    }
+}
+
 pub fn combine(candidates: Vec<Candidate>, ctx: &Context<'_>) -> Result<Recovered, CombineError> {
     if candidates.is_empty() {
         return Err(CombineError::NoShares);

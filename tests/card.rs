@@ -52,6 +52,13 @@ fn split_to(d: &Path, secret: &str, recipients: &[&str], k: usize, extra: &[&str
     assert_ok(&common::run_in(d, &args, None));
 }
 
+/// Alice's enrolled cv25519 card, and a generated secret split 1-of-1 to it in `set/`.
+fn alice_with_one_share(d: &Path) -> VirtualCard {
+    let (card, _) = enrolled(d, 0, Algo::Cv25519, "alice");
+    split_to(d, GENERATE, &["alice=alice.asc"], 1, &[], "set");
+    card
+}
+
 /// A new, empty GnuPG home `gnupg` in `dir` (mode 0700).
 fn empty_gnupg_home(dir: &Path) -> gpg::Gpg {
     let gpg = gpg::Gpg { home: dir.join("gnupg") };
@@ -150,8 +157,7 @@ fn wrong_pins_count_down_and_the_last_try_is_guarded() {
     let _cards = exclusive();
     let dir = TempDir::new("cards-pin");
     let d = dir.path();
-    let (card, _) = enrolled(d, 0, Algo::Cv25519, "alice");
-    split_to(d, GENERATE, &["alice=alice.asc"], 1, &[], "set");
+    let card = alice_with_one_share(d);
     // Two wrong PINs: 3 -> 2 -> 1, then symbolon stops before spending the last try.
     let run = run_pin(d, &["decrypt", "set/01-alice.asc"], "000000");
     assert_fails(&run, 1, &["ONE PIN try left", "Nothing was tried", "--allow-last-pin-try"]);
@@ -179,8 +185,7 @@ fn a_card_pulled_out_mid_operation_leaves_nothing_behind() {
     let _cards = exclusive();
     let dir = TempDir::new("cards-removed");
     let d = dir.path();
-    let (mut good, _) = enrolled(d, 0, Algo::Cv25519, "alice");
-    split_to(d, GENERATE, &["alice=alice.asc"], 1, &[], "set");
+    let mut good = alice_with_one_share(d);
     good.remove();
     // A card that vanishes when asked to decrypt: the same keys are not on it, so generate fresh
     // ones and enroll it too; what matters is the message and that no output appears.
@@ -627,7 +632,7 @@ fn staged_rekey_with_a_nonce_survives_between_sessions_and_refuses_what_it_must(
     }
     // A share of another set is refused (mixed sets), and nothing is recorded for it.
     split_to(d, GENERATE, &["alice=alice.asc"], 1, &[], "other");
-    assert_fails(&submit(&nonce, "other/01-alice.asc"), 1, &["belongs to set", "not to the old set"]);
+    assert_fails(&submit(&nonce, "other/01-alice.asc"), 1, &["not a share of the old set", "belongs to set"]);
     // The plan cannot change under the nonce: a new custodian certificate is refused.
     let carol = std::fs::read(d.join("carol.asc")).unwrap();
     std::fs::copy(d.join("operator.asc"), d.join("carol.asc")).unwrap();
@@ -673,8 +678,7 @@ fn a_card_without_an_openpgp_application_is_named_as_such() {
     let _cards = exclusive();
     let dir = TempDir::new("cards-not-openpgp");
     let d = dir.path();
-    let (mut alice, _) = enrolled(d, 0, Algo::Cv25519, "alice");
-    split_to(d, GENERATE, &["alice=alice.asc"], 1, &[], "set");
+    let mut alice = alice_with_one_share(d);
     alice.remove();
     // Some other smartcard (a bank card, a PIV-only token) in the reader.
     let other = VirtualCard::insert(0, &["--no-openpgp"]);

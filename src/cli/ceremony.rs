@@ -54,3 +54,18 @@ impl CardArgs {
         Cards::new(Options { allow_last_pin_try: self.allow_last_pin_try, holders })
     }
 }
+
+/// Decrypts the encrypted candidates with the key files first (when there are any), then the
+/// inserted cards, asking on the terminal; the others pass through.
+pub fn open_with(
+    candidates: Vec<symbolon::combine::Candidate>,
+    keys: &mut symbolon::openpgp::decrypt::SecretKeys,
+    cards: &mut Cards,
+) -> Result<Vec<symbolon::combine::Candidate>, symbolon::input::InputError> {
+    let mut sources: Vec<&mut dyn symbolon::openpgp::decrypt::KeySource> = Vec::new();
+    if !keys.is_empty() {
+        sources.push(keys);
+    }
+    sources.push(cards);
+    symbolon::input::open_encrypted(candidates, &mut sources, &mut super::prompt::TerminalPrompt)
+}

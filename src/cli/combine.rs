@@ -203,13 +203,7 @@ pub fn open_all(
     manifest: Option<&symbolon::manifest::Manifest>,
 ) -> Result<Vec<Candidate>> {
     let mut keys = io::read_key_files(&inputs.key_files)?;
-    let mut cards = inputs.card.cards(manifest);
-    let mut sources: Vec<&mut dyn symbolon::openpgp::decrypt::KeySource> = Vec::new();
-    if !keys.is_empty() {
-        sources.push(&mut keys);
-    }
-    sources.push(&mut cards);
-    Ok(symbolon::input::open_encrypted(read.candidates, &mut sources, &mut super::prompt::TerminalPrompt)?)
+    Ok(super::ceremony::open_with(read.candidates, &mut keys, &mut inputs.card.cards(manifest))?)
 }
 
 /// Decrypts (key files first, then the custodians' cards) and combines the shares, verified.
@@ -259,13 +253,8 @@ pub fn recover(
             }
             let origin = candidate.origin.clone();
             eprintln!("Share {} of {total}: {origin}", i + 1);
-            let mut cards = inputs.card.cards(manifest);
-            let mut sources: Vec<&mut dyn symbolon::openpgp::decrypt::KeySource> = Vec::new();
-            if !keys.is_empty() {
-                sources.push(&mut keys);
-            }
-            sources.push(&mut cards);
-            match symbolon::input::open_encrypted(vec![candidate], &mut sources, &mut super::prompt::TerminalPrompt) {
+            // Cards are looked for again for every share: custodians swap them in between.
+            match super::ceremony::open_with(vec![candidate], &mut keys, &mut inputs.card.cards(manifest)) {
                 Ok(mut c) => opened.append(&mut c),
                 Err(e) if spare > 0 && card_absent(&e) => {
                     spare -= 1;

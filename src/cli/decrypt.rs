@@ -121,18 +121,8 @@ pub fn run(args: Args) -> Result<()> {
 fn check(inside: &Candidate, manifest: Option<&Manifest>) -> Result<()> {
     match (&inside.piece, manifest) {
         (Piece::Share(share), Some(m)) => {
-            if m.set_id != share.set.id.to_string() {
-                bail!(
-                    "the share decrypts, but it belongs to set {}, not to the manifest's set {}",
-                    share.set.id.short(),
-                    m.set_id_short
-                );
-            }
-            if m.check_share(share) != Some(true) {
-                bail!(
-                    "the share decrypts, but it does NOT match share {} in the manifest: it is corrupt or was altered",
-                    share.index
-                );
+            if let Err(e) = symbolon::combine::locate(&inside.piece, m) {
+                bail!("the share decrypts, but {e}");
             }
             eprintln!(
                 "OK: share {} of set {} ({}) decrypts and matches its commitment in the manifest.",
@@ -147,23 +137,12 @@ fn check(inside: &Candidate, manifest: Option<&Manifest>) -> Result<()> {
             share.set.id.short(),
             share.set.describe_threshold()
         ),
-        (Piece::VaultKey { bytes, .. }, Some(m)) => {
-            let info = m.set_info()?;
-            if !m.has_bare_commitments() {
-                bail!(
-                    "the key decrypts, but the manifest has no commitments for bare keys ({}): it cannot be checked alone",
-                    m.bare_commitments_omitted.as_deref().unwrap_or("none recorded")
-                );
+        (Piece::VaultKey { .. }, Some(m)) => match symbolon::combine::locate(&inside.piece, m) {
+            Ok(index) => {
+                eprintln!("OK: Vault key {index} of set {} decrypts and matches the manifest.", m.set_id_short)
             }
-            match m.find_bare(&info.id, bytes.expose()) {
-                Some(index) => {
-                    eprintln!("OK: Vault key {index} of set {} decrypts and matches the manifest.", info.id.short())
-                }
-                None => bail!(
-                    "the key decrypts, but it matches no share in the manifest: it is corrupt or from another set"
-                ),
-            }
-        }
+            Err(e) => bail!("the key decrypts, but {e}"),
+        },
         (Piece::VaultKey { bytes, .. }, None) => {
             eprintln!(
                 "OK: decrypts to a Vault key of {} bytes; give --manifest to check it against the set.",

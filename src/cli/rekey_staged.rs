@@ -221,12 +221,7 @@ pub fn submit(args: SubmitArgs) -> Result<()> {
         .collect();
     let mut keys = io::read_key_files(&args.operator_key_files)?;
     let mut cards = super::ceremony::CardArgs::default().cards(None);
-    let mut sources: Vec<&mut dyn symbolon::openpgp::decrypt::KeySource> = Vec::new();
-    if !keys.is_empty() {
-        sources.push(&mut keys);
-    }
-    sources.push(&mut cards);
-    let opened = symbolon::input::open_encrypted(candidates, &mut sources, &mut TerminalPrompt)?;
+    let opened = super::ceremony::open_with(candidates, &mut keys, &mut cards)?;
     let ctx = combine::Context { threshold: Some(k), manifest: Some(&old) };
     let recovered = combine::combine(opened, &ctx)?;
     let previous = recovered.set.as_ref().map(|s| s.id.to_string()).or(Some(old.set_id.clone()));
@@ -248,28 +243,11 @@ pub fn submit(args: SubmitArgs) -> Result<()> {
 
 /// The old share's index and its text form, after checking it belongs to the old set.
 fn check_old(candidate: &Candidate, old: &Manifest) -> Result<(u8, Zeroizing<String>)> {
+    let index = combine::locate(&candidate.piece, old)
+        .map_err(|e| anyhow::anyhow!("{} is not a share of the old set: {e}", candidate.origin))?;
     match &candidate.piece {
-        Piece::Share(share) => {
-            if old.set_id != share.set.id.to_string() {
-                bail!(
-                    "{} belongs to set {}, not to the old set {}",
-                    candidate.origin,
-                    share.set.id.short(),
-                    old.set_id_short
-                );
-            }
-            if old.check_share(share) != Some(true) {
-                bail!("{} does NOT match share {}'s commitment in the old manifest", candidate.origin, share.index);
-            }
-            Ok((share.index, share.to_text()))
-        }
-        Piece::VaultKey { bytes, .. } => {
-            let info = old.set_info()?;
-            match old.find_bare(&info.id, bytes.expose()) {
-                Some(index) => Ok((index, symbolon::vault_keys::hex_line(bytes.expose()))),
-                None => bail!("{} matches no share of the old manifest", candidate.origin),
-            }
-        }
+        Piece::Share(share) => Ok((index, share.to_text())),
+        Piece::VaultKey { bytes, .. } => Ok((index, symbolon::vault_keys::hex_line(bytes.expose()))),
         Piece::Encrypted { .. } => bail!("{} is still encrypted", candidate.origin),
     }
 }

@@ -8,7 +8,7 @@ use super::io;
 use super::prompt::TerminalPrompt;
 use anyhow::{Result, bail};
 use std::path::PathBuf;
-use symbolon::combine::{self, Candidate, Piece};
+use symbolon::combine::{self, Candidate};
 use symbolon::manifest::Manifest;
 use symbolon::output::{Privacy, write_new_file};
 use symbolon::prompt::Prompt;
@@ -132,38 +132,16 @@ fn verify_one(
 ) -> Result<Candidate> {
     let parsed = io::read_shares(&[path.to_string_lossy().into_owned()], false)?;
     let candidates: Vec<Candidate> = parsed.into_iter().flat_map(|p| p.candidates).collect();
-    let mut cards = args.card.cards(Some(manifest));
-    let mut sources: Vec<&mut dyn symbolon::openpgp::decrypt::KeySource> = Vec::new();
-    if !keys.is_empty() {
-        sources.push(keys);
-    }
-    sources.push(&mut cards);
-    let mut opened = symbolon::input::open_encrypted(candidates, &mut sources, &mut TerminalPrompt)?;
+    let mut opened = super::ceremony::open_with(candidates, keys, &mut args.card.cards(Some(manifest)))?;
     if opened.len() != 1 {
         bail!("{} holds {} shares, expected one", path.display(), opened.len());
     }
     let candidate = opened.remove(0);
-    match &candidate.piece {
-        Piece::Share(share) => {
-            if manifest.set_id != share.set.id.to_string() {
-                bail!("it decrypts, but belongs to set {}, not {}", share.set.id.short(), manifest.set_id_short);
-            }
-            if share.index != index || manifest.check_share(share) != Some(true) {
-                bail!("it decrypts, but does NOT match share {index}'s commitment in the manifest");
-            }
-        }
-        Piece::VaultKey { bytes, .. } => {
-            let info = manifest.set_info()?;
-            if !manifest.has_bare_commitments() {
-                bail!("the manifest has no commitments for bare keys: this share cannot be checked alone");
-            }
-            if manifest.find_bare(&info.id, bytes.expose()) != Some(index) {
-                bail!("it decrypts, but does NOT match share {index}'s commitment in the manifest");
-            }
-        }
-        Piece::Encrypted { .. } => bail!("it holds another encrypted message"),
+    match combine::locate(&candidate.piece, manifest) {
+        Ok(found) if found == index => Ok(candidate),
+        Ok(found) => bail!("it decrypts, but it is share {found}, not share {index}: the file is misnamed"),
+        Err(e) => bail!("it decrypts, but {e}"),
     }
-    Ok(candidate)
 }
 
 /// `verification-<time>.json` next to the manifest: who verified which share, and when (public).
