@@ -363,9 +363,14 @@ pub fn read_image(origin: &str, bytes: &[u8]) -> Result<Vec<String>, QrError> {
         .to_luma8();
     let mut found: Vec<String> = Vec::new();
     search(image.clone(), &mut found);
-    // The second pass only when the first found nothing, or left a share's parts incomplete.
+    // Further passes only while nothing was found, or a share's parts are incomplete: black and
+    // white at Otsu's threshold, then the image at half size (which resamples a rotated or
+    // noisy code's modules differently, and often lets the detector lock on).
     if !complete(&found) {
         search(binarise(&image), &mut found);
+    }
+    if !complete(&found) {
+        search(half_size(&image), &mut found);
     }
     if found.is_empty() {
         return Err(QrError::NoCode { origin: origin.to_string() });
@@ -400,6 +405,18 @@ fn complete(found: &[String]) -> bool {
     !shares.is_empty() && shares.iter().all(|&(_, total, seen)| seen >= total)
 }
 
+/// The image at half its width and height, each pixel the mean of a 2x2 block.
+fn half_size(image: &GrayImage) -> GrayImage {
+    let (w, h) = (image.width() / 2, image.height() / 2);
+    GrayImage::from_fn(w, h, |x, y| {
+        let sum: u32 = [(0, 0), (1, 0), (0, 1), (1, 1)]
+            .iter()
+            .map(|&(dx, dy)| u32::from(image.get_pixel(2 * x + dx, 2 * y + dy).0[0]))
+            .sum();
+        Luma([u8::try_from(sum / 4).unwrap_or(u8::MAX)])
+    })
+}
+
 /// Black and white at Otsu's threshold (the one that best separates the two classes of grey).
 fn binarise(image: &GrayImage) -> GrayImage {
     let mut histogram = [0u64; 256];
@@ -432,6 +449,21 @@ fn binarise(image: &GrayImage) -> GrayImage {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn half_size_averages_each_2x2_block() {
+        let image = GrayImage::from_fn(5, 4, |x, y| Luma([if (x + y) % 2 == 0 { 0 } else { 200 }]));
+        let half = half_size(&image);
+        assert_eq!(half.dimensions(), (2, 2));
+        assert!(half.pixels().all(|p| p.0[0] == 100), "{:?}", half.as_raw());
+        // A code still decodes at half size.
+        let c = code("SYMBOLON/1/1/1/ABCDEFGH/0123").unwrap();
+        let png = to_png(&c, 8).unwrap();
+        let full = image::load_from_memory(&png).unwrap().to_luma8();
+        let mut found = Vec::new();
+        search(half_size(&full), &mut found);
+        assert_eq!(found, vec!["SYMBOLON/1/1/1/ABCDEFGH/0123".to_string()]);
+    }
 
     #[test]
     fn base32_roundtrip() {
