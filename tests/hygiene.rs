@@ -14,8 +14,9 @@ fn core_dumps_off_and_not_dumpable() {
     assert_eq!(dumpable_behavior().unwrap(), DumpableBehavior::NotDumpable);
     // Memory is locked exactly when the memlock limit is unlimited (as root it is lifted).
     let memlock = getrlimit(Resource::Memlock);
-    assert_eq!(h.memory_locked, memlock.current.is_none(), "{:?}", h.warnings);
-    if h.memory_locked {
+    let locked = h.memory_lock == symbolon::hygiene::MemoryLock::Locked;
+    assert_eq!(locked, memlock.current.is_none(), "{:?}", h.warnings);
+    if locked {
         let status = std::fs::read_to_string("/proc/self/status").unwrap();
         let locked_kib: u64 = status
             .lines()

@@ -54,7 +54,7 @@ CONF
 
 stop_pcscd() {
   local dir=$1 pidfile
-  for pidfile in "$dir"/card-*.pid "$dir/pcscd.pid"; do
+  for pidfile in "$dir"/card-*.pid "$dir"/pcscd-*.pid "$dir/pcscd.pid"; do
     [ -f "$pidfile" ] || continue
     kill "$(cat "$pidfile")" 2>/dev/null || true
     rm -f "$pidfile"

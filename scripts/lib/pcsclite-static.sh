@@ -4,18 +4,22 @@
 # own pcsc-lite source package (1.9.9, fetched with apt-get source, its signature and hashes
 # checked by apt) — only the client files — with the system gcc, for the glibc +crt-static build.
 #
-# Why 1.9.9: its client speaks pcscd's internal protocol 4:4, which pcscd 1.9.x-2.2.x speak and
-# 2.4.1 and later accept. pcscd 2.3.0-2.4.0 accept only 4:5 and refuse this client ("protocol
-# mismatch"); symbolon then says so (and `symbolon doctor` shows both versions). A 4:5 client
-# would instead fail with every pcscd before 2.3.0, Debian 12's included.
+# One patch is applied (pcsclite-negotiate.patch beside this file): the client negotiates pcscd's
+# internal protocol. It offers 4:4 (its own), and when the daemon refuses that and answers 4:5,
+# it opens the session again and offers 4:5, which adds only a command this client never sends.
+# So one binary works with every pcscd: 1.9.x-2.2.x (4:4 only), 2.3.0-2.4.0 (4:5 only) and 2.4.1
+# and later (both). docs/DESIGN.md ("PC/SC protocol") explains the choice and its risks;
+# tests/portability.rs runs the binary against Debian 12's, 13's and sid's pcscd.
 #
 # build_static_pcsclite DIR   leaves DIR/libpcsclite.a and prints nothing else on stdout.
 
 PCSCLITE_VERSION=1.9.9
+# Changes whenever the patch does, so that a cached library is rebuilt.
+PCSCLITE_BUILD_ID="$PCSCLITE_VERSION+negotiate-$(sha256sum "$(dirname "${BASH_SOURCE[0]}")/pcsclite-negotiate.patch" | cut -c1-12)"
 
 build_static_pcsclite() {
   local out=$1
-  if [ -f "$out/libpcsclite.a" ] && [ "$(cat "$out/version" 2>/dev/null)" = "$PCSCLITE_VERSION" ]; then
+  if [ -f "$out/libpcsclite.a" ] && [ "$(cat "$out/version" 2>/dev/null)" = "$PCSCLITE_BUILD_ID" ]; then
     return 0
   fi
   mkdir -p "$out/src"
@@ -34,6 +38,7 @@ build_static_pcsclite() {
   fi
   rm -rf "$out/src/pcsc-lite-$PCSCLITE_VERSION"
   tar -xjf "$orig" -C "$out/src"
+  patch -s -p1 -d "$out/src/pcsc-lite-$PCSCLITE_VERSION" < "$(dirname "${BASH_SOURCE[0]}")/pcsclite-negotiate.patch"
   local src="$out/src/pcsc-lite-$PCSCLITE_VERSION/src"
   local gen="$out/include"
   mkdir -p "$gen/PCSC"
@@ -60,6 +65,6 @@ CONFIG
   done
   rm -f "$out/libpcsclite.a"
   ar rcs "$out/libpcsclite.a" "${objs[@]}"
-  echo "$PCSCLITE_VERSION" > "$out/version"
-  log "built $out/libpcsclite.a (pcsc-lite $PCSCLITE_VERSION client, PC/SC protocol 4:4)"
+  echo "$PCSCLITE_BUILD_ID" > "$out/version"
+  log "built $out/libpcsclite.a (pcsc-lite $PCSCLITE_VERSION client, negotiating PC/SC protocol 4:4 or 4:5)"
 }

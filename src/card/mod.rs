@@ -30,9 +30,9 @@ pub enum CardError {
     )]
     NoService { detail: String },
     #[error(
-        "pcscd speaks PC/SC protocol {daemon}, but this symbolon build speaks {client} (\"communication protocol mismatch\"): use the symbolon build for this distribution, or a pcscd of version 1.9.x-2.2.x or 2.4.1 and later (they accept {client}); `symbolon doctor` shows both"
+        "pcscd speaks PC/SC protocol {daemon} and refused {offered} (\"communication protocol mismatch\"); {advice}; `symbolon doctor` shows what the daemon answered"
     )]
-    ProtocolMismatch { daemon: String, client: String },
+    ProtocolMismatch { daemon: daemon::Version, offered: String, advice: &'static str },
     #[error(
         "no smartcard reader is connected: plug in the token (a YubiKey or Nitrokey is its own reader); if it is plugged in, `symbolon doctor` checks USB access and pcscd. A key kept in a file is given with --key-file"
     )]
@@ -159,10 +159,30 @@ pub(crate) fn context() -> Result<pcsc::Context, CardError> {
         Ok(ctx) => Ok(ctx),
         Err(e @ (pcsc::Error::NoService | pcsc::Error::ServiceStopped | pcsc::Error::CommError)) => {
             // Running but refusing us means a protocol mismatch; `daemon` can tell.
-            if let Ok(daemon::Probe::Mismatch { daemon, client }) = daemon::probe() {
-                return Err(CardError::ProtocolMismatch { daemon, client });
+            match (daemon::probe(), daemon::CLIENT) {
+                (Ok(daemon::Probe::Mismatch { daemon, offered }), daemon::Client::Negotiating) => {
+                    let offered = offered.iter().map(ToString::to_string).collect::<Vec<_>>().join(" and ");
+                    let advice = "this symbolon speaks the protocols of pcsc-lite 1.9 to 2.5 (4:4 and 4:5): a \
+                                  pcscd of another protocol is not supported yet; please report it, with `pcscd --version`";
+                    Err(CardError::ProtocolMismatch { daemon, offered, advice })
+                }
+                // The system's client library was refused, or refused a daemon that the static
+                // client would have reached.
+                (Ok(probe), daemon::Client::System)
+                    if matches!(
+                        probe,
+                        daemon::Probe::Mismatch { .. } | daemon::Probe::Compatible { in_use: daemon::V4_5, .. }
+                    ) =>
+                {
+                    let daemon = match probe {
+                        daemon::Probe::Mismatch { daemon, .. } | daemon::Probe::Compatible { daemon, .. } => daemon,
+                    };
+                    let advice = "this symbolon build uses the system's PC/SC client library, which does not match \
+                                  the running pcscd: use the static symbolon (scripts/build-static), which negotiates";
+                    Err(CardError::ProtocolMismatch { daemon, offered: "the system library's protocol".into(), advice })
+                }
+                _ => Err(CardError::NoService { detail: e.to_string() }),
             }
-            Err(CardError::NoService { detail: e.to_string() })
         }
         Err(e) => Err(CardError::Pcsc { what: "connecting to pcscd", why: e.to_string() }),
     }

@@ -2,32 +2,51 @@
 
 use anyhow::{Result, bail};
 use symbolon::card::decrypt::{Cards, Options};
+use symbolon::hygiene::{self, AirGap, AirGapPolicy, AirGapRefused};
 use symbolon::manifest::Manifest;
 
 #[derive(clap::Args, Debug, Clone, Default)]
 pub struct Airgap {
-    /// Refuse to run while a network interface (other than loopback) is up.
+    /// Refuse to run unless no network interface (other than loopback) is up. Where symbolon
+    /// cannot look (no /sys), it refuses too.
     #[arg(long)]
     require_airgap: bool,
+    /// With --require-airgap, where symbolon cannot tell whether an interface is up: you checked
+    /// by hand that none is (`ip link`). An interface symbolon sees up still refuses.
+    #[arg(long, requires = "require_airgap")]
+    airgap_checked_by_hand: bool,
 }
 
 impl Airgap {
-    /// Warns, or with --require-airgap refuses, when a network interface is up.
+    /// Warns, or with --require-airgap refuses, when a network interface is up or when that
+    /// cannot be told.
     pub fn check(&self) -> Result<()> {
-        let up = symbolon::hygiene::network_interfaces_up();
-        if up.is_empty() {
-            return Ok(());
-        }
-        if self.require_airgap {
-            bail!(
+        let policy = match (self.require_airgap, self.airgap_checked_by_hand) {
+            (false, _) => AirGapPolicy::Warn,
+            (true, false) => AirGapPolicy::Require,
+            (true, true) => AirGapPolicy::RequireCheckedByHand,
+        };
+        match hygiene::enforce_air_gap(policy) {
+            Ok(AirGap::Offline) => {}
+            Ok(AirGap::Up(up)) => eprintln!(
+                "warning: network interfaces are up ({}): a ceremony machine should be offline (`symbolon doctor` checks; --require-airgap refuses)",
+                up.join(", ")
+            ),
+            Ok(AirGap::CannotTell(e)) if policy == AirGapPolicy::RequireCheckedByHand => eprintln!(
+                "note: symbolon could not check the air gap ({e}); you said you checked it by hand (--airgap-checked-by-hand)"
+            ),
+            Ok(AirGap::CannotTell(e)) => eprintln!(
+                "warning: symbolon cannot tell whether a network interface is up: {e}. To check: {} (--require-airgap refuses until it can tell)",
+                e.fix
+            ),
+            Err(AirGapRefused::Up(up)) => bail!(
                 "network interfaces are up ({}) and --require-airgap was given: take them down (ip link set DEV down) or disconnect the hardware, then run this again",
                 up.join(", ")
-            );
+            ),
+            Err(AirGapRefused::CannotTell(e)) => bail!(
+                "--require-airgap was given, but symbolon cannot tell whether a network interface is up: {e}. Mount /sys (mount -t sysfs sysfs /sys) and run this again, or check by hand that every interface but loopback is down (ip link) and add --airgap-checked-by-hand"
+            ),
         }
-        eprintln!(
-            "warning: network interfaces are up ({}): a ceremony machine should be offline (`symbolon doctor` checks; --require-airgap refuses)",
-            up.join(", ")
-        );
         Ok(())
     }
 }

@@ -3,7 +3,7 @@
 
 use anyhow::{Result, bail};
 use symbolon::card::{self, CardError, ReaderContent, daemon};
-use symbolon::hygiene::{self, Hardening};
+use symbolon::hygiene::{self, AirGap, Hardening, MemoryLock, Swap};
 
 /// USB vendor IDs of common OpenPGP tokens (Yubico, Nitrokey, Gnuk/FSIJ, OnlyKey/SoloKeys' vendor).
 const TOKEN_VENDORS: &[(&str, &str)] = &[
@@ -27,6 +27,9 @@ impl Report {
     fn ok(&self, what: &str, detail: &str) {
         println!("ok       {what}: {detail}");
     }
+    fn info(&self, what: &str, detail: &str) {
+        println!("info     {what}: {detail}");
+    }
     fn warn(&mut self, what: &str, detail: &str, fix: &str) {
         println!("WARNING  {what}: {detail}\n         -> {fix}");
     }
@@ -38,34 +41,93 @@ impl Report {
 
 pub fn run(_args: Args, hardening: &Hardening) -> Result<()> {
     let mut r = Report { problems: 0 };
-    let (major, minor) = daemon::CLIENT_PROTOCOL;
+    pcscd(&mut r);
+    ccid_driver(&mut r);
+    cards(&mut r);
+    usb_access(&mut r);
+    air_gap(&mut r);
+    swap_and_memory(&mut r, hardening);
+    core_dumps(&mut r, hardening);
+    if r.problems > 0 {
+        bail!("{} problem(s) found: fix each PROBLEM above before the ceremony", r.problems);
+    }
+    Ok(())
+}
+
+/// The daemon: reachable, the protocol it speaks and the one in use, the installed version.
+fn pcscd(r: &mut Report) {
+    let socket = daemon::socket_path();
     match daemon::probe() {
-        Ok(daemon::Probe::Compatible { daemon }) => r.ok(
-            "pcscd",
-            &format!("running at {}, protocol {daemon}, accepts this build's {major}:{minor}", daemon::socket_path().display()),
-        ),
-        Ok(daemon::Probe::Mismatch { daemon, client }) => r.problem(
-            "pcscd",
-            &format!("speaks protocol {daemon} and refuses this build's {client} (\"Communication protocol mismatch\")"),
-            "use the symbolon build for this distribution, or a pcsc-lite of version 1.9.x-2.2.x or 2.4.1 and later",
-        ),
+        Ok(probe) => match &probe {
+            daemon::Probe::Compatible { daemon, in_use } => {
+                let client = match daemon::CLIENT {
+                    daemon::Client::Negotiating => format!("protocol {in_use} in use"),
+                    daemon::Client::System => format!(
+                        "it accepts {in_use}; this build uses the system's libpcsclite, which speaks its own pcsc-lite's protocol"
+                    ),
+                };
+                let family = probe.daemon_family();
+                r.ok("pcscd", &format!("running at {}, speaks protocol {daemon} ({family}); {client}", socket.display()));
+            }
+            daemon::Probe::Mismatch { daemon, offered } => {
+                let offered: Vec<String> = offered.iter().map(ToString::to_string).collect();
+                r.problem(
+                    "pcscd",
+                    &format!(
+                        "running at {}, speaks protocol {daemon} ({}) and refuses {} (\"communication protocol mismatch\")",
+                        socket.display(),
+                        probe.daemon_family(),
+                        offered.join(" and ")
+                    ),
+                    "this symbolon speaks the protocols of pcsc-lite 1.9 to 2.5 (4:4, 4:5): report this daemon (pcscd --version)",
+                );
+            }
+        },
         Err(why) => r.problem(
             "pcscd",
             &format!("not reachable: {why}"),
             "install and start it: apt-get install pcscd (or dnf install pcsc-lite), then systemctl start pcscd (or run pcscd as root)",
         ),
     }
-    if std::path::Path::new("/usr/lib/pcsc/drivers/ifd-ccid.bundle").exists()
-        || std::path::Path::new("/usr/lib64/pcsc/drivers/ifd-ccid.bundle").exists()
-    {
-        r.ok("CCID driver", "installed (pcscd can talk to USB tokens and readers)");
-    } else {
-        r.warn(
+    match daemon::installed_version() {
+        Some((path, version)) => r.ok(
+            "pcscd version",
+            &format!(
+                "{} reports pcsc-lite {version} (the installed program; the protocol above is the running daemon's)",
+                path.display()
+            ),
+        ),
+        None => {
+            r.info("pcscd version", "cannot tell: no pcscd program in /usr/sbin, /usr/bin or /sbin answered --version")
+        }
+    }
+}
+
+fn ccid_driver(r: &mut Report) {
+    let bundles = ["/usr/lib/pcsc/drivers/ifd-ccid.bundle", "/usr/lib64/pcsc/drivers/ifd-ccid.bundle"];
+    let mut unreadable = None;
+    for bundle in bundles {
+        match std::path::Path::new(bundle).try_exists() {
+            Ok(true) => return r.ok("CCID driver", "installed (pcscd can talk to USB tokens and readers)"),
+            Ok(false) => {}
+            Err(e) => unreadable = Some(format!("{bundle}: {e}")),
+        }
+    }
+    match unreadable {
+        Some(why) => r.problem(
+            "CCID driver",
+            &format!("cannot tell whether it is installed ({why})"),
+            "check as root: ls /usr/lib/pcsc/drivers",
+        ),
+        None => r.warn(
             "CCID driver",
             "the libccid driver is not installed",
             "apt-get install libccid (pcscd needs it for USB tokens and readers)",
-        );
+        ),
     }
+}
+
+fn cards(r: &mut Report) {
     match card::list() {
         Ok(readers) => {
             let cards: Vec<_> = readers
@@ -103,55 +165,118 @@ pub fn run(_args: Args, hardening: &Hardening) -> Result<()> {
             "pcscd sees no reader",
             "plug in the token; if it is plugged in, check USB access below and that the libccid driver is installed",
         ),
+        // Already a PROBLEM on the pcscd line.
         Err(CardError::NoService { .. } | CardError::ProtocolMismatch { .. }) => {}
         Err(e) => r.problem("readers", &e.to_string(), "see the message"),
     }
-    usb_access(&mut r);
+}
 
-    let up = hygiene::network_interfaces_up();
-    if up.is_empty() {
-        r.ok("air gap", "no network interface is up (loopback only)");
-    } else {
-        r.warn(
+fn air_gap(r: &mut Report) {
+    match hygiene::air_gap() {
+        AirGap::Offline => r.ok("air gap", "no network interface is up (loopback only; read from /sys/class/net)"),
+        AirGap::Up(up) => r.warn(
             "air gap",
             &format!("network interfaces up: {}", up.join(", ")),
             "take them down (ip link set DEV down), or better unplug or disable the hardware; ceremony commands refuse with --require-airgap",
-        );
+        ),
+        AirGap::CannotTell(e) => r.problem(
+            "air gap",
+            &format!("cannot tell whether a network interface is up: {e}"),
+            &format!("{}; until then --require-airgap refuses (after a check by hand, add --airgap-checked-by-hand)", e.fix),
+        ),
     }
-    if hygiene::swap_active() {
-        r.warn("swap", "swap is on: memory holding secrets could be written to disk", "turn it off: swapoff -a");
-    } else {
-        r.ok("swap", "off");
+}
+
+fn swap_and_memory(r: &mut Report, hardening: &Hardening) {
+    match &hardening.swap {
+        Swap::Off => r.ok("swap", "off (read from /proc/swaps)"),
+        Swap::On(devices) => r.warn(
+            "swap",
+            &format!("on ({}): memory holding secrets could be written to disk", devices.join(", ")),
+            "turn it off: swapoff -a",
+        ),
+        Swap::CannotTell(e) => r.problem("swap", &format!("cannot tell whether swap is on: {e}"), e.fix),
+    }
+    let unlocked = match &hardening.memory_lock {
+        MemoryLock::Locked => return r.ok("memory lock", "all of symbolon's memory is locked in RAM"),
+        MemoryLock::Limited { limit } => {
+            format!("not locked (the memory-lock limit is {} KiB, not unlimited)", limit / 1024)
+        }
+        MemoryLock::Failed(e) => format!("not locked (locking failed: {e})"),
+    };
+    match &hardening.swap {
+        Swap::Off => r.ok("memory lock", &format!("{unlocked}; with swap off nothing can be swapped out")),
+        Swap::On(_) => r.warn(
+            "memory lock",
+            &format!("{unlocked}, and swap is on: secrets could be swapped to disk"),
+            "turn swap off (swapoff -a), or run with an unlimited memory-lock limit (ulimit -l unlimited, as root)",
+        ),
+        Swap::CannotTell(_) => r.warn(
+            "memory lock",
+            &format!("{unlocked}, and whether swap is on cannot be told (above)"),
+            "make sure swap is off",
+        ),
+    }
+}
+
+fn core_dumps(r: &mut Report, hardening: &Hardening) {
+    if !(hardening.core_dumps_disabled && hardening.not_dumpable) {
+        return r.problem(
+            "core dumps",
+            "symbolon could not turn them off for itself (see the warnings above)",
+            "run it where setrlimit and prctl are allowed",
+        );
     }
     if hardening.core_dumps_were_allowed {
         r.warn(
             "core dumps",
-            "allowed by this shell's limits (symbolon turns them off for itself)",
+            "allowed by this shell's limits (symbolon turned them off for itself: core limit 0, not dumpable)",
             "for the whole session: ulimit -c 0 (and e.g. systemd-coredump off)",
         );
     } else {
-        r.ok("core dumps", "off");
+        r.ok("core dumps", "off (core limit 0, and symbolon is not dumpable)");
     }
-    if r.problems > 0 {
-        bail!("{} problem(s) found: smartcards cannot be used until they are fixed", r.problems);
-    }
-    Ok(())
 }
 
 /// Token USB devices present, and whether this user can open them (pcscd runs as root on most
 /// systems, but some run it as a user; udev rules give that user access).
 fn usb_access(r: &mut Report) {
-    let Ok(devices) = std::fs::read_dir("/sys/bus/usb/devices") else {
-        return;
+    let dir = "/sys/bus/usb/devices";
+    let cannot = |r: &mut Report, why: String| {
+        r.problem(
+            "USB access",
+            &format!("cannot tell which tokens are plugged in and whether this user may open them: {why}"),
+            "mount /sys (mount -t sysfs sysfs /sys); `symbolon card list` shows the cards pcscd sees",
+        )
     };
+    if let Err(e) = hygiene::sysfs_mounted() {
+        return cannot(r, e.to_string());
+    }
+    let devices = match std::fs::read_dir(dir) {
+        Ok(devices) => devices,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            return r.warn(
+                "USB access",
+                "this machine has no USB bus (/sys is mounted, /sys/bus/usb is absent): no USB token can be used here",
+                "use a machine with USB, or a reader on another bus (`symbolon card list` shows what pcscd sees)",
+            );
+        }
+        Err(e) => return cannot(r, format!("{dir} cannot be read ({e})")),
+    };
+    let mut tokens = 0;
     for dev in devices.filter_map(Result::ok) {
         let path = dev.path();
+        // Interfaces (1-1:1.0) have no idVendor; devices do.
         let Ok(vendor) = std::fs::read_to_string(path.join("idVendor")) else { continue };
         let vendor = vendor.trim().to_ascii_lowercase();
         let Some((_, maker)) = TOKEN_VENDORS.iter().find(|(v, _)| *v == vendor) else { continue };
+        tokens += 1;
         let read = |f: &str| std::fs::read_to_string(path.join(f)).unwrap_or_default().trim().to_string();
         let (bus, devnum) = (read("busnum"), read("devnum"));
-        let (Ok(bus), Ok(devnum)) = (bus.parse::<u32>(), devnum.parse::<u32>()) else { continue };
+        let (Ok(bus), Ok(devnum)) = (bus.parse::<u32>(), devnum.parse::<u32>()) else {
+            cannot(r, format!("a {maker} device at {}: its bus and device numbers cannot be read", path.display()));
+            continue;
+        };
         let node = format!("/dev/bus/usb/{bus:03}/{devnum:03}");
         let product = read("product");
         match std::fs::OpenOptions::new().read(true).write(true).open(&node) {
@@ -162,5 +287,8 @@ fn usb_access(r: &mut Report) {
                 "if pcscd runs as this user, install the rules in udev/ (see docs/UDEV.md)",
             ),
         }
+    }
+    if tokens == 0 {
+        r.info("USB access", "no USB device of a known token or reader vendor is plugged in");
     }
 }

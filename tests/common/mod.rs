@@ -137,3 +137,53 @@ pub fn zbar_qr(path: &Path) -> Vec<String> {
     codes.sort();
     codes
 }
+
+/// Compares a whole output with its pinned copy `tests/snapshots/NAME.txt`. With
+/// `SYMBOLON_BLESS=1` the copy is (re)written instead: a reviewer then reads the diff.
+pub fn assert_snapshot(name: &str, actual: &str) {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/snapshots").join(format!("{name}.txt"));
+    if std::env::var_os("SYMBOLON_BLESS").is_some() {
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, actual).unwrap();
+        return;
+    }
+    let expected = std::fs::read_to_string(&path).unwrap_or_else(|e| {
+        panic!("no snapshot {} ({e}); run with SYMBOLON_BLESS=1 to write it:\n{actual}", path.display())
+    });
+    if expected != actual {
+        let diff: Vec<String> = expected
+            .lines()
+            .zip(actual.lines().chain(std::iter::repeat("<missing>")))
+            .chain(actual.lines().skip(expected.lines().count()).map(|l| ("<missing>", l)))
+            .filter(|(e, a)| e != a)
+            .map(|(e, a)| format!("- {e}\n+ {a}"))
+            .collect();
+        panic!(
+            "{} differs (SYMBOLON_BLESS=1 rewrites it):\n{}\n--- whole output:\n{actual}",
+            path.display(),
+            diff.join("\n")
+        );
+    }
+}
+
+/// `text` with every run of 40 hex digits (a fingerprint) replaced by `<FPR>`, and of 16 (a key
+/// ID) by `<KEYID>`.
+pub fn redact_fingerprints(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut run = String::new();
+    for c in text.chars().chain(std::iter::once('\n')) {
+        if c.is_ascii_hexdigit() {
+            run.push(c);
+            continue;
+        }
+        out.push_str(match run.len() {
+            40 => "<FPR>",
+            16 => "<KEYID>",
+            _ => &run,
+        });
+        run.clear();
+        out.push(c);
+    }
+    out.pop();
+    out
+}

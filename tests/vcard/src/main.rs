@@ -6,10 +6,13 @@
 //! To PC/SC clients (symbolon, gpg's scdaemon, opensc) it is an inserted OpenPGP card. Killing the
 //! process is pulling the card out of the reader.
 //!
-//! Usage: `symbolon-vcard [--port PORT] [--serial HEX8] [--vanish-on-decipher] [--trace-apdus] [--no-openpgp]`
+//! Usage: `symbolon-vcard [--port PORT] [--serial HEX8] [--state DIR] [--vanish-on-decipher] [--trace-apdus] [--no-openpgp]`
 //!
 //! - `--port`: vpcd's port (35963 is the first reader of the first vpcd config entry).
 //! - `--serial`: the card's serial number (8 hex digits); cards in one test must differ.
+//! - `--state`: keep the card's flash (keys, PINs, retry counters) in files in DIR, created on
+//!   first use, so that the same card can be pulled out and inserted again, in another reader or
+//!   another pcscd. Without it the card lives in memory and is new at every start.
 //! - `--vanish-on-decipher`: fault injection for tests. The card disappears (closes its connection
 //!   without answering) when it is asked to decrypt, as if pulled out mid-operation.
 //! - `--trace-apdus`: write each command APDU's header to standard error (to count APDUs).
@@ -27,7 +30,7 @@ use std::io::Read as _;
 use std::process::ExitCode;
 use trussed::backend::BackendId;
 use trussed::pipe::TrussedChannel;
-use trussed::virt::{Runner, StoreConfig, UserInterface};
+use trussed::virt::{Runner, StorageConfig, StoreConfig, UserInterface};
 
 struct Args {
     port: u16,
@@ -35,6 +38,7 @@ struct Args {
     vanish_on_decipher: bool,
     no_openpgp: bool,
     trace: bool,
+    state: Option<std::path::PathBuf>,
 }
 
 fn parse_args() -> Result<Args, String> {
@@ -44,6 +48,7 @@ fn parse_args() -> Result<Args, String> {
         vanish_on_decipher: false,
         no_openpgp: false,
         trace: false,
+        state: None,
     };
     let mut it = std::env::args().skip(1);
     while let Some(arg) = it.next() {
@@ -60,6 +65,7 @@ fn parse_args() -> Result<Args, String> {
                 }
                 args.serial = n.to_be_bytes();
             }
+            "--state" => args.state = Some(it.next().ok_or("--state needs a directory")?.into()),
             "--vanish-on-decipher" => args.vanish_on_decipher = true,
             "--trace-apdus" => args.trace = true,
             "--no-openpgp" => args.no_openpgp = true,
@@ -130,7 +136,21 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let result = StoreConfig::ram().with_store(|store| {
+    let mut store = match &args.state {
+        None => StoreConfig::ram(),
+        Some(dir) => {
+            if let Err(e) = std::fs::create_dir_all(dir) {
+                eprintln!("symbolon-vcard: cannot create the state directory {}: {e}", dir.display());
+                return ExitCode::FAILURE;
+            }
+            StoreConfig {
+                internal: StorageConfig::filesystem(dir.join("internal")),
+                external: StorageConfig::filesystem(dir.join("external")),
+                volatile: StorageConfig::ram(),
+            }
+        }
+    };
+    let result = store.with_store(|store| {
         let platform = Platform { rng: ChaCha8Rng::from_seed(seed), store, ui: UserInterface::new() };
         let channel = TrussedChannel::new();
         let (requester, responder) = channel.split().expect("a fresh channel splits");

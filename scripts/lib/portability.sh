@@ -1,0 +1,99 @@
+# Minimal Debian systems, one per suite, each with its own pcscd and vpcd, for the portability test
+# (tests/portability.rs): the static binary must reach cards through every pcsc-lite that the
+# machines of a ceremony run (Debian 12: 1.9.9, protocol 4:4; Debian 13 and Tails 7: 2.3.3, 4:5
+# only; sid: 2.5.x, both).
+#
+# prepare_chroot SUITE DIR   a debootstrap'd minbase system with pcscd, vsmartcard-vpcd and libccid,
+#                            and a user `amnesia` (uid 1000, as on Tails). Cached: a DIR made by the
+#                            same recipe is reused; /proc, /sys are NOT mounted in it (the test
+#                            mounts them only in a private mount namespace, where it wants them).
+# start_chroot_pcscd SUITE DIR PORT RUNDIR
+#                            starts DIR's own pcscd (foreground, background job) with two vpcd
+#                            readers on 127.0.0.1 ports PORT and PORT+1; its PID goes to
+#                            RUNDIR/pcscd-SUITE.pid (stopped by stop_pcscd RUNDIR, by PID).
+
+SYMBOLON_PORTABILITY_SUITES=(bookworm trixie sid)
+SYMBOLON_CHROOT_CACHE=${SYMBOLON_CHROOT_CACHE:-/var/cache/symbolon/chroots}
+# Part of the cache key: a change here makes every chroot be built again.
+SYMBOLON_CHROOT_RECIPE="minbase; pcscd vsmartcard-vpcd libccid; user amnesia 1000; v1"
+
+# The Debian mirror this machine's apt uses (the first URIs: or deb line of its sources).
+debian_mirror() {
+  local uri
+  uri=$(awk '/^URIs:/ {print $2; exit}' /etc/apt/sources.list.d/*.sources 2>/dev/null | head -n 1)
+  [ -n "$uri" ] || uri=$(awk '$1 == "deb" && $2 !~ /^\[/ {print $2; exit} $1 == "deb" && $2 ~ /^\[/ {print $3; exit}' /etc/apt/sources.list 2>/dev/null)
+  [ -n "$uri" ] || { echo "error: no Debian mirror found in /etc/apt/sources.list.d/*.sources or /etc/apt/sources.list" >&2; return 1; }
+  echo "$uri"
+}
+
+prepare_chroot() {
+  local suite=$1 dir=$2
+  if [ "$(cat "$dir/.symbolon-recipe" 2>/dev/null)" = "$SYMBOLON_CHROOT_RECIPE" ]; then
+    return 0
+  fi
+  local mirror tmp="$dir.partial"
+  mirror=$(debian_mirror)
+  log "portability: building a minimal Debian $suite in $dir (debootstrap, once; cached)"
+  as_root rm -rf "$tmp" "$dir"
+  as_root mkdir -p "$(dirname "$dir")"
+  if ! as_root debootstrap --variant=minbase "$suite" "$tmp" "$mirror" >"$tmp.log" 2>&1; then
+    echo "error: debootstrap of $suite failed; the end of its log ($tmp.log):" >&2
+    tail -n 20 "$tmp.log" >&2
+    return 1
+  fi
+  # apt, unlike debootstrap, resolves the virtual packages (dbus-system-bus, logind) that
+  # Debian 13's pcscd pulls in through polkitd.
+  if ! as_root chroot "$tmp" env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
+    pcscd vsmartcard-vpcd libccid >>"$tmp.log" 2>&1; then
+    echo "error: installing pcscd in the $suite chroot failed; the end of its log ($tmp.log):" >&2
+    tail -n 20 "$tmp.log" >&2
+    return 1
+  fi
+  as_root chroot "$tmp" useradd --uid 1000 --create-home --shell /bin/sh amnesia
+  as_root chroot "$tmp" apt-get clean
+  as_root rm -rf "$tmp/var/lib/apt/lists"/*
+  echo "$SYMBOLON_CHROOT_RECIPE" | as_root tee "$tmp/.symbolon-recipe" >/dev/null
+  as_root mv "$tmp" "$dir"
+  rm -f "$tmp.log"
+}
+
+start_chroot_pcscd() {
+  local suite=$1 dir=$2 port=$3 rundir=$4
+  mkdir -p "$dir/etc/symbolon-readers" "$dir/run/pcscd"
+  rm -f "$dir/run/pcscd/pcscd.comm" "$dir/run/pcscd/pcscd.pid"
+  cat > "$dir/etc/symbolon-readers/vpcd" <<CONF
+FRIENDLYNAME "Portability PCD"
+DEVICENAME   /dev/null:$port
+LIBPATH      /usr/lib/pcsc/drivers/serial/libifdvpcd.so
+CHANNELID    $port
+CONF
+  local polkit=()
+  chroot "$dir" /usr/sbin/pcscd --help 2>&1 | grep -q -- --disable-polkit && polkit=(--disable-polkit)
+  chroot "$dir" /usr/sbin/pcscd --foreground "${polkit[@]}" --config /etc/symbolon-readers \
+    >"$rundir/pcscd-$suite.log" 2>&1 &
+  echo $! > "$rundir/pcscd-$suite.pid"
+  local waited=0
+  until [ -S "$dir/run/pcscd/pcscd.comm" ] && ss -ltn 2>/dev/null | grep -q ":$((port + 1)) "; do
+    sleep 0.1
+    waited=$((waited + 1))
+    if [ $waited -gt 100 ] || ! kill -0 "$(cat "$rundir/pcscd-$suite.pid")" 2>/dev/null; then
+      echo "error: the $suite pcscd did not start; its log:" >&2
+      cat "$rundir/pcscd-$suite.log" >&2
+      return 1
+    fi
+  done
+  log "portability: $suite's pcscd $(chroot "$dir" /usr/sbin/pcscd --version | head -n 1) started (PID $(cat "$rundir/pcscd-$suite.pid")), vpcd on ports $port-$((port + 1))"
+}
+
+# debootstrap builds the chroots; unshare, prlimit and chroot (util-linux, coreutils) run in them.
+SYMBOLON_PORTABILITY_PACKAGES=(debootstrap util-linux)
+
+# wait_all WHAT PID...   waits for each of the background jobs PID; fails if any failed.
+wait_all() {
+  local what=$1 failed=0 pid
+  shift
+  for pid in "$@"; do
+    wait "$pid" || failed=1
+  done
+  [ $failed -eq 0 ] || { echo "error: $what failed" >&2; return 1; }
+}
