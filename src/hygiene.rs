@@ -17,10 +17,11 @@ use rustix::process::{
 
 /// A check could not look: what it needed, why it could not read it, and how a person can check.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{source_name} cannot be read ({why})")]
+#[error("{source_name} {why}")]
 pub struct CannotTell {
     /// What the check reads, e.g. "/sys/class/net".
     pub source_name: String,
+    /// What is wrong with it, e.g. "cannot be read (No such file or directory (os error 2))".
     pub why: String,
     /// How to make the source readable, or to check by hand.
     pub fix: &'static str,
@@ -40,15 +41,21 @@ pub enum AirGap {
 const SYSFS_MAGIC: u64 = 0x6265_6572;
 const PROC_SUPER_MAGIC: u64 = 0x9fa0;
 
+fn unreadable(e: std::io::Error) -> String {
+    format!("cannot be read ({e})")
+}
+
 /// Whether `path` is on the kernel's filesystem with `magic` (a bare directory in a chroot is not).
 fn on_filesystem(path: &Path, magic: u64, name: &str, fix: &'static str) -> Result<(), CannotTell> {
     let cannot = |why: String| CannotTell { source_name: path.display().to_string(), why, fix };
-    let fs = rustix::fs::statfs(path).map_err(|e| cannot(std::io::Error::from(e).to_string()))?;
+    let fs = rustix::fs::statfs(path).map_err(|e| cannot(unreadable(std::io::Error::from(e))))?;
     // The field's type differs between architectures; the magic numbers fit in 32 bits.
     #[allow(clippy::useless_conversion, clippy::unnecessary_cast)]
     let kind = fs.f_type as u64;
     if kind != magic {
-        return Err(cannot(format!("it is not on a {name} (filesystem type {kind:#x})")));
+        return Err(cannot(format!(
+            "is not on the kernel's {name} (filesystem type {kind:#x}: no {name} is mounted there)"
+        )));
     }
     Ok(())
 }
@@ -72,15 +79,15 @@ pub fn air_gap() -> AirGap {
 fn interfaces_up(dir: &Path) -> Result<Vec<String>, CannotTell> {
     let cannot = |source_name: String, why: String| CannotTell { source_name, why, fix: NET_FIX };
     on_filesystem(dir, SYSFS_MAGIC, "sysfs", NET_FIX)?;
-    let entries = std::fs::read_dir(dir).map_err(|e| cannot(dir.display().to_string(), e.to_string()))?;
+    let entries = std::fs::read_dir(dir).map_err(|e| cannot(dir.display().to_string(), unreadable(e)))?;
     let mut up = Vec::new();
     let mut loopback = false;
     for entry in entries {
-        let entry = entry.map_err(|e| cannot(dir.display().to_string(), e.to_string()))?;
+        let entry = entry.map_err(|e| cannot(dir.display().to_string(), unreadable(e)))?;
         let path = entry.path().join("flags");
-        let text = std::fs::read_to_string(&path).map_err(|e| cannot(path.display().to_string(), e.to_string()))?;
+        let text = std::fs::read_to_string(&path).map_err(|e| cannot(path.display().to_string(), unreadable(e)))?;
         let flags = u32::from_str_radix(text.trim().trim_start_matches("0x"), 16)
-            .map_err(|_| cannot(path.display().to_string(), format!("unexpected content {:?}", text.trim())))?;
+            .map_err(|_| cannot(path.display().to_string(), format!("holds unexpected content {:?}", text.trim())))?;
         // IFF_UP = 0x1, IFF_LOOPBACK = 0x8.
         if flags & 0x8 != 0 {
             loopback = true;
@@ -90,7 +97,10 @@ fn interfaces_up(dir: &Path) -> Result<Vec<String>, CannotTell> {
     }
     if !loopback {
         // Every network namespace has a loopback interface: this is not the kernel's view.
-        return Err(cannot(dir.display().to_string(), "it lists no loopback interface".into()));
+        return Err(cannot(
+            dir.display().to_string(),
+            "lists no loopback interface: it is not this system's view".into(),
+        ));
     }
     up.sort();
     Ok(up)
@@ -252,7 +262,7 @@ mod tests {
         let result = interfaces_up(&dir);
         std::fs::remove_dir_all(&dir).unwrap();
         let e = result.unwrap_err();
-        assert!(e.why.starts_with("it is not on a sysfs"), "{e:?}");
+        assert!(e.why.starts_with("is not on the kernel's sysfs"), "{e:?}");
         let e = interfaces_up(Path::new("/nonexistent/class/net")).unwrap_err();
         assert_eq!(e.source_name, "/nonexistent/class/net");
         assert!(e.why.contains("No such file"), "{e:?}");

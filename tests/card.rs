@@ -310,7 +310,7 @@ fn a_daemon_speaking_another_protocol_is_named() {
     let run = run_with_env(d, &["doctor"], None, &env);
     assert_eq!(run.code, 1, "{}", run.stderr);
     let line = format!(
-        "PROBLEM  pcscd: running at {}, speaks protocol 4:6 (a pcsc-lite version this symbolon does not know) and refuses 4:4 (\"communication protocol mismatch\")\n",
+        "PROBLEM  pcscd: running at {}, speaks protocol 4:6 (a pcsc-lite version this symbolon does not know) and refuses 4:4 and 4:5 (\"communication protocol mismatch\")\n",
         socket.display()
     );
     assert!(run.stdout_text().contains(&line), "{}", run.stdout_text());

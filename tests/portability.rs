@@ -67,6 +67,11 @@ impl System {
     /// Runs the static symbolon in the system, in `cwd` (a path inside it), with the test
     /// pinentry answering the user PIN.
     fn run(&self, user: User, mounts: Mounts, cwd: &str, args: &[&str]) -> Run {
+        self.run_env(user, mounts, cwd, &[], args)
+    }
+
+    /// [`System::run`] with extra `NAME=value` environment variables.
+    fn run_env(&self, user: User, mounts: Mounts, cwd: &str, env: &[&str], args: &[&str]) -> Run {
         let mut cmd = Command::new("unshare");
         cmd.arg("--mount");
         if mounts == Mounts::ProcSysOffline {
@@ -93,8 +98,8 @@ impl System {
             "PATH=/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin",
             &format!("HOME={home}"),
             "SYMBOLON_PINENTRY=/usr/local/bin/pinentry-card",
-            "/usr/local/bin/symbolon",
         ]);
+        cmd.args(env).arg("/usr/local/bin/symbolon");
         let out = cmd.args(args).env("ROOT", &self.root).stdin(Stdio::null()).output().unwrap();
         Run {
             code: out.status.code().unwrap_or(-1),
@@ -313,6 +318,7 @@ fn in_system(sys: &System, alice: &PersistentCard, bob: &PersistentCard, scratch
     air_gap_checks(sys, &cwd, &split, &recipients);
     if suite == "trixie" {
         as_tails_user(sys, &dir, alice, bob);
+        through_polkit(sys, polkit_port(), &dir, alice, bob, scratch);
     }
     std::fs::remove_dir_all(&dir).unwrap();
     format!("== {suite}: symbolon card list\n{list}\n== {suite}: symbolon doctor (no /sys, no /proc)\n{doctor}")
@@ -381,5 +387,100 @@ fn as_tails_user(sys: &System, root_dir: &Path, alice: &PersistentCard, bob: &Pe
     ok(&sys.run(User::Amnesia, Mounts::ProcSysOffline, &cwd, &combine), "combine as amnesia");
     let secret = std::fs::read(root_dir.join("secret")).unwrap();
     assert_eq!(std::fs::read(dir.join("recovered")).unwrap(), secret);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// The vpcd port of the trixie system's second pcscd, the one that asks polkit
+/// (`SYMBOLON_POLKIT_PORT`, set by scripts/test).
+fn polkit_port() -> u16 {
+    std::env::var("SYMBOLON_POLKIT_PORT").expect("SYMBOLON_POLKIT_PORT is set by scripts/test").parse().unwrap()
+}
+
+/// The polkit rules the test installs: none, one that grants only `access_pcsc`, and the one
+/// `polkit/50-symbolon-smartcards.rules` documents.
+const POLKIT_RULES: &str = "etc/polkit-1/rules.d/50-symbolon-test.rules";
+const ACCESS_PCSC_ONLY: &str = r#"polkit.addRule(function(action, subject) {
+    if (action.id == "org.debian.pcsc-lite.access_pcsc" && subject.user == "amnesia") {
+        return polkit.Result.YES;
+    }
+});
+"#;
+
+/// As Tails' user through a pcscd that asks polkit, as Debian 13's does. Without an active local
+/// session (there is no logind here) polkit refuses by default: symbolon must say that pcscd
+/// refused the user, not that pcscd is missing or that no card is inserted.
+fn through_polkit(
+    sys: &System,
+    port: u16,
+    root_dir: &Path,
+    alice: &PersistentCard,
+    bob: &PersistentCard,
+    scratch: &common::TempDir,
+) {
+    let socket = "PCSCLITE_CSOCK_NAME=/run/symbolon-polkit/pcscd.comm";
+    let (cwd, dir) = sys.workdir(User::Amnesia, "polkit");
+    let ok_cp = Command::new("cp").arg("-a").arg(root_dir.join("set")).arg(&dir).status().unwrap().success();
+    assert!(ok_cp);
+    chown_amnesia(&dir);
+    let rules = sys.root.join(POLKIT_RULES);
+    let _ = std::fs::remove_file(&rules);
+    let _a = alice.insert_copy(&scratch.join("polkit-alice"), port);
+    let _b = bob.insert_copy(&scratch.join("polkit-bob"), port + 1);
+    let run_as = |args: &[&str]| sys.run_env(User::Amnesia, Mounts::ProcSysOffline, &cwd, &[socket], args);
+    // Root is allowed: wait for the cards there.
+    let start = Instant::now();
+    while !sys
+        .run_env(User::Root, Mounts::None, &cwd, &[socket], &["card", "list"])
+        .stdout_text()
+        .contains(&bob.ident())
+    {
+        assert!(start.elapsed() < Duration::from_secs(20), "the cards did not appear in the polkit pcscd");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+
+    // 1. No rule: pcscd refuses the user outright.
+    let run = run_as(&["card", "list"]);
+    assert_eq!(run.code, 1, "{}", run.stdout_text());
+    assert_snapshot("portability-trixie-polkit-refused-card-list", &run.stderr);
+    let run = run_as(&["doctor"]);
+    assert_eq!(run.code, 1);
+    let doctor = normalize(&run.stdout_text(), alice, bob, None);
+    let pcscd_line = doctor.lines().take(2).collect::<Vec<_>>().join("\n");
+    assert_snapshot("portability-trixie-polkit-refused-doctor-pcscd", &pcscd_line);
+
+    // 2. A rule for access_pcsc only: pcscd talks, but refuses every reader.
+    let rule_takes = |rule: &str, until: &dyn Fn(&Run) -> bool| {
+        std::fs::write(&rules, rule).unwrap();
+        let start = Instant::now();
+        loop {
+            let run = run_as(&["card", "list"]);
+            if until(&run) {
+                return run;
+            }
+            assert!(start.elapsed() < Duration::from_secs(20), "polkit did not take the rule:\n{}", run.stderr);
+            std::thread::sleep(Duration::from_millis(200));
+        }
+    };
+    let run = rule_takes(ACCESS_PCSC_ONLY, &|run: &Run| run.code == 0);
+    assert_snapshot("portability-trixie-polkit-reader-refused-card-list", &run.stdout_text());
+    let run = run_as(&["doctor"]);
+    assert_eq!(run.code, 1, "doctor must report the refused readers:\n{}", run.stdout_text());
+    assert_snapshot("portability-trixie-polkit-reader-refused-doctor", &normalize(&run.stdout_text(), alice, bob, None));
+    let check = ["decrypt", "set/01-alice.asc", "--manifest", "set/manifest.json", "--check"];
+    let run = run_as(&check);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert_snapshot(
+        "portability-trixie-polkit-reader-refused-decrypt",
+        &normalize(&run.stderr, alice, bob, Some(&dir.join("set"))),
+    );
+
+    // 3. The documented rule: everything works.
+    let documented =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("polkit/50-symbolon-smartcards.rules"))
+            .unwrap();
+    let run = rule_takes(&documented, &|run: &Run| run.stdout_text().contains(&alice.ident()));
+    ok(&run, "card list with the documented rule");
+    ok(&run_as(&check), "decrypt --check with the documented rule");
+    std::fs::remove_file(&rules).unwrap();
     std::fs::remove_dir_all(&dir).unwrap();
 }

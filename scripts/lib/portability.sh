@@ -97,3 +97,49 @@ wait_all() {
   done
   [ $failed -eq 0 ] || { echo "error: $what failed" >&2; return 1; }
 }
+
+# start_chroot_polkit_pcscd SUITE DIR PORT RUNDIR
+#   a second pcscd in DIR that asks polkit, as Debian 13's and Tails' do: the system bus
+#   (dbus-daemon) and polkitd run in DIR too, in a private mount namespace with /proc mounted
+#   (polkitd reads the client's /proc entry) and DIR/run/symbolon-polkit bound over /run/pcscd
+#   (pcscd's socket and pid file, apart from the other pcscd's). Clients reach it with
+#   PCSCLITE_CSOCK_NAME=/run/symbolon-polkit/pcscd.comm. Its two vpcd readers are on ports PORT,
+#   PORT+1. PIDs in RUNDIR/pcscd-SUITE-polkit*.pid.
+start_chroot_polkit_pcscd() {
+  local suite=$1 dir=$2 port=$3 rundir=$4
+  local conf=/etc/symbolon-readers-polkit sock=/run/symbolon-polkit/pcscd.comm
+  mkdir -p "$dir$conf" "$dir/run/symbolon-polkit" "$dir/run/dbus"
+  rm -f "$dir/run/symbolon-polkit/"* "$dir/run/dbus/system_bus_socket"
+  cat > "$dir$conf/vpcd" <<CONF
+FRIENDLYNAME "Polkit PCD"
+DEVICENAME   /dev/null:$port
+LIBPATH      /usr/lib/pcsc/drivers/serial/libifdvpcd.so
+CHANNELID    $port
+CONF
+  local pids=$rundir/pcscd-$suite-polkit
+  # shellcheck disable=SC2016
+  unshare --mount -- sh -c '
+    dir=$1 pids=$2 conf=$3 log=$4
+    mount -t proc proc "$dir/proc" && mount --bind "$dir/run/symbolon-polkit" "$dir/run/pcscd" || exit 1
+    chroot "$dir" dbus-daemon --system --nofork --nopidfile >"$log-dbus.log" 2>&1 &
+    echo $! > "$pids-dbus.pid"
+    until [ -S "$dir/run/dbus/system_bus_socket" ]; do sleep 0.1; done
+    chroot "$dir" /usr/lib/polkit-1/polkitd --no-debug >"$log-polkitd.log" 2>&1 &
+    echo $! > "$pids-polkitd.pid"
+    chroot "$dir" /usr/sbin/pcscd --foreground --config "$conf" >"$log.log" 2>&1 &
+    echo $! > "$pids.pid"
+    wait
+  ' sh "$dir" "$pids" "$conf" "$rundir/pcscd-$suite-polkit" &
+  echo $! > "$pids-namespace.pid"
+  local waited=0
+  until [ -S "$dir$sock" ] && ss -ltn 2>/dev/null | grep -q ":$((port + 1)) "; do
+    sleep 0.1
+    waited=$((waited + 1))
+    if [ $waited -gt 100 ]; then
+      echo "error: the $suite pcscd with polkit did not start; its logs:" >&2
+      cat "$rundir/pcscd-$suite-polkit"*.log >&2
+      return 1
+    fi
+  done
+  log "portability: $suite's pcscd with polkit started (PID $(cat "$pids.pid"); polkitd $(cat "$pids-polkitd.pid"), dbus $(cat "$pids-dbus.pid")), vpcd on ports $port-$((port + 1))"
+}

@@ -23,7 +23,6 @@ use zeroize::Zeroizing;
 pub fn make_cert(ident: Option<&str>, name: Option<&str>, prompt: &mut dyn Prompt) -> Result<Cert, CardError> {
     let ctx = context()?;
     let super::Found { readers, cards, others } = open_all(&ctx)?;
-    let others = super::describe_others(&others);
     if readers.is_empty() {
         return Err(CardError::NoReaders);
     }
@@ -34,13 +33,9 @@ pub fn make_cert(ident: Option<&str>, name: Option<&str>, prompt: &mut dyn Promp
         }
     }
     let pick = match ident {
-        Some(id) => {
-            infos.into_iter().find(|(_, i)| i.ident.eq_ignore_ascii_case(id)).ok_or_else(|| CardError::NoCards {
-                readers: readers.join(", "),
-                others: others.clone(),
-                needed: format!(" {id} (`symbolon card list` shows the inserted cards)"),
-            })?
-        }
+        Some(id) => infos.into_iter().find(|(_, i)| i.ident.eq_ignore_ascii_case(id)).ok_or_else(|| {
+            super::no_cards(&readers, &others, format!(" {id} (`symbolon card list` shows the inserted cards)"))
+        })?,
         None => {
             if infos.len() > 1 {
                 let ids = infos.iter().map(|(_, i)| i.ident.clone()).collect::<Vec<_>>().join(", ");
@@ -50,11 +45,7 @@ pub fn make_cert(ident: Option<&str>, name: Option<&str>, prompt: &mut dyn Promp
                     why: format!("several cards are inserted ({ids}): say which with --card IDENT"),
                 });
             }
-            infos.pop().ok_or_else(|| CardError::NoCards {
-                readers: readers.join(", "),
-                others,
-                needed: String::new(),
-            })?
+            infos.pop().ok_or_else(|| super::no_cards(&readers, &others, String::new()))?
         }
     };
     let (mut open, card_info) = pick;

@@ -96,6 +96,13 @@ impl Probe {
 pub enum ProbeError {
     #[error("cannot connect to {}: {error}", socket.display())]
     Unreachable { socket: PathBuf, error: std::io::Error },
+    /// The daemon accepted the connection and closed it without answering: what pcscd does to a
+    /// user its polkit check refuses.
+    #[error(
+        "pcscd at {} accepted the connection and closed it without answering: it refuses this user (polkit action org.debian.pcsc-lite.access_pcsc)",
+        socket.display()
+    )]
+    Closed { socket: PathBuf },
     #[error("pcscd at {} did not answer the version message: {error}", socket.display())]
     NoAnswer { socket: PathBuf, error: std::io::Error },
 }
@@ -137,9 +144,19 @@ fn offer(socket: &Path, version: Version) -> Result<(Version, bool), ProbeError>
     msg.extend_from_slice(&version.major.to_ne_bytes());
     msg.extend_from_slice(&version.minor.to_ne_bytes());
     msg.extend_from_slice(&0u32.to_ne_bytes()); // rv
-    stream.write_all(&msg).map_err(no_answer)?;
+    stream.write_all(&msg).map_err(|error| match error.kind() {
+        std::io::ErrorKind::BrokenPipe | std::io::ErrorKind::ConnectionReset => {
+            ProbeError::Closed { socket: socket.to_path_buf() }
+        }
+        _ => no_answer(error),
+    })?;
     let mut answer = [0u8; 12];
-    stream.read_exact(&mut answer).map_err(no_answer)?;
+    stream.read_exact(&mut answer).map_err(|error| match error.kind() {
+        std::io::ErrorKind::UnexpectedEof | std::io::ErrorKind::ConnectionReset => {
+            ProbeError::Closed { socket: socket.to_path_buf() }
+        }
+        _ => no_answer(error),
+    })?;
     let word = |i: usize| [answer[i], answer[i + 1], answer[i + 2], answer[i + 3]];
     let daemon = Version { major: i32::from_ne_bytes(word(0)), minor: i32::from_ne_bytes(word(4)) };
     Ok((daemon, u32::from_ne_bytes(word(8)) == 0))

@@ -90,11 +90,11 @@ impl KeySource for Cards {
             return Ok(false);
         }
         if cards.is_empty() {
-            self.miss = Some(CardError::NoCards {
-                readers: readers.join(", "),
-                others: super::describe_others(&others),
-                needed: format!(" that holds the decryption key {wanted_text}{holder}"),
-            });
+            self.miss = Some(super::no_cards(
+                &readers,
+                &others,
+                format!(" that holds the decryption key {wanted_text}{holder}"),
+            ));
             return Ok(false);
         }
         // Find the card and the packet it can open: nothing is asked before this.
@@ -113,7 +113,8 @@ impl KeySource for Cards {
             }
         }
         let Some((mut open, card_info, pkesk)) = found else {
-            self.miss = Some(CardError::NoMatchingCard { wanted: wanted_text, holder, seen: seen.join("; ") });
+            let others = super::describe_others(&others);
+            self.miss = Some(CardError::NoMatchingCard { wanted: wanted_text, holder, seen: seen.join("; "), others });
             return Ok(false);
         };
         decrypt_on(&mut open, &card_info, pkesk, sym_algo, &self.options, prompt, check).map_err(err)

@@ -34,6 +34,10 @@ pub enum CardError {
     )]
     ProtocolMismatch { daemon: daemon::Version, offered: String, advice: &'static str },
     #[error(
+        "pcscd refused this user the use of smartcards (polkit action org.debian.pcsc-lite.access_pcsc): {POLKIT_ADVICE}"
+    )]
+    NotAuthorized,
+    #[error(
         "no smartcard reader is connected: plug in the token (a YubiKey or Nitrokey is its own reader); if it is plugged in, `symbolon doctor` checks USB access and pcscd. A key kept in a file is given with --key-file"
     )]
     NoReaders,
@@ -42,9 +46,13 @@ pub enum CardError {
     )]
     NoCards { readers: String, others: String, needed: String },
     #[error(
-        "no inserted card holds the decryption key {wanted}{holder}. Cards inserted: {seen}. Insert the card that holds that key"
+        "no inserted card holds the decryption key {wanted}{holder}. Cards inserted: {seen}{others}. Insert the card that holds that key"
     )]
-    NoMatchingCard { wanted: String, holder: String, seen: String },
+    NoMatchingCard { wanted: String, holder: String, seen: String, others: String },
+    #[error(
+        "pcscd does not let this user use the readers {readers} (polkit action org.debian.pcsc-lite.access_card), so whether one holds the card{needed} cannot be told: {POLKIT_ADVICE}"
+    )]
+    ReadersRefused { readers: String, needed: String },
     #[error("wrong PIN for {card}: {left} tries left before the PIN is blocked")]
     WrongPin { card: String, left: u8 },
     #[error(
@@ -74,6 +82,11 @@ impl CardError {
         matches!(self, CardError::NoReaders | CardError::NoCards { .. } | CardError::NoMatchingCard { .. })
     }
 }
+
+/// What to do when pcscd's polkit check refuses a user.
+pub const POLKIT_ADVICE: &str = "pcscd asks polkit, which by default allows smartcards only to users of an active local \
+    session (logged in at the machine itself: not through su, sudo -u, ssh or a chroot); run symbolon from that session, \
+    or have the administrator add a polkit rule for this user (docs/UDEV.md shows one)";
 
 /// One of a card's three key slots.
 #[derive(Debug, Clone, Serialize)]
@@ -117,9 +130,10 @@ impl CardInfo {
 }
 
 /// "; reader X holds a card without an OpenPGP application ..." for the readers in `others`
-/// that hold some other card (empty when there is none).
+/// that hold some other card, and one clause for the readers pcscd refuses this user (empty when
+/// there is none).
 pub(crate) fn describe_others(others: &[Reader]) -> String {
-    others
+    let mut text: String = others
         .iter()
         .filter_map(|r| match &r.content {
             ReaderContent::Other(what) => Some(format!(
@@ -129,7 +143,36 @@ pub(crate) fn describe_others(others: &[Reader]) -> String {
             )),
             _ => None,
         })
-        .collect()
+        .collect();
+    let refused = refused_readers(others);
+    if !refused.is_empty() {
+        text.push_str(&format!(
+            "; pcscd does not let this user use the readers {refused} (polkit action org.debian.pcsc-lite.access_card; \
+             docs/UDEV.md)"
+        ));
+    }
+    text
+}
+
+/// The readers pcscd refuses this user, quoted and joined ("" when none).
+fn refused_readers(others: &[Reader]) -> String {
+    others
+        .iter()
+        .filter(|r| matches!(r.content, ReaderContent::Refused))
+        .map(|r| format!("\"{}\"", r.name))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The error for "no usable OpenPGP card": readers pcscd refuses this user, if there are any (a
+/// card may be in them), else "no card inserted".
+pub(crate) fn no_cards(readers: &[String], others: &[Reader], needed: String) -> CardError {
+    let refused = refused_readers(others);
+    if refused.is_empty() {
+        CardError::NoCards { readers: readers.join(", "), others: describe_others(others), needed }
+    } else {
+        CardError::ReadersRefused { readers: refused, needed }
+    }
 }
 
 /// A reader and what is in it.
@@ -144,6 +187,9 @@ pub enum ReaderContent {
     Empty,
     /// A card without an OpenPGP application (or one that could not be read).
     Other(String),
+    /// pcscd does not let this user connect to the reader (its polkit check, `access_card`):
+    /// whether a card is in it cannot be told.
+    Refused,
     OpenPgp(Box<CardInfo>),
 }
 
@@ -181,9 +227,11 @@ pub(crate) fn context() -> Result<pcsc::Context, CardError> {
                                   the running pcscd: use the static symbolon (scripts/build-static), which negotiates";
                     Err(CardError::ProtocolMismatch { daemon, offered: "the system library's protocol".into(), advice })
                 }
+                (Err(daemon::ProbeError::Closed { .. }), _) => Err(CardError::NotAuthorized),
                 _ => Err(CardError::NoService { detail: e.to_string() }),
             }
         }
+        Err(pcsc::Error::SecurityViolation) => Err(CardError::NotAuthorized),
         Err(e) => Err(CardError::Pcsc { what: "connecting to pcscd", why: e.to_string() }),
     }
 }
@@ -213,6 +261,10 @@ pub(crate) fn open_all(ctx: &pcsc::Context) -> Result<Found, CardError> {
             Ok(card) => card,
             Err(pcsc::Error::NoSmartcard | pcsc::Error::RemovedCard) => {
                 others.push(Reader { name, content: ReaderContent::Empty });
+                continue;
+            }
+            Err(pcsc::Error::SecurityViolation) => {
+                others.push(Reader { name, content: ReaderContent::Refused });
                 continue;
             }
             Err(e) => {

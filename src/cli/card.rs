@@ -45,6 +45,10 @@ fn list(json: bool) -> Result<()> {
             .map(|r| match &r.content {
                 ReaderContent::Empty => serde_json::json!({"reader": r.name, "card": null}),
                 ReaderContent::Other(what) => serde_json::json!({"reader": r.name, "card": null, "note": what}),
+                ReaderContent::Refused => serde_json::json!({
+                    "reader": r.name, "card": null, "access": "refused",
+                    "note": "pcscd does not let this user use this reader (polkit)"
+                }),
                 ReaderContent::OpenPgp(info) => serde_json::json!({"reader": r.name, "card": info}),
             })
             .collect();
@@ -56,6 +60,10 @@ fn list(json: bool) -> Result<()> {
         match &r.content {
             ReaderContent::Empty => println!("Reader \"{}\": no card", r.name),
             ReaderContent::Other(what) => println!("Reader \"{}\": a card, but {what}", r.name),
+            ReaderContent::Refused => println!(
+                "Reader \"{}\": pcscd does not let this user use this reader (polkit action org.debian.pcsc-lite.access_card): whether it holds a card cannot be told",
+                r.name
+            ),
             ReaderContent::OpenPgp(info) => {
                 println!("Reader \"{}\": OpenPGP card {}", r.name, info.ident);
                 println!("  manufacturer    {}", info.manufacturer);

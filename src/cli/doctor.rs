@@ -83,6 +83,7 @@ fn pcscd(r: &mut Report) {
                 );
             }
         },
+        Err(why @ daemon::ProbeError::Closed { .. }) => r.problem("pcscd", &why.to_string(), card::POLKIT_ADVICE),
         Err(why) => r.problem(
             "pcscd",
             &format!("not reachable: {why}"),
@@ -137,8 +138,26 @@ fn cards(r: &mut Report) {
                     _ => None,
                 })
                 .collect();
-            r.ok("readers", &format!("{} visible", readers.len()));
-            if cards.is_empty() {
+            let refused: Vec<&str> = readers
+                .iter()
+                .filter(|rd| matches!(rd.content, ReaderContent::Refused))
+                .map(|rd| rd.name.as_str())
+                .collect();
+            if refused.is_empty() {
+                r.ok("readers", &format!("{} visible", readers.len()));
+            } else {
+                r.problem(
+                    "readers",
+                    &format!(
+                        "{} visible, and pcscd does not let this user use {} of them (polkit action org.debian.pcsc-lite.access_card): {}",
+                        readers.len(),
+                        refused.len(),
+                        refused.join(", ")
+                    ),
+                    card::POLKIT_ADVICE,
+                );
+            }
+            if cards.is_empty() && refused.is_empty() {
                 r.warn(
                     "cards",
                     "no OpenPGP card is inserted",
@@ -166,7 +185,7 @@ fn cards(r: &mut Report) {
             "plug in the token; if it is plugged in, check USB access below and that the libccid driver is installed",
         ),
         // Already a PROBLEM on the pcscd line.
-        Err(CardError::NoService { .. } | CardError::ProtocolMismatch { .. }) => {}
+        Err(CardError::NoService { .. } | CardError::ProtocolMismatch { .. } | CardError::NotAuthorized) => {}
         Err(e) => r.problem("readers", &e.to_string(), "see the message"),
     }
 }
