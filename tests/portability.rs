@@ -465,7 +465,10 @@ fn through_polkit(
     assert_snapshot("portability-trixie-polkit-reader-refused-card-list", &run.stdout_text());
     let run = run_as(&["doctor"]);
     assert_eq!(run.code, 1, "doctor must report the refused readers:\n{}", run.stdout_text());
-    assert_snapshot("portability-trixie-polkit-reader-refused-doctor", &normalize(&run.stdout_text(), alice, bob, None));
+    assert_snapshot(
+        "portability-trixie-polkit-reader-refused-doctor",
+        &normalize(&run.stdout_text(), alice, bob, None),
+    );
     let check = ["decrypt", "set/01-alice.asc", "--manifest", "set/manifest.json", "--check"];
     let run = run_as(&check);
     assert_eq!(run.code, 1, "{}", run.stderr);
