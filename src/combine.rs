@@ -9,29 +9,12 @@
 //!   agree with each other (at least k + 1 on one polynomial); otherwise the result is returned as
 //!   unverified, as Vault itself would use it.
 
+use crate::candidate::{Candidate, Piece};
 use crate::manifest::Manifest;
 use crate::secret::SecretBytes;
 use crate::shamir::{self, Point, Scheme, ShamirError};
 use crate::share::{SetInfo, Share, Target};
 use std::collections::BTreeMap;
-
-/// One share as given by the user, with where it came from ("a.txt", "init.json, unseal key 2").
-#[derive(Debug)]
-pub struct Candidate {
-    pub origin: String,
-    pub piece: Piece,
-}
-
-#[derive(Debug)]
-pub enum Piece {
-    /// A share in format v1.
-    Share(Share),
-    /// A bare Vault key (`y || x`, or the secret itself in a 1-of-1 set).
-    VaultKey { bytes: SecretBytes, target: Option<Target> },
-    /// An OpenPGP message holding a share; [`crate::input::open_encrypted`] turns it into one of
-    /// the above before combining.
-    Encrypted { message: Vec<u8>, target: Option<Target> },
-}
 
 /// What is known about the set beyond the shares themselves.
 #[derive(Debug, Default)]

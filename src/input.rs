@@ -2,7 +2,7 @@
 //! in one text), or Vault's keys in any of the forms Vault prints. Each share found gets an
 //! origin that names it in messages ("alice.txt", "init.json, unseal key 2").
 
-use crate::combine::{Candidate, Piece};
+use crate::candidate::{Candidate, Piece};
 use crate::openpgp::{self, decrypt::DecryptError, decrypt::KeySource};
 use crate::prompt::Prompt;
 use crate::share::{ARMOR_BEGIN, FormatError, Share, Target};

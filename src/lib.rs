@@ -10,6 +10,7 @@
 
 #![forbid(unsafe_code)]
 
+pub mod candidate;
 pub mod card;
 pub mod ceremony;
 pub mod checked_lines;
@@ -24,6 +25,7 @@ pub mod output;
 pub mod paper;
 pub mod prompt;
 pub mod qr;
+pub mod recovery;
 pub mod rng;
 pub mod sanitize;
 pub mod secret;

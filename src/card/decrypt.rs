@@ -26,6 +26,28 @@ pub struct Options {
     pub holders: Vec<(KeyHandle, String)>,
 }
 
+impl Options {
+    /// Options naming, for every share of `manifest`, its custodian as the holder of its keys.
+    pub fn new(allow_last_pin_try: bool, manifest: Option<&crate::manifest::Manifest>) -> Options {
+        let mut holders = Vec::new();
+        for entry in manifest.map(|m| m.shares.as_slice()).unwrap_or_default() {
+            let name = format!("share {}, custodian {}", entry.index, entry.custodian.as_deref().unwrap_or("unnamed"));
+            for fpr in entry.encryption_keys.iter().chain(&entry.recipients) {
+                if let Ok(f) = fpr.parse::<sequoia_openpgp::Fingerprint>() {
+                    holders.push((KeyHandle::from(f), name.clone()));
+                }
+            }
+        }
+        Options { allow_last_pin_try, holders }
+    }
+}
+
+/// A card error as a key source's error, marked when the card is simply absent.
+fn source_error(e: CardError) -> DecryptError {
+    let absent = e.is_absent_card();
+    DecryptError::Source { error: Box::new(e), absent }
+}
+
 /// The inserted OpenPGP cards, as a source of decryption keys.
 #[derive(Default)]
 pub struct Cards {
@@ -59,7 +81,7 @@ impl KeySource for Cards {
     }
 
     fn miss(&mut self) -> Option<DecryptError> {
-        self.miss.take().map(|e| DecryptError::Source(Box::new(e)))
+        self.miss.take().map(source_error)
     }
 
     fn open(
@@ -69,7 +91,7 @@ impl KeySource for Cards {
         prompt: &mut dyn Prompt,
         check: &mut SessionKeyCheck<'_>,
     ) -> Result<bool, DecryptError> {
-        let err = |e: CardError| DecryptError::Source(Box::new(e));
+        let err = source_error;
         let wanted: Vec<KeyHandle> = pkesks.iter().filter_map(PKESK::recipient).collect();
         let wanted_text = if wanted.is_empty() {
             "(the message hides its recipients)".to_string()

@@ -61,30 +61,11 @@ pub struct CardArgs {
 impl CardArgs {
     /// The inserted cards as a key source, with the custodians named by the manifest.
     pub fn cards(&self, manifest: Option<&Manifest>) -> Cards {
-        let mut holders = Vec::new();
-        for entry in manifest.map(|m| m.shares.as_slice()).unwrap_or_default() {
-            let name = format!("share {}, custodian {}", entry.index, entry.custodian.as_deref().unwrap_or("unnamed"));
-            for fpr in entry.encryption_keys.iter().chain(&entry.recipients) {
-                if let Ok(f) = fpr.parse::<sequoia_openpgp::Fingerprint>() {
-                    holders.push((sequoia_openpgp::KeyHandle::from(f), name.clone()));
-                }
-            }
-        }
-        Cards::new(Options { allow_last_pin_try: self.allow_last_pin_try, holders })
+        Cards::new(self.options(manifest))
     }
-}
 
-/// Decrypts the encrypted candidates with the key files first (when there are any), then the
-/// inserted cards, asking on the terminal; the others pass through.
-pub fn open_with(
-    candidates: Vec<symbolon::combine::Candidate>,
-    keys: &mut symbolon::openpgp::decrypt::SecretKeys,
-    cards: &mut Cards,
-) -> Result<Vec<symbolon::combine::Candidate>, symbolon::input::InputError> {
-    let mut sources: Vec<&mut dyn symbolon::openpgp::decrypt::KeySource> = Vec::new();
-    if !keys.is_empty() {
-        sources.push(keys);
+    /// How to use the cards, with the custodians named by the manifest.
+    pub fn options(&self, manifest: Option<&Manifest>) -> Options {
+        Options::new(self.allow_last_pin_try, manifest)
     }
-    sources.push(cards);
-    symbolon::input::open_encrypted(candidates, &mut sources, &mut super::prompt::TerminalPrompt)
 }

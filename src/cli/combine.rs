@@ -5,7 +5,11 @@ use anyhow::{Context, Result, bail};
 use clap::ValueEnum;
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
-use symbolon::combine::{self, Candidate, Verification};
+use super::prompt::TerminalPrompt;
+use symbolon::candidate::Candidate;
+use symbolon::combine::{self, Verification};
+use symbolon::manifest::Manifest;
+use symbolon::recovery;
 use symbolon::output::{Privacy, write_new_file};
 use symbolon::vault_keys;
 use zeroize::Zeroizing;
@@ -79,7 +83,7 @@ pub fn run(args: Args) -> Result<()> {
     }
     let manifest = args.manifest.as_deref().map(io::read_manifest).transpose()?;
     let parsed = args.inputs.read()?;
-    let recovered = recover(parsed, &args.inputs, manifest.as_ref(), args.threshold)?;
+    let recovered = args.inputs.recover(parsed, manifest.as_ref(), args.threshold)?;
 
     let secret = recovered.secret.expose();
     let encoded: Zeroizing<Vec<u8>> = Zeroizing::new(match args.encoding {
@@ -146,138 +150,34 @@ pub fn report(r: &combine::Recovered, out: Option<&PathBuf>) {
     }
 }
 
-/// Shares read but not yet decrypted.
-pub struct ReadShares {
-    candidates: Vec<Candidate>,
-    stated: Option<usize>,
-}
-
-impl ReadShares {
-    /// How many inputs there are (before decryption; repeats included).
-    pub fn len(&self) -> usize {
-        self.candidates.len()
-    }
-
-    /// The threshold the inputs state themselves (Vault's output does).
-    pub fn stated(&self) -> Option<usize> {
-        self.stated
-    }
-
-    /// The origins of the inputs, for the plan.
-    pub fn origins(&self) -> Vec<String> {
-        self.candidates.iter().map(|c| c.origin.clone()).collect()
-    }
-}
-
 impl Inputs {
     /// Reads and recognises every input; nothing is decrypted yet.
-    pub fn read(&self) -> Result<ReadShares> {
+    pub fn read(&self) -> Result<recovery::Inputs> {
         if self.share_files.is_empty() && !self.stdin && self.from_images.is_empty() && self.from_texts.is_empty() {
             bail!("no shares given: name share files (or pass --stdin or --from-image)");
         }
         let mut parsed = io::read_shares(&self.share_files, self.stdin)?;
         parsed.extend(io::read_images(&self.from_images)?);
         parsed.extend(io::read_typed(&self.from_texts)?);
-        let mut stated = None;
-        let mut candidates: Vec<Candidate> = Vec::new();
-        for p in parsed {
-            if let Some(t) = p.threshold {
-                if stated.is_some_and(|s| s != t) {
-                    bail!(
-                        "the inputs state different thresholds ({} and {t}): they are not from one set",
-                        stated.unwrap_or(t)
-                    );
-                }
-                stated = Some(t);
-            }
-            candidates.extend(p.candidates);
-        }
-        Ok(ReadShares { candidates, stated })
+        Ok(recovery::Inputs::new(parsed)?)
     }
-}
 
-/// Decrypts every input (key files first, then the custodians' cards), without combining.
-pub fn open_all(
-    read: ReadShares,
-    inputs: &Inputs,
-    manifest: Option<&symbolon::manifest::Manifest>,
-) -> Result<Vec<Candidate>> {
-    let mut keys = io::read_key_files(&inputs.key_files)?;
-    Ok(super::ceremony::open_with(read.candidates, &mut keys, &mut inputs.card.cards(manifest))?)
-}
-
-/// Decrypts (key files first, then the custodians' cards) and combines the shares, verified.
-/// Too few shares for a known threshold are refused before any passphrase or PIN is asked.
-pub fn recover(
-    read: ReadShares,
-    inputs: &Inputs,
-    manifest: Option<&symbolon::manifest::Manifest>,
-    threshold: Option<usize>,
-) -> Result<combine::Recovered> {
-    let ReadShares { candidates, stated } = read;
-    let threshold = match (threshold, stated) {
-        (Some(given), Some(s)) if given != s => {
-            bail!(combine::CombineError::ThresholdConflict { given, stated: s })
-        }
-        (given, s) => given.or(s),
-    };
-    // Before any passphrase or PIN is asked: are there enough inputs to reach the threshold?
-    let needed = threshold.or(manifest.map(|m| usize::from(m.threshold)));
-    let encrypted = candidates.iter().any(|c| matches!(c.piece, combine::Piece::Encrypted { .. }));
-    if let Some(k) = needed
-        && encrypted
-        && candidates.len() < k
-    {
-        bail!(
-            "too few shares: {} given, {k} needed; add {} more (nothing was decrypted, no PIN was asked)",
-            candidates.len(),
-            k - candidates.len()
-        );
+    /// Decrypts every input (key files first, then the custodians' cards), without combining.
+    pub fn open(&self, read: recovery::Inputs, manifest: Option<&Manifest>) -> Result<Vec<Candidate>> {
+        let mut keys = io::read_key_files(&self.key_files)?;
+        Ok(read.open(&mut keys, &self.card.options(manifest), &mut TerminalPrompt)?)
     }
-    let candidates = if encrypted {
-        let mut keys = io::read_key_files(&inputs.key_files)?;
-        // With shares to spare, a share whose custodian's card is absent is skipped (the others
-        // may still reach the threshold); otherwise its absence is the error.
-        let mut spare = needed.map_or(0, |k| candidates.len().saturating_sub(k));
-        let total = candidates.len();
-        let mut opened = Vec::with_capacity(total);
-        for (i, candidate) in candidates.into_iter().enumerate() {
-            // Enough shares opened: no more PINs are asked.
-            if needed.is_some_and(|k| opened.len() >= k) {
-                eprintln!("Share {} of {total}: {} not needed (the threshold is reached)", i + 1, candidate.origin);
-                continue;
-            }
-            if !matches!(candidate.piece, combine::Piece::Encrypted { .. }) {
-                opened.push(candidate);
-                continue;
-            }
-            let origin = candidate.origin.clone();
-            eprintln!("Share {} of {total}: {origin}", i + 1);
-            // Cards are looked for again for every share: custodians swap them in between.
-            match super::ceremony::open_with(vec![candidate], &mut keys, &mut inputs.card.cards(manifest)) {
-                Ok(mut c) => opened.append(&mut c),
-                Err(e) if spare > 0 && card_absent(&e) => {
-                    spare -= 1;
-                    eprintln!("Skipped {origin}: {e} (another share can stand in for it)");
-                }
-                Err(e) => return Err(e.into()),
-            }
-        }
-        opened
-    } else {
-        candidates
-    };
-    let ctx = combine::Context { threshold, manifest };
-    Ok(combine::combine(candidates, &ctx)?)
-}
 
-/// Whether decrypting failed only because the custodian's card is not there.
-fn card_absent(e: &symbolon::input::InputError) -> bool {
-    match e {
-        symbolon::input::InputError::Decrypt {
-            source: symbolon::openpgp::decrypt::DecryptError::Source(inner),
-            ..
-        } => inner.downcast_ref::<symbolon::card::CardError>().is_some_and(symbolon::card::CardError::is_absent_card),
-        _ => false,
+    /// The library's recovery session on these inputs: checked before any PIN, then decrypted
+    /// share by share and combined, verified.
+    pub fn recover(
+        &self,
+        read: recovery::Inputs,
+        manifest: Option<&Manifest>,
+        threshold: Option<usize>,
+    ) -> Result<combine::Recovered> {
+        let session = recovery::prepare(read, threshold, manifest)?;
+        let mut keys = io::read_key_files(&self.key_files)?;
+        Ok(session.recover(&mut keys, &self.card.options(manifest), &mut TerminalPrompt)?)
     }
 }

@@ -5,7 +5,7 @@ use super::prompt::TerminalPrompt;
 use anyhow::{Result, bail};
 use std::io::Write;
 use std::path::PathBuf;
-use symbolon::combine::{Candidate, Piece};
+use symbolon::candidate::{Candidate, Piece};
 use symbolon::input;
 use symbolon::manifest::Manifest;
 use symbolon::openpgp::decrypt;

@@ -3,7 +3,7 @@
 use super::io;
 use anyhow::Result;
 use serde_json::json;
-use symbolon::combine::Piece;
+use symbolon::candidate::Piece;
 use symbolon::shamir::Scheme;
 
 #[derive(clap::Args)]

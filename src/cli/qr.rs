@@ -3,7 +3,7 @@
 use super::io;
 use anyhow::{Result, bail};
 use std::io::Write;
-use symbolon::combine::Piece;
+use symbolon::candidate::Piece;
 use symbolon::{openpgp, qr, vault_keys};
 use zeroize::Zeroizing;
 

@@ -97,7 +97,7 @@ pub fn run(args: Args) -> Result<()> {
         }
     }
     let stated = read.stated();
-    let recovered = super::combine::recover(read, &args.old, old_manifest.as_ref(), args.old_threshold)?;
+    let recovered = args.old.recover(read, old_manifest.as_ref(), args.old_threshold)?;
     let previous = recovered.set.as_ref().map(|s| s.id.to_string());
     if let (Some(set), Some(given)) = (&recovered.set, args.new.target)
         && set.target != given
@@ -148,7 +148,7 @@ pub fn run(args: Args) -> Result<()> {
 /// What will happen, for the operator to confirm (and to hash).
 pub fn plan_text(
     new_args: &super::split::NewSet,
-    read: Option<&super::combine::ReadShares>,
+    read: Option<&symbolon::recovery::Inputs>,
     old: Option<&symbolon::manifest::Manifest>,
     new: &super::split::Prepared,
 ) -> String {

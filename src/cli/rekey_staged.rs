@@ -13,7 +13,8 @@ use clap::Parser;
 use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
 use symbolon::ceremony::{self, PlanRecord};
-use symbolon::combine::{self, Candidate, Piece};
+use symbolon::candidate::{Candidate, Piece};
+use symbolon::combine;
 use symbolon::manifest::Manifest;
 use symbolon::openpgp::Custodian;
 use symbolon::prompt::Prompt;
@@ -191,7 +192,7 @@ pub fn submit(args: SubmitArgs) -> Result<()> {
     if read.len() != 1 {
         bail!("submit takes one old share at a time ({} given)", read.len());
     }
-    let opened = super::combine::open_all(read, &args.old, Some(&old))?;
+    let opened = args.old.open(read, Some(&old))?;
     let Some(candidate) = opened.into_iter().next() else { bail!("the share could not be read") };
     let (index, text) = check_old(&candidate, &old)?;
     let message =
@@ -220,8 +221,8 @@ pub fn submit(args: SubmitArgs) -> Result<()> {
         })
         .collect();
     let mut keys = io::read_key_files(&args.operator_key_files)?;
-    let mut cards = super::ceremony::CardArgs::default().cards(None);
-    let opened = super::ceremony::open_with(candidates, &mut keys, &mut cards)?;
+    let cards = symbolon::card::decrypt::Options::new(false, None);
+    let opened = symbolon::recovery::open_with(candidates, &mut keys, &cards, &mut TerminalPrompt)?;
     let ctx = combine::Context { threshold: Some(k), manifest: Some(&old) };
     let recovered = combine::combine(opened, &ctx)?;
     let previous = recovered.set.as_ref().map(|s| s.id.to_string()).or(Some(old.set_id.clone()));

@@ -8,7 +8,8 @@ use super::io;
 use super::prompt::TerminalPrompt;
 use anyhow::{Result, bail};
 use std::path::PathBuf;
-use symbolon::combine::{self, Candidate};
+use symbolon::candidate::Candidate;
+use symbolon::combine;
 use symbolon::manifest::Manifest;
 use symbolon::output::{Privacy, write_new_file};
 use symbolon::prompt::Prompt;
@@ -132,7 +133,8 @@ fn verify_one(
 ) -> Result<Candidate> {
     let parsed = io::read_shares(&[path.to_string_lossy().into_owned()], false)?;
     let candidates: Vec<Candidate> = parsed.into_iter().flat_map(|p| p.candidates).collect();
-    let mut opened = super::ceremony::open_with(candidates, keys, &mut args.card.cards(Some(manifest)))?;
+    let mut opened =
+        symbolon::recovery::open_with(candidates, keys, &args.card.options(Some(manifest)), &mut super::prompt::TerminalPrompt)?;
     if opened.len() != 1 {
         bail!("{} holds {} shares, expected one", path.display(), opened.len());
     }

@@ -33,9 +33,19 @@ pub enum DecryptError {
     Prompt { key: String, source: PromptError },
     #[error("decryption failed: {why}")]
     Failed { why: String },
-    /// An error of a key source (e.g. a smartcard's), with its own message.
-    #[error(transparent)]
-    Source(Box<dyn std::error::Error + Send + Sync + 'static>),
+    /// An error of a key source (e.g. a smartcard's), with its own message. `absent`: the key
+    /// is simply not there (its custodian's card is not inserted); nothing was tried or spent.
+    #[error("{error}")]
+    Source { error: Box<dyn std::error::Error + Send + Sync + 'static>, absent: bool },
+}
+
+impl DecryptError {
+    /// Whether the share could not be decrypted only because its key is not here (no given key
+    /// file holds it, its custodian's card is not inserted): nothing was tried or spent, so
+    /// another share can stand in for it.
+    pub fn is_key_absent(&self) -> bool {
+        matches!(self, DecryptError::NoMatchingKey { .. } | DecryptError::Source { absent: true, .. })
+    }
 }
 
 /// What to do with a session key candidate: `true` when it decrypts the message.

@@ -1,0 +1,25 @@
+//! The input model: one share as the user gave it (a file, a line of Vault's output, an image, a
+//! decrypted message), before it is checked and combined. Reading (`input`) makes these;
+//! decrypting turns an `Encrypted` piece into one of the others; `combine` consumes them.
+
+use crate::secret::SecretBytes;
+use crate::share::{Share, Target};
+
+/// One share as given by the user, with where it came from ("a.txt", "init.json, unseal key 2").
+#[derive(Debug)]
+pub struct Candidate {
+    pub origin: String,
+    pub piece: Piece,
+}
+
+#[derive(Debug)]
+pub enum Piece {
+    /// A share in format v1.
+    Share(Share),
+    /// A bare Vault key (`y || x`, or the secret itself in a 1-of-1 set).
+    VaultKey { bytes: SecretBytes, target: Option<Target> },
+    /// An OpenPGP message holding a share; [`crate::input::open_encrypted`] turns it into one of
+    /// the above before combining.
+    Encrypted { message: Vec<u8>, target: Option<Target> },
+}
+

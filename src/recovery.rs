@@ -1,0 +1,341 @@
+//! Recovering a secret from shares: the one session that `combine` and `rekey` (one-shot and
+//! staged) go through between reading their inputs and reporting. Every rule of it lives here:
+//!
+//! - the threshold given by the user and the one the inputs state (Vault's output states it)
+//!   must agree ([`prepare`]);
+//! - too few shares for a known threshold are refused before any passphrase or PIN is asked;
+//! - encrypted shares are opened one at a time, with the key files first, then the inserted
+//!   cards, looked for again for every share (custodians swap cards in between);
+//! - a share whose key is not here (no key file holds it, its custodian's card is not inserted)
+//!   is skipped while another share can stand in for it;
+//! - once the threshold is reached, no more PINs are asked;
+//! - the opened shares are combined and verified by [`crate::combine`].
+//!
+//! Progress goes through the [`Prompt`]'s notices; the library prints nothing itself.
+
+use crate::candidate::{Candidate, Piece};
+use crate::card::decrypt::{Cards, Options as CardOptions};
+use crate::combine::{self, CombineError, Recovered};
+use crate::input::{InputError, Parsed};
+use crate::manifest::Manifest;
+use crate::openpgp::decrypt::{KeySource, SecretKeys};
+use crate::prompt::Prompt;
+
+#[derive(Debug, thiserror::Error)]
+pub enum RecoveryError {
+    #[error("no shares given")]
+    NoShares,
+    #[error("the inputs state different thresholds ({first} and {second}): they are not from one set")]
+    StatedThresholdsDiffer { first: usize, second: usize },
+    #[error(
+        "too few shares: {given} given, {needed} needed; add {} more (nothing was decrypted, no PIN was asked)",
+        needed - given
+    )]
+    TooFew { given: usize, needed: usize },
+    #[error(transparent)]
+    Input(#[from] InputError),
+    #[error(transparent)]
+    Combine(#[from] CombineError),
+}
+
+/// The shares read from every input, not decrypted yet.
+#[derive(Debug)]
+pub struct Inputs {
+    candidates: Vec<Candidate>,
+    stated: Option<usize>,
+}
+
+impl Inputs {
+    /// Gathers what was read from each input; the inputs that state a threshold must agree.
+    pub fn new(parsed: Vec<Parsed>) -> Result<Inputs, RecoveryError> {
+        let mut stated: Option<usize> = None;
+        let mut candidates = Vec::new();
+        for p in parsed {
+            if let Some(t) = p.threshold {
+                if let Some(first) = stated.filter(|s| *s != t) {
+                    return Err(RecoveryError::StatedThresholdsDiffer { first, second: t });
+                }
+                stated = Some(t);
+            }
+            candidates.extend(p.candidates);
+        }
+        if candidates.is_empty() {
+            return Err(RecoveryError::NoShares);
+        }
+        Ok(Inputs { candidates, stated })
+    }
+
+    /// How many inputs there are (before decryption; repeats included).
+    pub fn len(&self) -> usize {
+        self.candidates.len()
+    }
+
+    /// Always false: [`Inputs::new`] refuses an empty list.
+    pub fn is_empty(&self) -> bool {
+        self.candidates.is_empty()
+    }
+
+    /// The threshold the inputs state themselves (Vault's output does).
+    pub fn stated(&self) -> Option<usize> {
+        self.stated
+    }
+
+    /// Where each input came from, in order.
+    pub fn origins(&self) -> impl Iterator<Item = &str> {
+        self.candidates.iter().map(|c| c.origin.as_str())
+    }
+
+    /// Decrypts every encrypted input (key files first, then cards), without combining.
+    pub fn open(
+        self,
+        keys: &mut SecretKeys,
+        cards: &CardOptions,
+        prompt: &mut dyn Prompt,
+    ) -> Result<Vec<Candidate>, RecoveryError> {
+        Ok(open_with(self.candidates, keys, cards, prompt)?)
+    }
+}
+
+/// Decrypts `candidates` with the key files (when there are any), then the inserted cards; the
+/// ones that are not encrypted pass through.
+pub fn open_with(
+    candidates: Vec<Candidate>,
+    keys: &mut SecretKeys,
+    cards: &CardOptions,
+    prompt: &mut dyn Prompt,
+) -> Result<Vec<Candidate>, InputError> {
+    let mut cards = Cards::new(cards.clone());
+    let mut sources: Vec<&mut dyn KeySource> = Vec::new();
+    if !keys.is_empty() {
+        sources.push(keys);
+    }
+    sources.push(&mut cards);
+    crate::input::open_encrypted(candidates, &mut sources, prompt)
+}
+
+/// A recovery whose inputs were counted and whose threshold is settled: nothing secret has been
+/// asked for yet.
+#[derive(Debug)]
+pub struct Session<'a> {
+    candidates: Vec<Candidate>,
+    /// The threshold for bare Vault keys (given or stated).
+    threshold: Option<usize>,
+    /// How many shares recovery needs, when known (the threshold, or the manifest's).
+    needed: Option<usize>,
+    manifest: Option<&'a Manifest>,
+}
+
+/// Checks what needs no secret: the given threshold against the stated one, and, for encrypted
+/// shares, that there are enough of them to reach a known threshold.
+pub fn prepare<'a>(
+    inputs: Inputs,
+    threshold: Option<usize>,
+    manifest: Option<&'a Manifest>,
+) -> Result<Session<'a>, RecoveryError> {
+    let Inputs { candidates, stated } = inputs;
+    let threshold = match (threshold, stated) {
+        (Some(given), Some(stated)) if given != stated => {
+            return Err(CombineError::ThresholdConflict { given, stated }.into());
+        }
+        (given, stated) => given.or(stated),
+    };
+    let needed = threshold.or(manifest.map(|m| usize::from(m.threshold)));
+    let encrypted = candidates.iter().any(|c| matches!(c.piece, Piece::Encrypted { .. }));
+    if let Some(needed) = needed
+        && encrypted
+        && candidates.len() < needed
+    {
+        return Err(RecoveryError::TooFew { given: candidates.len(), needed });
+    }
+    Ok(Session { candidates, threshold, needed, manifest })
+}
+
+impl Session<'_> {
+    /// How many shares recovery needs, when known.
+    pub fn needed(&self) -> Option<usize> {
+        self.needed
+    }
+
+    /// Opens the encrypted shares one at a time (see the module's rules), then combines and
+    /// verifies.
+    pub fn recover(
+        self,
+        keys: &mut SecretKeys,
+        cards: &CardOptions,
+        prompt: &mut dyn Prompt,
+    ) -> Result<Recovered, RecoveryError> {
+        let Session { candidates, threshold, needed, manifest } = self;
+        let opened = if candidates.iter().any(|c| matches!(c.piece, Piece::Encrypted { .. })) {
+            open_one_by_one(candidates, needed, keys, cards, prompt)?
+        } else {
+            candidates
+        };
+        Ok(combine::combine(opened, &combine::Context { threshold, manifest })?)
+    }
+}
+
+fn open_one_by_one(
+    candidates: Vec<Candidate>,
+    needed: Option<usize>,
+    keys: &mut SecretKeys,
+    cards: &CardOptions,
+    prompt: &mut dyn Prompt,
+) -> Result<Vec<Candidate>, RecoveryError> {
+    let total = candidates.len();
+    let mut spare = needed.map_or(0, |k| total.saturating_sub(k));
+    let mut opened = Vec::with_capacity(total);
+    for (i, candidate) in candidates.into_iter().enumerate() {
+        if needed.is_some_and(|k| opened.len() >= k) {
+            prompt.notice(&format!("Share {} of {total}: {} not needed (the threshold is reached)", i + 1, candidate.origin));
+            continue;
+        }
+        if !matches!(candidate.piece, Piece::Encrypted { .. }) {
+            opened.push(candidate);
+            continue;
+        }
+        let origin = candidate.origin.clone();
+        prompt.notice(&format!("Share {} of {total}: {origin}", i + 1));
+        match open_with(vec![candidate], keys, cards, prompt) {
+            Ok(mut c) => opened.append(&mut c),
+            Err(InputError::Decrypt { source, .. }) if spare > 0 && source.is_key_absent() => {
+                spare -= 1;
+                prompt.notice(&format!("Skipped {origin}: {source} (another share can stand in for it)"));
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Ok(opened)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::openpgp::Custodian;
+    use crate::openpgp::encrypt::{Output, encrypt};
+    use crate::prompt::Scripted;
+    use crate::secret::SecretBytes;
+    use crate::share::{Label, Target};
+    use crate::split::{SplitPlan, split_secret};
+    use rand::SeedableRng;
+    use sequoia_openpgp::cert::prelude::*;
+    use sequoia_openpgp::serialize::SerializeInto;
+
+    fn set(secret: &[u8], k: usize, n: usize) -> crate::split::ShareSet {
+        let plan = SplitPlan {
+            scheme: crate::shamir::Scheme::Native,
+            threshold: k,
+            shares: n,
+            target: Target::Generic,
+            label: Label::new("test").unwrap(),
+            created: Some(1_795_635_853),
+        };
+        split_secret(&SecretBytes::copy_from(secret), &plan, &mut rand::rngs::StdRng::from_seed([7; 32])).unwrap()
+    }
+
+    fn plain(set: &crate::split::ShareSet) -> Vec<Parsed> {
+        let text = |i: usize| set.shares[i].to_text();
+        (0..set.shares.len()).map(|i| crate::input::parse(&format!("share{}.txt", i + 1), &text(i)).unwrap()).collect()
+    }
+
+    #[test]
+    fn plaintext_shares_recover_without_any_prompt() {
+        let set = set(b"a root key", 2, 3);
+        let inputs = Inputs::new(plain(&set)).unwrap();
+        assert_eq!((inputs.len(), inputs.stated()), (3, None));
+        let session = prepare(inputs, None, None).unwrap();
+        let mut prompt = Scripted::default();
+        let r = session.recover(&mut SecretKeys::default(), &CardOptions::default(), &mut prompt).unwrap();
+        assert_eq!(r.secret.expose(), b"a root key");
+        assert_eq!(r.verification, combine::Verification::SetCommitment);
+        assert!(prompt.asked.is_empty() && prompt.notices.is_empty(), "{prompt:?}");
+    }
+
+    #[test]
+    fn stated_thresholds_must_agree_and_match_the_given_one() {
+        let stated = |t: usize| Parsed { candidates: Vec::new(), threshold: Some(t), target: None };
+        let shares = set(b"x", 2, 3);
+        let mut parsed = plain(&shares);
+        parsed.push(stated(2));
+        parsed.push(stated(3));
+        let err = Inputs::new(parsed).unwrap_err();
+        assert_eq!(err.to_string(), "the inputs state different thresholds (2 and 3): they are not from one set");
+        let mut parsed = plain(&shares);
+        parsed.push(stated(2));
+        let err = prepare(Inputs::new(parsed).unwrap(), Some(3), None).unwrap_err();
+        assert!(matches!(err, RecoveryError::Combine(CombineError::ThresholdConflict { given: 3, stated: 2 })), "{err}");
+        assert!(matches!(Inputs::new(Vec::new()), Err(RecoveryError::NoShares)));
+    }
+
+    /// A custodian with a fresh key (the passphrase `pass`), and its secret key for `--key-file`.
+    fn custodian(name: &str, pass: &str) -> (Custodian, Vec<u8>) {
+        let (cert, _) = CertBuilder::general_purpose(Some(format!("{name} <{name}@example.org>")))
+            .set_cipher_suite(CipherSuite::Cv25519)
+            .set_password(Some(pass.into()))
+            .generate()
+            .unwrap();
+        let key = cert.as_tsk().to_vec().unwrap();
+        (Custodian::new(name, vec![(format!("{name}.asc"), cert)]).unwrap(), key)
+    }
+
+    /// A whole recovery of encrypted shares through the scripted prompt: too few shares are
+    /// refused before anything is asked; the share whose key is not given is skipped (a spare
+    /// stands in); each passphrase is asked once, and none once the threshold is reached.
+    #[test]
+    fn encrypted_shares_recover_through_the_prompt_with_a_spare_for_a_missing_key() {
+        let shares = set(b"the CA key", 2, 4);
+        let people: Vec<(Custodian, Vec<u8>)> =
+            ["alice", "bob", "carol", "dave"].iter().map(|n| custodian(n, &format!("{n}-pass"))).collect();
+        let encrypted = |order: &[usize]| -> Vec<Parsed> {
+            order
+                .iter()
+                .map(|&i| {
+                    let message = encrypt(&people[i].0, shares.shares[i].to_text().as_bytes(), Output::Armored).unwrap();
+                    let origin = format!("0{}-{}.asc", i + 1, people[i].0.name);
+                    crate::input::parse_bytes(&origin, &message).unwrap()
+                })
+                .collect()
+        };
+        // One share for a threshold of 2: refused, nothing asked.
+        let err = prepare(Inputs::new(encrypted(&[0])).unwrap(), Some(2), None).unwrap_err();
+        assert_eq!(err.to_string(), "too few shares: 1 given, 2 needed; add 1 more (nothing was decrypted, no PIN was asked)");
+
+        // Alice's key is not given; Bob's and Carol's are; Dave's share comes last.
+        let mut keys = SecretKeys::default();
+        keys.add("bob.key", &people[1].1).unwrap();
+        keys.add("carol.key", &people[2].1).unwrap();
+        let session = prepare(Inputs::new(encrypted(&[0, 1, 2, 3])).unwrap(), Some(2), None).unwrap();
+        assert_eq!(session.needed(), Some(2));
+        let mut prompt = Scripted::new(["bob-pass", "carol-pass"]);
+        let r = session.recover(&mut keys, &CardOptions::default(), &mut prompt).unwrap();
+        assert_eq!(r.secret.expose(), b"the CA key");
+        assert_eq!(r.used, ["02-bob.asc", "03-carol.asc"]);
+        assert_eq!(prompt.asked.len(), 2, "{prompt:?}");
+        assert!(prompt.asked[0].starts_with("the secret key ") && prompt.asked[0].contains("bob <bob@example.org>"));
+        assert!(prompt.asked[1].contains("carol <carol@example.org>"), "{prompt:?}");
+        assert_eq!(prompt.notices.len(), 5, "{prompt:?}");
+        assert_eq!(prompt.notices[0], "Share 1 of 4: 01-alice.asc");
+        assert!(
+            prompt.notices[1].starts_with("Skipped 01-alice.asc: none of the given keys can decrypt this share")
+                && prompt.notices[1].ends_with("(another share can stand in for it)"),
+            "{prompt:?}"
+        );
+        assert_eq!(prompt.notices[2..], ["Share 2 of 4: 02-bob.asc", "Share 3 of 4: 03-carol.asc", "Share 4 of 4: 04-dave.asc not needed (the threshold is reached)"]);
+    }
+
+    #[test]
+    fn without_a_spare_a_missing_key_is_the_error() {
+        let shares = set(b"k", 2, 2);
+        let people: Vec<(Custodian, Vec<u8>)> = ["alice", "bob"].iter().map(|n| custodian(n, "p")).collect();
+        let parsed: Vec<Parsed> = (0..2)
+            .map(|i| {
+                let message = encrypt(&people[i].0, shares.shares[i].to_text().as_bytes(), Output::Binary).unwrap();
+                crate::input::parse_bytes(&format!("{i}.pgp"), &message).unwrap()
+            })
+            .collect();
+        let mut keys = SecretKeys::default();
+        keys.add("bob.key", &people[1].1).unwrap();
+        let session = prepare(Inputs::new(parsed).unwrap(), Some(2), None).unwrap();
+        let err = session.recover(&mut keys, &CardOptions::default(), &mut Scripted::new(["p"])).unwrap_err();
+        assert!(err.to_string().starts_with("0.pgp: none of the given keys can decrypt this share"), "{err}");
+    }
+}
