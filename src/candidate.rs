@@ -22,4 +22,3 @@ pub enum Piece {
     /// the above before combining.
     Encrypted { message: Vec<u8>, target: Option<Target> },
 }
-

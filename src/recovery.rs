@@ -186,7 +186,11 @@ fn open_one_by_one(
     let mut opened = Vec::with_capacity(total);
     for (i, candidate) in candidates.into_iter().enumerate() {
         if needed.is_some_and(|k| opened.len() >= k) {
-            prompt.notice(&format!("Share {} of {total}: {} not needed (the threshold is reached)", i + 1, candidate.origin));
+            prompt.notice(&format!(
+                "Share {} of {total}: {} not needed (the threshold is reached)",
+                i + 1,
+                candidate.origin
+            ));
             continue;
         }
         if !matches!(candidate.piece, Piece::Encrypted { .. }) {
@@ -262,7 +266,10 @@ mod tests {
         let mut parsed = plain(&shares);
         parsed.push(stated(2));
         let err = prepare(Inputs::new(parsed).unwrap(), Some(3), None).unwrap_err();
-        assert!(matches!(err, RecoveryError::Combine(CombineError::ThresholdConflict { given: 3, stated: 2 })), "{err}");
+        assert!(
+            matches!(err, RecoveryError::Combine(CombineError::ThresholdConflict { given: 3, stated: 2 })),
+            "{err}"
+        );
         assert!(matches!(Inputs::new(Vec::new()), Err(RecoveryError::NoShares)));
     }
 
@@ -289,7 +296,8 @@ mod tests {
             order
                 .iter()
                 .map(|&i| {
-                    let message = encrypt(&people[i].0, shares.shares[i].to_text().as_bytes(), Output::Armored).unwrap();
+                    let message =
+                        encrypt(&people[i].0, shares.shares[i].to_text().as_bytes(), Output::Armored).unwrap();
                     let origin = format!("0{}-{}.asc", i + 1, people[i].0.name);
                     crate::input::parse_bytes(&origin, &message).unwrap()
                 })
@@ -297,7 +305,10 @@ mod tests {
         };
         // One share for a threshold of 2: refused, nothing asked.
         let err = prepare(Inputs::new(encrypted(&[0])).unwrap(), Some(2), None).unwrap_err();
-        assert_eq!(err.to_string(), "too few shares: 1 given, 2 needed; add 1 more (nothing was decrypted, no PIN was asked)");
+        assert_eq!(
+            err.to_string(),
+            "too few shares: 1 given, 2 needed; add 1 more (nothing was decrypted, no PIN was asked)"
+        );
 
         // Alice's key is not given; Bob's and Carol's are; Dave's share comes last.
         let mut keys = SecretKeys::default();
@@ -319,7 +330,14 @@ mod tests {
                 && prompt.notices[1].ends_with("(another share can stand in for it)"),
             "{prompt:?}"
         );
-        assert_eq!(prompt.notices[2..], ["Share 2 of 4: 02-bob.asc", "Share 3 of 4: 03-carol.asc", "Share 4 of 4: 04-dave.asc not needed (the threshold is reached)"]);
+        assert_eq!(
+            prompt.notices[2..],
+            [
+                "Share 2 of 4: 02-bob.asc",
+                "Share 3 of 4: 03-carol.asc",
+                "Share 4 of 4: 04-dave.asc not needed (the threshold is reached)"
+            ]
+        );
     }
 
     #[test]

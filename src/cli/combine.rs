@@ -1,16 +1,16 @@
 //! `symbolon combine`
 
 use super::io;
+use super::prompt::TerminalPrompt;
 use anyhow::{Context, Result, bail};
 use clap::ValueEnum;
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
-use super::prompt::TerminalPrompt;
 use symbolon::candidate::Candidate;
 use symbolon::combine::{self, Verification};
 use symbolon::manifest::Manifest;
-use symbolon::recovery;
 use symbolon::output::{Privacy, write_new_file};
+use symbolon::recovery;
 use symbolon::vault_keys;
 use zeroize::Zeroizing;
 

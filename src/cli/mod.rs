@@ -7,7 +7,6 @@ mod decrypt;
 mod doctor;
 mod inspect;
 mod io;
-mod parallel;
 mod prompt;
 mod qr;
 mod recipients;

@@ -79,7 +79,7 @@ impl RecipientArgs {
     /// Reads and validates every custodian's certificates (on all cores), in share order.
     pub fn load(&self) -> Result<Vec<Custodian>> {
         let specs = self.specs()?;
-        let loaded = super::parallel::map(&specs, |i, spec| self.load_one(i, spec));
+        let loaded = symbolon::parallel::map(&specs, |i, spec| self.load_one(i, spec));
         let mut custodians: Vec<Custodian> = Vec::with_capacity(loaded.len());
         for (i, custodian) in loaded.into_iter().enumerate() {
             let custodian = custodian?;

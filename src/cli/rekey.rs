@@ -131,12 +131,7 @@ pub fn run(args: Args) -> Result<()> {
     }
     let secret = recovered.secret;
     let out = prepared.out_dir.clone();
-    super::split::write(
-        &args.new,
-        prepared,
-        secret,
-        super::split::Origin { generated: false, previous_set_id: previous },
-    )?;
+    super::split::write(prepared, secret, super::split::Origin { generated: false, previous_set_id: previous })?;
     println!(
         "Next: every new custodian verifies their share: symbolon verify --manifest {}/manifest.json. Destroy the old \
          shares only after that.",

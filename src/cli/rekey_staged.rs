@@ -12,8 +12,8 @@ use anyhow::{Context, Result, bail};
 use clap::Parser;
 use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
-use symbolon::ceremony::{self, PlanRecord};
 use symbolon::candidate::{Candidate, Piece};
+use symbolon::ceremony::{self, PlanRecord};
 use symbolon::combine;
 use symbolon::manifest::Manifest;
 use symbolon::openpgp::Custodian;
@@ -228,7 +228,6 @@ pub fn submit(args: SubmitArgs) -> Result<()> {
     let previous = recovered.set.as_ref().map(|s| s.id.to_string()).or(Some(old.set_id.clone()));
     let out = prepared.out_dir.clone();
     super::split::write(
-        &recorded.init.new,
         prepared,
         recovered.secret,
         super::split::Origin { generated: false, previous_set_id: previous },

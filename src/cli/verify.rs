@@ -133,8 +133,12 @@ fn verify_one(
 ) -> Result<Candidate> {
     let parsed = io::read_shares(&[path.to_string_lossy().into_owned()], false)?;
     let candidates: Vec<Candidate> = parsed.into_iter().flat_map(|p| p.candidates).collect();
-    let mut opened =
-        symbolon::recovery::open_with(candidates, keys, &args.card.options(Some(manifest)), &mut super::prompt::TerminalPrompt)?;
+    let mut opened = symbolon::recovery::open_with(
+        candidates,
+        keys,
+        &args.card.options(Some(manifest)),
+        &mut super::prompt::TerminalPrompt,
+    )?;
     if opened.len() != 1 {
         bail!("{} holds {} shares, expected one", path.display(), opened.len());
     }
