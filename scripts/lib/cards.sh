@@ -53,11 +53,17 @@ CONF
 }
 
 stop_pcscd() {
-  local dir=$1 pidfile
+  local dir=$1 pidfile pid pids=() n
   for pidfile in "$dir"/card-*.pid "$dir"/pcscd-*.pid "$dir/pcscd.pid"; do
     [ -f "$pidfile" ] || continue
-    kill "$(cat "$pidfile")" 2>/dev/null || true
+    pid=$(cat "$pidfile")
+    kill "$pid" 2>/dev/null && pids+=("$pid")
     rm -f "$pidfile"
+  done
+  # Gone before this returns (at most 5 s each), so that the next run finds no pcscd.
+  for pid in "${pids[@]}"; do
+    n=0
+    while kill -0 "$pid" 2>/dev/null && [ $n -lt 50 ]; do sleep 0.1; n=$((n + 1)); done
   done
 }
 

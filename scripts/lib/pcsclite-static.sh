@@ -5,8 +5,9 @@
 # checked by apt) — only the client files — with the system gcc, for the glibc +crt-static build.
 #
 # One patch is applied (pcsclite-negotiate.patch beside this file): the client negotiates pcscd's
-# internal protocol. It offers 4:4 (its own), and when the daemon refuses that and answers 4:5,
-# it opens the session again and offers 4:5, which adds only a command this client never sends.
+# internal protocol. It offers 4:4 (its own), and when the daemon refuses that and answers a later
+# 4.x protocol, it opens the session again and offers 4:5, which adds only a command this client
+# never sends.
 # So one binary works with every pcscd: 1.9.x-2.2.x (4:4 only), 2.3.0-2.4.0 (4:5 only) and 2.4.1
 # and later (both). docs/DESIGN.md ("PC/SC protocol") explains the choice and its risks;
 # tests/portability.rs runs the binary against Debian 12's, 13's and sid's pcscd.

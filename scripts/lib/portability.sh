@@ -15,7 +15,7 @@
 SYMBOLON_PORTABILITY_SUITES=(bookworm trixie sid)
 SYMBOLON_CHROOT_CACHE=${SYMBOLON_CHROOT_CACHE:-/var/cache/symbolon/chroots}
 # Part of the cache key: a change here makes every chroot be built again.
-SYMBOLON_CHROOT_RECIPE="minbase; pcscd vsmartcard-vpcd libccid; user amnesia 1000; v1"
+SYMBOLON_CHROOT_RECIPE="minbase; pcscd vsmartcard-vpcd libccid (policy-rc.d); user amnesia 1000; v2"
 
 # The Debian mirror this machine's apt uses (the first URIs: or deb line of its sources).
 debian_mirror() {
@@ -26,39 +26,62 @@ debian_mirror() {
   echo "$uri"
 }
 
+# The portability test needs root: debootstrap, chroot, mount namespaces.
+require_root() {
+  [ "$(id -u)" -eq 0 ] || { echo "error: the portability test needs root (debootstrap, chroot, unshare --mount)" >&2; return 1; }
+}
+
+# Removes a chroot directory that a killed debootstrap may have left with file systems mounted
+# in it (proc, sys, dev): those are unmounted first, and rm never leaves the chroot's own file system.
+remove_tree() {
+  local dir=$1 mnt
+  [ -e "$dir" ] || return 0
+  for mnt in $(findmnt -rn -o TARGET | grep -F "$dir/" | sort -r); do
+    umount -l "$mnt" || { echo "error: cannot unmount $mnt" >&2; return 1; }
+  done
+  rm -rf --one-file-system "$dir"
+}
+
 prepare_chroot() {
   local suite=$1 dir=$2
   if [ "$(cat "$dir/.symbolon-recipe" 2>/dev/null)" = "$SYMBOLON_CHROOT_RECIPE" ]; then
     return 0
   fi
+  require_root
   local mirror tmp="$dir.partial"
   mirror=$(debian_mirror)
   log "portability: building a minimal Debian $suite in $dir (debootstrap, once; cached)"
-  as_root rm -rf "$tmp" "$dir"
-  as_root mkdir -p "$(dirname "$dir")"
-  if ! as_root debootstrap --variant=minbase "$suite" "$tmp" "$mirror" >"$tmp.log" 2>&1; then
+  remove_tree "$tmp"
+  remove_tree "$dir"
+  mkdir -p "$(dirname "$dir")"
+  if ! debootstrap --variant=minbase "$suite" "$tmp" "$mirror" >"$tmp.log" 2>&1; then
     echo "error: debootstrap of $suite failed; the end of its log ($tmp.log):" >&2
     tail -n 20 "$tmp.log" >&2
     return 1
   fi
   # apt, unlike debootstrap, resolves the virtual packages (dbus-system-bus, logind) that
-  # Debian 13's pcscd pulls in through polkitd.
-  if ! as_root chroot "$tmp" env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
+  # Debian 13's pcscd pulls in through polkitd. policy-rc.d keeps the packages' scripts from
+  # starting pcscd or dbus in the chroot (nothing would stop them).
+  printf '#!/bin/sh\nexit 101\n' > "$tmp/usr/sbin/policy-rc.d"
+  chmod 755 "$tmp/usr/sbin/policy-rc.d"
+  if ! chroot "$tmp" env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
     pcscd vsmartcard-vpcd libccid >>"$tmp.log" 2>&1; then
     echo "error: installing pcscd in the $suite chroot failed; the end of its log ($tmp.log):" >&2
     tail -n 20 "$tmp.log" >&2
     return 1
   fi
-  as_root chroot "$tmp" useradd --uid 1000 --create-home --shell /bin/sh amnesia
-  as_root chroot "$tmp" apt-get clean
-  as_root rm -rf "$tmp/var/lib/apt/lists"/*
-  echo "$SYMBOLON_CHROOT_RECIPE" | as_root tee "$tmp/.symbolon-recipe" >/dev/null
-  as_root mv "$tmp" "$dir"
+  rm -f "$tmp/usr/sbin/policy-rc.d"
+  chroot "$tmp" useradd --uid 1000 --create-home --shell /bin/sh amnesia
+  chroot "$tmp" apt-get clean
+  rm -rf "$tmp/var/lib/apt/lists"/*
+  echo "$SYMBOLON_CHROOT_RECIPE" > "$tmp/.symbolon-recipe"
+  mv "$tmp" "$dir"
   rm -f "$tmp.log"
 }
 
 start_chroot_pcscd() {
   local suite=$1 dir=$2 port=$3 rundir=$4
+  require_root
   mkdir -p "$dir/etc/symbolon-readers" "$dir/run/pcscd"
   rm -f "$dir/run/pcscd/pcscd.comm" "$dir/run/pcscd/pcscd.pid"
   cat > "$dir/etc/symbolon-readers/vpcd" <<CONF
@@ -72,17 +95,23 @@ CONF
   chroot "$dir" /usr/sbin/pcscd --foreground "${polkit[@]}" --config /etc/symbolon-readers \
     >"$rundir/pcscd-$suite.log" 2>&1 &
   echo $! > "$rundir/pcscd-$suite.pid"
-  local waited=0
-  until [ -S "$dir/run/pcscd/pcscd.comm" ] && ss -ltn 2>/dev/null | grep -q ":$((port + 1)) "; do
-    sleep 0.1
-    waited=$((waited + 1))
-    if [ $waited -gt 100 ] || ! kill -0 "$(cat "$rundir/pcscd-$suite.pid")" 2>/dev/null; then
-      echo "error: the $suite pcscd did not start; its log:" >&2
-      cat "$rundir/pcscd-$suite.log" >&2
+  wait_for_pcscd "$suite" "$dir/run/pcscd/pcscd.comm" "$port" "$rundir/pcscd-$suite" || return 1
+  log "portability: $suite's pcscd $(chroot "$dir" /usr/sbin/pcscd --version | head -n 1) started (PID $(cat "$rundir/pcscd-$suite.pid")), vpcd on ports $port-$((port + 1))"
+}
+
+# wait_for_pcscd WHAT SOCKET PORT PIDBASE   waits until the pcscd of PIDBASE.pid is alive, has its
+# socket, and itself listens on vpcd's ports PORT and PORT+1 (a stale listener does not count).
+wait_for_pcscd() {
+  local what=$1 socket=$2 port=$3 pidbase=$4 pid n=0
+  pid=$(cat "$pidbase.pid")
+  until [ -S "$socket" ] && ss -ltnp 2>/dev/null | grep ":$((port + 1)) " | grep -q "pid=$pid,"; do
+    sleep 0.1; n=$((n + 1))
+    if [ $n -gt 100 ] || ! kill -0 "$pid" 2>/dev/null; then
+      echo "error: the $what pcscd did not start; its log:" >&2
+      cat "$pidbase.log" >&2
       return 1
     fi
   done
-  log "portability: $suite's pcscd $(chroot "$dir" /usr/sbin/pcscd --version | head -n 1) started (PID $(cat "$rundir/pcscd-$suite.pid")), vpcd on ports $port-$((port + 1))"
 }
 
 # debootstrap builds the chroots; unshare, prlimit and chroot (util-linux, coreutils) run in them.
@@ -107,6 +136,7 @@ wait_all() {
 #   PORT+1. PIDs in RUNDIR/pcscd-SUITE-polkit*.pid.
 start_chroot_polkit_pcscd() {
   local suite=$1 dir=$2 port=$3 rundir=$4
+  require_root
   local conf=/etc/symbolon-readers-polkit sock=/run/symbolon-polkit/pcscd.comm
   mkdir -p "$dir$conf" "$dir/run/symbolon-polkit" "$dir/run/dbus"
   rm -f "$dir/run/symbolon-polkit/"* "$dir/run/dbus/system_bus_socket"
@@ -123,7 +153,10 @@ CONF
     mount -t proc proc "$dir/proc" && mount --bind "$dir/run/symbolon-polkit" "$dir/run/pcscd" || exit 1
     chroot "$dir" dbus-daemon --system --nofork --nopidfile >"$log-dbus.log" 2>&1 &
     echo $! > "$pids-dbus.pid"
-    until [ -S "$dir/run/dbus/system_bus_socket" ]; do sleep 0.1; done
+    n=0
+    until [ -S "$dir/run/dbus/system_bus_socket" ]; do
+      sleep 0.1; n=$((n + 1)); [ $n -lt 100 ] || { echo "the system bus did not start" >&2; exit 1; }
+    done
     chroot "$dir" /usr/lib/polkit-1/polkitd --no-debug >"$log-polkitd.log" 2>&1 &
     echo $! > "$pids-polkitd.pid"
     chroot "$dir" /usr/sbin/pcscd --foreground --config "$conf" >"$log.log" 2>&1 &
@@ -131,15 +164,16 @@ CONF
     wait
   ' sh "$dir" "$pids" "$conf" "$rundir/pcscd-$suite-polkit" &
   echo $! > "$pids-namespace.pid"
-  local waited=0
-  until [ -S "$dir$sock" ] && ss -ltn 2>/dev/null | grep -q ":$((port + 1)) "; do
-    sleep 0.1
-    waited=$((waited + 1))
-    if [ $waited -gt 100 ]; then
+  # Its PID file is written by the namespace's shell once pcscd runs.
+  local n=0
+  until [ -s "$pids.pid" ]; do
+    sleep 0.1; n=$((n + 1))
+    if [ $n -gt 100 ] || ! kill -0 "$(cat "$pids-namespace.pid")" 2>/dev/null; then
       echo "error: the $suite pcscd with polkit did not start; its logs:" >&2
       cat "$rundir/pcscd-$suite-polkit"*.log >&2
       return 1
     fi
   done
+  wait_for_pcscd "$suite (polkit)" "$dir$sock" "$port" "$pids" || return 1
   log "portability: $suite's pcscd with polkit started (PID $(cat "$pids.pid"); polkitd $(cat "$pids-polkitd.pid"), dbus $(cat "$pids-dbus.pid")), vpcd on ports $port-$((port + 1))"
 }

@@ -96,13 +96,16 @@ impl Probe {
 pub enum ProbeError {
     #[error("cannot connect to {}: {error}", socket.display())]
     Unreachable { socket: PathBuf, error: std::io::Error },
-    /// The daemon accepted the connection and closed it without answering: what pcscd does to a
-    /// user its polkit check refuses.
+    /// The daemon accepted the connection and closed it without answering: what a pcscd built
+    /// with polkit does to a user its polkit check refuses (and to everyone while polkitd is
+    /// down); other daemons close only when they fail.
     #[error(
-        "pcscd at {} accepted the connection and closed it without answering: it refuses this user (polkit action org.debian.pcsc-lite.access_pcsc)",
-        socket.display()
+        "pcscd at {} accepted the connection and closed it without answering: {}",
+        socket.display(),
+        if *polkit { "its polkit check refused this user (action org.debian.pcsc-lite.access_pcsc; everyone is refused while polkitd is not running)" }
+        else { "it failed or refused this user (this pcscd has no polkit policy installed; its log says why: journalctl -u pcscd)" }
     )]
-    Closed { socket: PathBuf },
+    Closed { socket: PathBuf, polkit: bool },
     #[error("pcscd at {} did not answer the version message: {error}", socket.display())]
     NoAnswer { socket: PathBuf, error: std::io::Error },
 }
@@ -145,21 +148,29 @@ fn offer(socket: &Path, version: Version) -> Result<(Version, bool), ProbeError>
     msg.extend_from_slice(&version.minor.to_ne_bytes());
     msg.extend_from_slice(&0u32.to_ne_bytes()); // rv
     stream.write_all(&msg).map_err(|error| match error.kind() {
-        std::io::ErrorKind::BrokenPipe | std::io::ErrorKind::ConnectionReset => {
-            ProbeError::Closed { socket: socket.to_path_buf() }
-        }
+        std::io::ErrorKind::BrokenPipe | std::io::ErrorKind::ConnectionReset => closed(socket),
         _ => no_answer(error),
     })?;
     let mut answer = [0u8; 12];
     stream.read_exact(&mut answer).map_err(|error| match error.kind() {
-        std::io::ErrorKind::UnexpectedEof | std::io::ErrorKind::ConnectionReset => {
-            ProbeError::Closed { socket: socket.to_path_buf() }
-        }
+        std::io::ErrorKind::UnexpectedEof | std::io::ErrorKind::ConnectionReset => closed(socket),
         _ => no_answer(error),
     })?;
     let word = |i: usize| [answer[i], answer[i + 1], answer[i + 2], answer[i + 3]];
     let daemon = Version { major: i32::from_ne_bytes(word(0)), minor: i32::from_ne_bytes(word(4)) };
     Ok((daemon, u32::from_ne_bytes(word(8)) == 0))
+}
+
+/// pcsc-lite's polkit policy, installed with a pcscd that asks polkit.
+const POLKIT_POLICY: &str = "/usr/share/polkit-1/actions/org.debian.pcsc-lite.policy";
+
+/// Whether this system's pcscd asks polkit (its policy is installed).
+pub fn uses_polkit() -> bool {
+    Path::new(POLKIT_POLICY).exists()
+}
+
+fn closed(socket: &Path) -> ProbeError {
+    ProbeError::Closed { socket: socket.to_path_buf(), polkit: uses_polkit() }
 }
 
 /// The pcscd program installed on this system and the version it reports (`pcscd --version`), or

@@ -38,6 +38,10 @@ pub enum CardError {
     )]
     NotAuthorized,
     #[error(
+        "pcscd is running and answered symbolon's probe (protocol {in_use}), but the PC/SC client library could not connect ({detail}): see pcscd's log (journalctl -u pcscd); `symbolon doctor` checks the whole chain"
+    )]
+    ClientFailed { in_use: daemon::Version, detail: String },
+    #[error(
         "no smartcard reader is connected: plug in the token (a YubiKey or Nitrokey is its own reader); if it is plugged in, `symbolon doctor` checks USB access and pcscd. A key kept in a file is given with --key-file"
     )]
     NoReaders,
@@ -125,7 +129,8 @@ pub struct CardInfo {
 impl CardInfo {
     /// "card 000F:1A2B3C4D (Nitrokey GmbH) in reader X" — how a card is named in messages.
     pub fn describe(&self) -> String {
-        format!("card {} ({}) in reader \"{}\"", self.ident, self.manufacturer, self.reader)
+        let (manufacturer, reader) = (crate::sanitize(&self.manufacturer), crate::sanitize(&self.reader));
+        format!("card {} ({manufacturer}) in reader \"{reader}\"", self.ident)
     }
 }
 
@@ -139,7 +144,7 @@ pub(crate) fn describe_others(others: &[Reader]) -> String {
             ReaderContent::Other(what) => Some(format!(
                 "; reader \"{}\" holds a card that cannot be used ({what}: not an OpenPGP token, or its OpenPGP \
                  application is disabled)",
-                r.name
+                crate::sanitize(&r.name)
             )),
             _ => None,
         })
@@ -159,7 +164,7 @@ fn refused_readers(others: &[Reader]) -> String {
     others
         .iter()
         .filter(|r| matches!(r.content, ReaderContent::Refused))
-        .map(|r| format!("\"{}\"", r.name))
+        .map(|r| format!("\"{}\"", crate::sanitize(&r.name)))
         .collect::<Vec<_>>()
         .join(", ")
 }
@@ -227,7 +232,10 @@ pub(crate) fn context() -> Result<pcsc::Context, CardError> {
                                   the running pcscd: use the static symbolon (scripts/build-static), which negotiates";
                     Err(CardError::ProtocolMismatch { daemon, offered: "the system library's protocol".into(), advice })
                 }
-                (Err(daemon::ProbeError::Closed { .. }), _) => Err(CardError::NotAuthorized),
+                (Err(daemon::ProbeError::Closed { polkit: true, .. }), _) => Err(CardError::NotAuthorized),
+                (Ok(daemon::Probe::Compatible { in_use, .. }), _) => {
+                    Err(CardError::ClientFailed { in_use, detail: e.to_string() })
+                }
                 _ => Err(CardError::NoService { detail: e.to_string() }),
             }
         }

@@ -6,6 +6,7 @@ use sequoia_openpgp::serialize::SerializeInto;
 use std::path::PathBuf;
 use symbolon::card::{self, ReaderContent};
 use symbolon::output::{Privacy, write_new_file};
+use symbolon::sanitize;
 
 #[derive(clap::Subcommand)]
 pub enum Command {
@@ -40,6 +41,7 @@ pub fn run(command: Command) -> Result<()> {
 fn list(json: bool) -> Result<()> {
     let readers = card::list()?;
     if json {
+        let readers_all = &readers;
         let readers: Vec<serde_json::Value> = readers
             .iter()
             .map(|r| match &r.content {
@@ -54,23 +56,24 @@ fn list(json: bool) -> Result<()> {
             .collect();
         let doc = serde_json::json!({"schema": "symbolon-card-list", "schema_version": 1, "readers": readers});
         println!("{}", serde_json::to_string_pretty(&doc)?);
-        return Ok(());
+        return refuse_if_nothing_seen(readers_all);
     }
     for r in &readers {
+        // Reader names and what cards say of themselves come from the devices: escaped.
+        let name = sanitize(&r.name);
         match &r.content {
-            ReaderContent::Empty => println!("Reader \"{}\": no card", r.name),
-            ReaderContent::Other(what) => println!("Reader \"{}\": a card, but {what}", r.name),
+            ReaderContent::Empty => println!("Reader \"{name}\": no card"),
+            ReaderContent::Other(what) => println!("Reader \"{name}\": a card, but {}", sanitize(what)),
             ReaderContent::Refused => println!(
-                "Reader \"{}\": pcscd does not let this user use this reader (polkit action org.debian.pcsc-lite.access_card): whether it holds a card cannot be told",
-                r.name
+                "Reader \"{name}\": pcscd does not let this user use this reader (polkit action org.debian.pcsc-lite.access_card): whether it holds a card cannot be told"
             ),
             ReaderContent::OpenPgp(info) => {
-                println!("Reader \"{}\": OpenPGP card {}", r.name, info.ident);
-                println!("  manufacturer    {}", info.manufacturer);
+                println!("Reader \"{name}\": OpenPGP card {}", info.ident);
+                println!("  manufacturer    {}", sanitize(&info.manufacturer));
                 println!("  serial          {}", info.serial);
                 println!(
                     "  cardholder      {}",
-                    if info.cardholder.is_empty() { "(not set)" } else { info.cardholder.as_str() }
+                    if info.cardholder.is_empty() { "(not set)".into() } else { sanitize(&info.cardholder) }
                 );
                 for (slot, key) in [
                     ("signing", &info.signing),
@@ -90,6 +93,18 @@ fn list(json: bool) -> Result<()> {
                 );
             }
         }
+    }
+    refuse_if_nothing_seen(&readers)
+}
+
+/// `card list` looked at nothing when pcscd refused this user every reader: that is a failure.
+fn refuse_if_nothing_seen(readers: &[card::Reader]) -> Result<()> {
+    if !readers.is_empty() && readers.iter().all(|r| matches!(r.content, ReaderContent::Refused)) {
+        bail!(
+            "pcscd does not let this user use any of its {} readers (polkit action org.debian.pcsc-lite.access_card): {}",
+            readers.len(),
+            card::POLKIT_ADVICE
+        );
     }
     Ok(())
 }

@@ -60,14 +60,21 @@ fn pcscd(r: &mut Report) {
     match daemon::probe() {
         Ok(probe) => match &probe {
             daemon::Probe::Compatible { daemon, in_use } => {
-                let client = match daemon::CLIENT {
-                    daemon::Client::Negotiating => format!("protocol {in_use} in use"),
-                    daemon::Client::System => format!(
-                        "it accepts {in_use}; this build uses the system's libpcsclite, which speaks its own pcsc-lite's protocol"
-                    ),
-                };
                 let family = probe.daemon_family();
-                r.ok("pcscd", &format!("running at {}, speaks protocol {daemon} ({family}); {client}", socket.display()));
+                let line = format!("running at {}, speaks protocol {daemon} ({family})", socket.display());
+                match daemon::CLIENT {
+                    daemon::Client::Negotiating => r.ok("pcscd", &format!("{line}; protocol {in_use} in use")),
+                    // The probe negotiated; the system's library may not have.
+                    daemon::Client::System if *in_use == daemon::V4_4 => r.ok(
+                        "pcscd",
+                        &format!("{line}; it accepts 4:4, and this build uses the system's libpcsclite"),
+                    ),
+                    daemon::Client::System => r.warn(
+                        "pcscd",
+                        &format!("{line}; it accepts only {in_use}, and this build uses the system's libpcsclite, whose protocol symbolon cannot see"),
+                        "if card commands fail with 'protocol mismatch', use the static symbolon (scripts/build-static), which negotiates",
+                    ),
+                }
             }
             daemon::Probe::Mismatch { daemon, offered } => {
                 let offered: Vec<String> = offered.iter().map(ToString::to_string).collect();
@@ -79,11 +86,21 @@ fn pcscd(r: &mut Report) {
                         probe.daemon_family(),
                         offered.join(" and ")
                     ),
-                    "this symbolon speaks the protocols of pcsc-lite 1.9 to 2.5 (4:4, 4:5): report this daemon (pcscd --version)",
+                    match daemon::CLIENT {
+                        daemon::Client::Negotiating => {
+                            "this symbolon speaks the protocols of pcsc-lite 1.9 to 2.5 (4:4, 4:5): report this daemon (pcscd --version)"
+                        }
+                        daemon::Client::System => "use the static symbolon (scripts/build-static), which negotiates",
+                    },
                 );
             }
         },
-        Err(why @ daemon::ProbeError::Closed { .. }) => r.problem("pcscd", &why.to_string(), card::POLKIT_ADVICE),
+        Err(why @ daemon::ProbeError::Closed { polkit: true, .. }) => {
+            r.problem("pcscd", &why.to_string(), card::POLKIT_ADVICE)
+        }
+        Err(why @ daemon::ProbeError::Closed { polkit: false, .. }) => {
+            r.problem("pcscd", &why.to_string(), "look at pcscd's log (journalctl -u pcscd), restart it (systemctl restart pcscd)")
+        }
         Err(why) => r.problem(
             "pcscd",
             &format!("not reachable: {why}"),
@@ -138,10 +155,10 @@ fn cards(r: &mut Report) {
                     _ => None,
                 })
                 .collect();
-            let refused: Vec<&str> = readers
+            let refused: Vec<String> = readers
                 .iter()
                 .filter(|rd| matches!(rd.content, ReaderContent::Refused))
-                .map(|rd| rd.name.as_str())
+                .map(|rd| symbolon::sanitize(&rd.name))
                 .collect();
             if refused.is_empty() {
                 r.ok("readers", &format!("{} visible", readers.len()));
@@ -168,7 +185,7 @@ fn cards(r: &mut Report) {
                 let detail = format!(
                     "{} ({}), decryption key {}, user PIN tries left {}",
                     info.ident,
-                    info.manufacturer,
+                    symbolon::sanitize(&info.manufacturer),
                     info.decryption.fingerprint.as_deref().unwrap_or("(none)"),
                     info.pin_retries.user
                 );
@@ -185,14 +202,22 @@ fn cards(r: &mut Report) {
             "plug in the token; if it is plugged in, check USB access below and that the libccid driver is installed",
         ),
         // Already a PROBLEM on the pcscd line.
-        Err(CardError::NoService { .. } | CardError::ProtocolMismatch { .. } | CardError::NotAuthorized) => {}
+        Err(
+            CardError::NoService { .. }
+            | CardError::ProtocolMismatch { .. }
+            | CardError::NotAuthorized
+            | CardError::ClientFailed { .. },
+        ) if !matches!(daemon::probe(), Ok(daemon::Probe::Compatible { .. })) => {}
         Err(e) => r.problem("readers", &e.to_string(), "see the message"),
     }
 }
 
 fn air_gap(r: &mut Report) {
     match hygiene::air_gap() {
-        AirGap::Offline => r.ok("air gap", "no network interface is up (loopback only; read from /sys/class/net)"),
+        AirGap::Offline => r.ok(
+            "air gap",
+            "no network interface is up in the network namespace symbolon runs in (loopback only; read from /sys/class/net)",
+        ),
         AirGap::Up(up) => r.warn(
             "air gap",
             &format!("network interfaces up: {}", up.join(", ")),
@@ -283,10 +308,24 @@ fn usb_access(r: &mut Report) {
         Err(e) => return cannot(r, format!("{dir} cannot be read ({e})")),
     };
     let mut tokens = 0;
-    for dev in devices.filter_map(Result::ok) {
+    for dev in devices {
+        let dev = match dev {
+            Ok(dev) => dev,
+            Err(e) => {
+                cannot(r, format!("{dir} cannot be listed ({e})"));
+                continue;
+            }
+        };
         let path = dev.path();
         // Interfaces (1-1:1.0) have no idVendor; devices do.
-        let Ok(vendor) = std::fs::read_to_string(path.join("idVendor")) else { continue };
+        let vendor = match std::fs::read_to_string(path.join("idVendor")) {
+            Ok(vendor) => vendor,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+            Err(e) => {
+                cannot(r, format!("{}/idVendor cannot be read ({e})", path.display()));
+                continue;
+            }
+        };
         let vendor = vendor.trim().to_ascii_lowercase();
         let Some((_, maker)) = TOKEN_VENDORS.iter().find(|(v, _)| *v == vendor) else { continue };
         tokens += 1;
@@ -297,7 +336,10 @@ fn usb_access(r: &mut Report) {
             continue;
         };
         let node = format!("/dev/bus/usb/{bus:03}/{devnum:03}");
-        let product = read("product");
+        let product = match read("product") {
+            p if p.is_empty() => "(no product name)".to_string(),
+            p => symbolon::sanitize(&p),
+        };
         match std::fs::OpenOptions::new().read(true).write(true).open(&node) {
             Ok(_) => r.ok("USB access", &format!("{maker} {product} at {node} is readable and writable")),
             Err(e) => r.warn(
