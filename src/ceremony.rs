@@ -2,13 +2,14 @@
 //! times (`rekey init`, `submit`, `status`, `cancel`).
 //!
 //! A ceremony is a directory named by its nonce under the state root. It holds `plan.json` (the
-//! plan, its hash and what is needed to rebuild it; public) and one `share-NNN.pgp` per old share
+//! typed plan record of `rekey_plan`, its hash and its parts' digests; public) and one `share-NNN.pgp` per old share
 //! recorded so far. A recorded share is secret, so it is never stored in the clear: it is
 //! encrypted to the OPERATOR's certificate given at `init` (ideally the operator's own card), and
 //! only that key can open the recorded shares when the ceremony completes. Completion and
 //! cancellation remove the directory. See docs/CEREMONY.md for the reasoning.
 
 use crate::output::{NewDir, OutputError, Privacy, write_new_file};
+use crate::rekey_plan::{PartDigest, Plan};
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 
@@ -25,30 +26,47 @@ pub enum CeremonyError {
     AlreadySubmitted { index: u8, nonce: String },
     #[error("the state of ceremony {nonce} is damaged ({why}): cancel it and start again")]
     Damaged { nonce: String, why: String },
+    #[error(
+        "ceremony {nonce} was started by an older version of symbolon (its plan.json has schema version {version}; this one reads {PLAN_VERSION}): cancel it and run init again"
+    )]
+    OlderVersion { nonce: String, version: u64 },
     #[error(transparent)]
     Output(#[from] OutputError),
     #[error("{path}: {source}")]
     Io { path: PathBuf, source: std::io::Error },
 }
 
-/// What `init` fixed: the plan and how to rebuild it. Public: no secret in it.
+/// The version of `plan.json` this symbolon writes and reads.
+pub const PLAN_VERSION: u32 = 2;
+
+/// What `init` fixed. Public: no secret in it.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct PlanRecord {
     pub schema: String,
     pub schema_version: u32,
     pub nonce: String,
     pub created: String,
-    /// The plan as shown to the operator, and its hash (which binds the nonce to the plan).
-    pub plan_text: String,
+    /// The plan itself, typed: `submit` rebuilds the new set from it alone.
+    pub plan: Plan,
+    /// The plan's hash as the operator confirmed it, and the digest of each of its parts, so that
+    /// an edit is refused with the part named ([`Plan::check`]).
     pub plan_hash: String,
-    /// The directory `init` ran in, and its arguments: `submit` rebuilds the plan from them and
-    /// refuses if its hash differs (e.g. a certificate file changed).
-    pub cwd: PathBuf,
-    pub args: Vec<String>,
-    /// The certificate the recorded shares are encrypted to (armored).
-    pub operator_cert: String,
-    /// The old set's manifest.json, as given at `init`.
-    pub old_manifest: String,
+    pub digests: Vec<PartDigest>,
+}
+
+impl PlanRecord {
+    /// A new ceremony's record of `plan`.
+    pub fn new(nonce: String, plan: Plan) -> PlanRecord {
+        PlanRecord {
+            schema: SCHEMA.into(),
+            schema_version: PLAN_VERSION,
+            nonce,
+            created: crate::time::utc_timestamp(crate::time::now()),
+            plan_hash: plan.hash(),
+            digests: plan.digests(),
+            plan,
+        }
+    }
 }
 
 /// Where ceremonies live: `$XDG_STATE_HOME/symbolon/ceremonies` or `~/.local/state/...`.
@@ -81,26 +99,50 @@ pub fn create(root: &Path, plan: &PlanRecord) -> Result<Ceremony, CeremonyError>
 
 /// Opens the ceremony `nonce` under `root`.
 pub fn open(root: &Path, nonce: &str) -> Result<Ceremony, CeremonyError> {
+    let (dir, text) = locate(root, nonce)?;
+    let damaged = |why: String| CeremonyError::Damaged { nonce: nonce.to_string(), why };
+    let value: serde_json::Value = serde_json::from_str(&text).map_err(|e| damaged(e.to_string()))?;
+    if value["schema"] != SCHEMA || value["nonce"] != nonce {
+        return Err(damaged("plan.json does not belong to this nonce".into()));
+    }
+    match value["schema_version"].as_u64() {
+        Some(v) if v == u64::from(PLAN_VERSION) => {}
+        Some(version) => return Err(CeremonyError::OlderVersion { nonce: nonce.to_string(), version }),
+        None => return Err(damaged("plan.json has no schema_version".into())),
+    }
+    let plan: PlanRecord = serde_json::from_value(value).map_err(|e| damaged(e.to_string()))?;
+    Ok(Ceremony { dir, plan })
+}
+
+/// The directory of ceremony `nonce` and its plan.json's text.
+fn locate(root: &Path, nonce: &str) -> Result<(PathBuf, String), CeremonyError> {
     let no_such = || CeremonyError::NoSuch { nonce: nonce.to_string(), root: root.to_path_buf() };
     if nonce.is_empty() || !nonce.bytes().all(|b| b.is_ascii_hexdigit()) {
         return Err(no_such());
     }
     let dir = root.join(nonce);
     let text = std::fs::read_to_string(dir.join(PLAN_FILE)).map_err(|_| no_such())?;
-    let damaged = |why: String| CeremonyError::Damaged { nonce: nonce.to_string(), why };
-    let plan: PlanRecord = serde_json::from_str(&text).map_err(|e| damaged(e.to_string()))?;
-    if plan.schema != SCHEMA || plan.nonce != nonce {
-        return Err(damaged("plan.json does not belong to this nonce".into()));
-    }
-    Ok(Ceremony { dir, plan })
+    Ok((dir, text))
 }
 
-/// The ceremonies in progress under `root`, by nonce.
-pub fn list(root: &Path) -> Vec<Ceremony> {
+/// Destroys ceremony `nonce`, whatever version started it and whatever its state.
+pub fn cancel(root: &Path, nonce: &str) -> Result<(), CeremonyError> {
+    let (dir, _) = locate(root, nonce)?;
+    std::fs::remove_dir_all(&dir).map_err(|source| CeremonyError::Io { path: dir.clone(), source })
+}
+
+/// The ceremonies under `root`, by nonce: each opened, or why it cannot be.
+pub fn list(root: &Path) -> Vec<(String, Result<Ceremony, CeremonyError>)> {
     let Ok(entries) = std::fs::read_dir(root) else { return Vec::new() };
-    let mut out: Vec<Ceremony> =
-        entries.filter_map(Result::ok).filter_map(|e| open(root, &e.file_name().to_string_lossy()).ok()).collect();
-    out.sort_by(|a, b| a.plan.created.cmp(&b.plan.created));
+    let mut out: Vec<(String, Result<Ceremony, CeremonyError>)> = entries
+        .filter_map(Result::ok)
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .map(|nonce| {
+            let opened = open(root, &nonce);
+            (nonce, opened)
+        })
+        .collect();
+    out.sort_by(|a, b| a.0.cmp(&b.0));
     out
 }
 

@@ -33,6 +33,15 @@ impl PaperSize {
     }
 }
 
+impl std::fmt::Display for PaperSize {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            PaperSize::A4 => "a4",
+            PaperSize::Letter => "letter",
+        })
+    }
+}
+
 impl std::str::FromStr for PaperSize {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, String> {

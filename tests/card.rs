@@ -643,11 +643,33 @@ fn staged_rekey_with_a_nonce_survives_between_sessions_and_refuses_what_it_must(
     // A share of another set is refused (mixed sets), and nothing is recorded for it.
     split_to(d, GENERATE, &["alice=alice.asc"], 1, &[], "other");
     assert_fails(&submit(&nonce, "other/01-alice.asc"), 1, &["not a share of the old set", "belongs to set"]);
-    // The plan cannot change under the nonce: a new custodian certificate is refused.
-    let carol = std::fs::read(d.join("carol.asc")).unwrap();
+    // The plan is the one confirmed at init, held in the state: a certificate file replaced on
+    // disk afterwards changes nothing (checked on the new manifest below), and an edit of any
+    // recorded part is refused with the part named, before the share is even read.
+    let carol_fpr =
+        card_of(&card_list(d), &_cards_in[2].ident)["decryption"]["fingerprint"].as_str().unwrap().to_string();
     std::fs::copy(d.join("operator.asc"), d.join("carol.asc")).unwrap();
-    assert_fails(&submit(&nonce, "old/02-bob.asc"), 1, &["changed since init", "nothing was recorded"]);
-    std::fs::write(d.join("carol.asc"), carol).unwrap();
+    let plan_path = d.join("state").join(&nonce).join("plan.json");
+    let original = std::fs::read_to_string(&plan_path).unwrap();
+    let edit = |pointer: &str| {
+        let mut v: serde_json::Value = serde_json::from_str(&original).unwrap();
+        let field = v.pointer_mut(pointer).unwrap();
+        let mut text = field.as_str().unwrap().to_string();
+        // One base64 character changed: one byte of the recorded bytes differs.
+        let c = if text.as_bytes()[60] == b'A' { "B" } else { "A" };
+        text.replace_range(60..61, c);
+        *field = serde_json::Value::String(text);
+        std::fs::write(&plan_path, serde_json::to_string_pretty(&v).unwrap()).unwrap();
+    };
+    edit("/plan/custodians/2/certs/0");
+    assert_fails(
+        &submit(&nonce, "old/02-bob.asc"),
+        1,
+        &["the plan's certificate of new custodian 3 (carol) is not what was confirmed", "nothing was done"],
+    );
+    edit("/plan/old_manifest");
+    assert_fails(&submit(&nonce, "old/02-bob.asc"), 1, &["the plan's old manifest is not what was confirmed"]);
+    std::fs::write(&plan_path, &original).unwrap();
     // Session 2, from another directory: bob's share reaches the threshold; the operator's card
     // opens the recorded shares; the new set goes where init said.
     std::fs::create_dir(d.join("elsewhere")).unwrap();
@@ -663,6 +685,14 @@ fn staged_rekey_with_a_nonce_survives_between_sessions_and_refuses_what_it_must(
     let old_manifest: serde_json::Value =
         serde_json::from_slice(&std::fs::read(d.join("old/manifest.json")).unwrap()).unwrap();
     assert_eq!(new_manifest["previous_set_id"], old_manifest["set_id"]);
+    // Carol's share went to the certificate confirmed at init, not to the file put in its place.
+    let carol_keys = new_manifest["shares"][2]["encryption_keys"].as_array().unwrap();
+    assert_eq!(carol_keys.len(), 1);
+    assert_eq!(carol_keys[0].as_str().unwrap(), carol_fpr);
+    // Carol's share went to the certificate confirmed at init, not to the file put in its place.
+    let carol_keys = new_manifest["shares"][2]["encryption_keys"].as_array().unwrap();
+    assert_eq!(carol_keys.len(), 1);
+    assert_eq!(carol_keys[0].as_str().unwrap(), carol_fpr);
     let run = run_card(
         d,
         &["combine", "new/01-alice.asc", "new/02-bob.asc", "new/03-carol.asc", "--stdout", "--encoding", "hex"],
@@ -677,6 +707,16 @@ fn staged_rekey_with_a_nonce_survives_between_sessions_and_refuses_what_it_must(
     assert_ok(&submit(&second, "old/03-carol.asc"));
     let list = run_card(d, &["rekey", "status", "--state-dir", "state"]);
     assert!(list.stdout_text().contains(&second), "{}", list.stdout_text());
+    // A plan.json of an older version is refused with what to do, and can still be cancelled.
+    let second_plan = d.join("state").join(&second).join("plan.json");
+    let mut v: serde_json::Value = serde_json::from_slice(&std::fs::read(&second_plan).unwrap()).unwrap();
+    v["schema_version"] = 1.into();
+    std::fs::write(&second_plan, serde_json::to_string(&v).unwrap()).unwrap();
+    assert_fails(
+        &submit(&second, "old/01-alice.asc"),
+        1,
+        &["was started by an older version of symbolon", "cancel it and run init again"],
+    );
     assert_ok(&run_card(d, &["rekey", "cancel", "--state-dir", "state", "--nonce", &second]));
     assert!(!d.join("state").join(&second).exists());
     assert_fails(&submit(&second, "old/01-alice.asc"), 1, &["no ceremony with nonce"]);

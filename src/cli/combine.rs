@@ -176,7 +176,15 @@ impl Inputs {
         manifest: Option<&Manifest>,
         threshold: Option<usize>,
     ) -> Result<combine::Recovered> {
-        let session = recovery::prepare(read, threshold, manifest)?;
+        self.recover_prepared(recovery::prepare(read, threshold, manifest)?, manifest)
+    }
+
+    /// Decrypts and combines a session already checked by `recovery::prepare`.
+    pub fn recover_prepared(
+        &self,
+        session: recovery::Session<'_>,
+        manifest: Option<&Manifest>,
+    ) -> Result<combine::Recovered> {
         let mut keys = io::read_key_files(&self.key_files)?;
         Ok(session.recover(&mut keys, &self.card.options(manifest), &mut TerminalPrompt)?)
     }

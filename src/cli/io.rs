@@ -95,6 +95,13 @@ pub fn read_key_files(paths: &[PathBuf]) -> Result<symbolon::openpgp::decrypt::S
 
 /// Reads a manifest file.
 pub fn read_manifest(path: &Path) -> Result<symbolon::manifest::Manifest> {
-    let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
-    symbolon::manifest::Manifest::from_json(&text).with_context(|| path.display().to_string())
+    Ok(read_manifest_bytes(path)?.1)
+}
+
+/// A manifest file's bytes (as a plan records them) and the manifest they hold.
+pub fn read_manifest_bytes(path: &Path) -> Result<(Vec<u8>, symbolon::manifest::Manifest)> {
+    let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let text = std::str::from_utf8(&bytes).with_context(|| format!("{} is not text", path.display()))?;
+    let manifest = symbolon::manifest::Manifest::from_json(text).with_context(|| path.display().to_string())?;
+    Ok((bytes, manifest))
 }

@@ -11,7 +11,6 @@ mod prompt;
 mod qr;
 mod recipients;
 mod rekey;
-mod rekey_staged;
 mod split;
 mod verify;
 

@@ -2,13 +2,15 @@
 //! shares (each decrypted on its custodian's card) and re-split into a new set (new count,
 //! threshold, custodians). Rekey is not rotation: the secret does not change.
 
+mod staged;
+
 use super::combine::Inputs;
 use super::io;
 use super::prompt::TerminalPrompt;
 use anyhow::{Result, bail};
-use sha2::{Digest, Sha256};
 use std::path::PathBuf;
 use symbolon::prompt::Prompt;
+use symbolon::rekey_plan::Plan;
 
 /// `rekey`: one-shot (everyone in the room), or staged with a nonce.
 #[derive(clap::Args)]
@@ -23,23 +25,23 @@ pub struct Command {
 #[derive(clap::Subcommand)]
 enum Stage {
     /// Start a staged ceremony: check and fix the plan under a new nonce (no old share is needed yet).
-    Init(Box<super::rekey_staged::InitArgs>),
+    Init(Box<staged::InitArgs>),
     /// Record one old share (decrypted on its custodian's card); the one that reaches the old
     /// threshold completes the rekey.
-    Submit(Box<super::rekey_staged::SubmitArgs>),
+    Submit(Box<staged::SubmitArgs>),
     /// Show a ceremony's plan and progress, or list the ceremonies in progress.
-    Status(super::rekey_staged::StatusArgs),
+    Status(staged::StatusArgs),
     /// Destroy a ceremony and everything recorded in it.
-    Cancel(super::rekey_staged::CancelArgs),
+    Cancel(staged::CancelArgs),
 }
 
 pub fn dispatch(command: Command) -> Result<()> {
     match command.stage {
         None => run(command.oneshot),
-        Some(Stage::Init(args)) => super::rekey_staged::init(*args),
-        Some(Stage::Submit(args)) => super::rekey_staged::submit(*args),
-        Some(Stage::Status(args)) => super::rekey_staged::status(args),
-        Some(Stage::Cancel(args)) => super::rekey_staged::cancel(args),
+        Some(Stage::Init(args)) => staged::init(*args),
+        Some(Stage::Submit(args)) => staged::submit(*args),
+        Some(Stage::Status(args)) => staged::status(args),
+        Some(Stage::Cancel(args)) => staged::cancel(args),
     }
 }
 
@@ -66,16 +68,13 @@ pub struct Args {
 
 pub fn run(args: Args) -> Result<()> {
     args.airgap.check()?;
-    let old_manifest = args.old_manifest.as_deref().map(io::read_manifest).transpose()?;
+    let old = args.old_manifest.as_deref().map(io::read_manifest_bytes).transpose()?;
+    let old_manifest = old.as_ref().map(|(_, m)| m);
     // The whole plan is checked before any PIN: new k/n, custodian count, certificates, the new
     // directory; the old shares read and counted.
-    let inherited = old_manifest.as_ref().map(|m| (m.label.as_str(), m.target.parse()));
-    let inherited = match inherited {
-        Some((label, Ok(target))) => Some((label, target)),
-        _ => None,
-    };
+    let inherited = old_manifest.and_then(|m| m.target.parse().ok().map(|t| (m.label.as_str(), t)));
     let prepared = super::split::prepare(&args.new, inherited)?;
-    if let Some(m) = &old_manifest
+    if let Some(m) = old_manifest
         && let Some(t) = args.new.target
         && m.target != t.to_string()
     {
@@ -86,18 +85,20 @@ pub fn run(args: Args) -> Result<()> {
         );
     }
     let read = args.old.read()?;
-    let plan = plan_text(&args.new, Some(&read), old_manifest.as_ref(), &prepared);
-    let hash = hex::encode(&Sha256::digest(plan.as_bytes())[..8]);
-    println!("{plan}");
-    println!("Plan hash: {hash}");
-    if !args.yes {
-        let answer = TerminalPrompt.line(&format!("Type the plan hash ({hash}) to proceed: "))?;
-        if answer.trim() != hash {
-            bail!("the plan was not confirmed: nothing was decrypted, nothing was written");
-        }
-    }
     let stated = read.stated();
-    let recovered = args.old.recover(read, old_manifest.as_ref(), args.old_threshold)?;
+    let offered = read.origins().map(str::to_string).collect();
+    // Too few old shares are refused here, before the plan is confirmed.
+    let session = symbolon::recovery::prepare(read, args.old_threshold, old_manifest)?;
+    let plan = Plan::new(
+        &prepared,
+        args.new.target.or(inherited.map(|(_, t)| t)),
+        args.new.label.as_deref().or(inherited.map(|(l, _)| l)),
+        old.as_ref().map(|(bytes, _)| bytes.as_slice()),
+        offered,
+        None,
+    )?;
+    confirm(&plan, args.yes, "proceed", "nothing was decrypted, nothing was written")?;
+    let recovered = args.old.recover_prepared(session, old_manifest)?;
     let previous = recovered.set.as_ref().map(|s| s.id.to_string());
     if let (Some(set), Some(given)) = (&recovered.set, args.new.target)
         && set.target != given
@@ -140,45 +141,16 @@ pub fn run(args: Args) -> Result<()> {
     Ok(())
 }
 
-/// What will happen, for the operator to confirm (and to hash).
-pub fn plan_text(
-    new_args: &super::split::NewSet,
-    read: Option<&symbolon::recovery::Inputs>,
-    old: Option<&symbolon::manifest::Manifest>,
-    new: &super::split::Prepared,
-) -> String {
-    let mut t = String::from("Rekey plan (the secret stays the same; only the shares change):\n");
-    match old {
-        Some(m) => t.push_str(&format!(
-            "  old set   {} ({}-of-{}, {} scheme, target {}, label \"{}\")\n",
-            m.set_id_short, m.threshold, m.share_count, m.scheme, m.target, m.label
-        )),
-        None => t.push_str("  old set   (as the old shares describe it; no old manifest given)\n"),
-    }
-    if let Some(read) = read {
-        t.push_str(&format!("  old shares offered ({}):\n", read.len()));
-        for origin in read.origins() {
-            t.push_str(&format!("    {origin}\n"));
+/// Prints the plan and its hash, and asks the operator to type the hash (unless `--yes`).
+fn confirm(plan: &Plan, yes: bool, to: &str, otherwise: &str) -> Result<()> {
+    let hash = plan.hash();
+    println!("{}", plan.render());
+    println!("Plan hash: {hash}");
+    if !yes {
+        let answer = TerminalPrompt.line(&format!("Type the plan hash ({hash}) to {to}: "))?;
+        if answer.trim() != hash {
+            bail!("the plan was not confirmed: {otherwise}");
         }
     }
-    let p = &new.plan;
-    t.push_str(&format!(
-        "  new set   {}-of-{}, {} scheme, target {}{}\n",
-        p.threshold,
-        p.shares,
-        p.scheme,
-        if new_args.target.is_some() || old.is_some() { p.target.to_string() } else { "as the old set".into() },
-        if new_args.label.is_some() || old.is_some() {
-            format!(", label \"{}\"", p.label)
-        } else {
-            ", label as the old set".into()
-        }
-    ));
-    t.push_str("  new custodians:\n");
-    for (i, c) in new.custodians.iter().enumerate() {
-        let fprs: Vec<String> = c.fingerprints().iter().map(|f| f.to_hex()).collect();
-        t.push_str(&format!("    {:>3}  {:<12} {}\n", i + 1, c.name, fprs.join(", ")));
-    }
-    t.push_str(&format!("  new directory {}\n", new.out_dir.display()));
-    t
+    Ok(())
 }

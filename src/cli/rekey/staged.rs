@@ -4,20 +4,18 @@
 //! submit that reaches the old threshold completes the rekey, `rekey status` and `rekey cancel`.
 //! The state lives in `symbolon::ceremony`; no expiry, and it survives a reboot.
 
-use super::combine::Inputs;
-use super::io;
-use super::prompt::TerminalPrompt;
-use super::split::NewSet;
+use crate::cli::combine::Inputs;
+use crate::cli::io;
+use crate::cli::prompt::TerminalPrompt;
+use crate::cli::split::NewSet;
 use anyhow::{Context, Result, bail};
-use clap::Parser;
-use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
 use symbolon::candidate::{Candidate, Piece};
 use symbolon::ceremony::{self, PlanRecord};
 use symbolon::combine;
 use symbolon::manifest::Manifest;
 use symbolon::openpgp::Custodian;
-use symbolon::prompt::Prompt;
+use symbolon::rekey_plan::Plan;
 use zeroize::Zeroizing;
 
 #[derive(clap::Args, Clone)]
@@ -37,7 +35,7 @@ impl StateArgs {
 #[derive(clap::Args)]
 pub struct InitArgs {
     #[command(flatten)]
-    airgap: super::ceremony::Airgap,
+    airgap: crate::cli::ceremony::Airgap,
     #[command(flatten)]
     state: StateArgs,
     /// The operator's certificate (ideally of the operator's own card): old shares recorded
@@ -54,18 +52,10 @@ pub struct InitArgs {
     new: NewSet,
 }
 
-/// `init`'s arguments, parsed again from what the ceremony recorded.
-#[derive(Parser)]
-#[command(no_binary_name = true)]
-struct Recorded {
-    #[command(flatten)]
-    init: InitArgs,
-}
-
 #[derive(clap::Args)]
 pub struct SubmitArgs {
     #[command(flatten)]
-    airgap: super::ceremony::Airgap,
+    airgap: crate::cli::ceremony::Airgap,
     #[command(flatten)]
     state: StateArgs,
     /// The ceremony's nonce, as `rekey init` printed it.
@@ -97,10 +87,6 @@ pub struct CancelArgs {
     nonce: String,
 }
 
-fn hash(text: &str) -> String {
-    hex::encode(&Sha256::digest(text.as_bytes())[..8])
-}
-
 fn operator(path: &Path) -> Result<Custodian> {
     let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
     let origin = path.display().to_string();
@@ -108,56 +94,29 @@ fn operator(path: &Path) -> Result<Custodian> {
     Ok(Custodian::new("operator", certs.into_iter().map(|c| (origin.clone(), c)).collect())?)
 }
 
-/// The plan of `init`, as text: the new set, and the operator key the state is encrypted to.
-fn plan_of(init: &InitArgs) -> Result<(String, super::split::Prepared, Manifest, Custodian)> {
-    let manifest_path = init.old_manifest.as_deref().context("--old-manifest is required")?;
-    let old = io::read_manifest(manifest_path)?;
-    let target = old.target.parse().ok();
-    let prepared = super::split::prepare(&init.new, target.map(|t| (old.label.as_str(), t)))?;
-    let op = operator(init.operator_cert.as_deref().context("--operator-cert is required")?)?;
-    let mut text = super::rekey::plan_text(&init.new, None, Some(&old), &prepared);
-    let fprs: Vec<String> = op.fingerprints().iter().map(|f| f.to_hex()).collect();
-    text.push_str(&format!("  recorded old shares are encrypted to the operator key {}\n", fprs.join(", ")));
-    Ok((text, prepared, old, op))
-}
-
 pub fn init(args: InitArgs) -> Result<()> {
     args.airgap.check()?;
-    let (text, _, _, op) = plan_of(&args)?;
-    let plan_hash = hash(&text);
-    println!("Staged {text}Plan hash: {plan_hash}");
-    if !args.yes {
-        let answer = TerminalPrompt.line(&format!("Type the plan hash ({plan_hash}) to start the ceremony: "))?;
-        if answer.trim() != plan_hash {
-            bail!("the plan was not confirmed: no ceremony was started");
-        }
-    }
-    // What init was given (after `init`), to rebuild and re-check the plan at every submit.
-    let argv: Vec<String> = std::env::args().skip_while(|a| a != "init").skip(1).collect();
-    let old_manifest = std::fs::read_to_string(args.old_manifest.as_deref().context("--old-manifest")?)?;
-    let record = PlanRecord {
-        schema: ceremony::SCHEMA.into(),
-        schema_version: 1,
-        nonce: ceremony::new_nonce()?,
-        created: symbolon::time::utc_timestamp(symbolon::time::now()),
-        plan_text: text,
-        plan_hash: plan_hash.clone(),
-        cwd: std::env::current_dir()?,
-        args: argv,
-        operator_cert: String::from_utf8_lossy(&std::fs::read(
-            args.operator_cert.as_deref().context("--operator-cert")?,
-        )?)
-        .into_owned(),
-        old_manifest,
-    };
-    drop(op);
+    let manifest_path = args.old_manifest.as_deref().context("--old-manifest is required")?;
+    let (bytes, old) = io::read_manifest_bytes(manifest_path)?;
+    let target = old.target.parse().ok();
+    let prepared = crate::cli::split::prepare(&args.new, target.map(|t| (old.label.as_str(), t)))?;
+    let op = operator(args.operator_cert.as_deref().context("--operator-cert is required")?)?;
+    let plan = Plan::new(
+        &prepared,
+        args.new.target.or(target),
+        Some(args.new.label.as_deref().unwrap_or(&old.label)),
+        Some(&bytes),
+        Vec::new(),
+        Some(&op),
+    )?;
+    super::confirm(&plan, args.yes, "start the ceremony", "no ceremony was started")?;
     let root = args.state.root();
-    let c = ceremony::create(&root, &record)?;
+    let c = ceremony::create(&root, &PlanRecord::new(ceremony::new_nonce()?, plan))?;
     println!("Ceremony started. Nonce: {}", c.plan.nonce);
     println!(
-        "Each old custodian, in any session: symbolon rekey submit --nonce {} OLD_SHARE (state in {})",
-        c.plan.nonce,
-        root.display()
+        "Each old custodian, in any session: symbolon rekey submit --state-dir {} --nonce {} OLD_SHARE",
+        root.display(),
+        c.plan.nonce
     );
     Ok(())
 }
@@ -166,27 +125,12 @@ pub fn submit(args: SubmitArgs) -> Result<()> {
     args.airgap.check()?;
     let root = args.state.root();
     let c = ceremony::open(&root, &args.nonce)?;
-    // The plan is rebuilt from what init recorded; a changed certificate, manifest or directory
-    // under the same nonce is refused.
-    let recorded = Recorded::try_parse_from(&c.plan.args).context("the ceremony's recorded arguments do not parse")?;
-    // Its paths are relative to where init ran; the share and key files of this submit are
-    // relative to here.
-    let here = std::env::current_dir()?;
-    std::env::set_current_dir(&c.plan.cwd)
-        .with_context(|| format!("the ceremony was started in {}, which is gone", c.plan.cwd.display()))?;
-    let planned = plan_of(&recorded.init);
-    std::env::set_current_dir(&here)?;
-    let (text, mut prepared, old, op) = planned?;
-    if prepared.out_dir.is_relative() {
-        prepared.out_dir = c.plan.cwd.join(&prepared.out_dir);
-    }
-    if hash(&text) != c.plan.plan_hash || old.set_id != serde_json::from_str::<Manifest>(&c.plan.old_manifest)?.set_id {
-        bail!(
-            "the plan of ceremony {} changed since init (a certificate, the old manifest or the new directory is not \
-             what was confirmed): nothing was recorded. Cancel it and start a new ceremony",
-            args.nonce
-        );
-    }
+    // The plan is the one confirmed at init, part by part: an edit is refused with the part named.
+    let plan = &c.plan.plan;
+    plan.check(&c.plan.digests, &c.plan.plan_hash)?;
+    let old = plan.old_manifest()?.context("the ceremony's plan has no old manifest: cancel it and run init again")?;
+    let op = plan.operator()?.context("the ceremony's plan has no operator: cancel it and run init again")?;
+    println!("Ceremony {} (plan hash {}).", c.plan.nonce, c.plan.plan_hash);
     // The share: decrypted on its custodian's card, checked against the old set.
     let read = args.old.read()?;
     if read.len() != 1 {
@@ -226,11 +170,13 @@ pub fn submit(args: SubmitArgs) -> Result<()> {
     let ctx = combine::Context { threshold: Some(k), manifest: Some(&old) };
     let recovered = combine::combine(opened, &ctx)?;
     let previous = recovered.set.as_ref().map(|s| s.id.to_string()).or(Some(old.set_id.clone()));
+    let inherited = old.target.parse().ok().map(|t| (t, old.label.as_str()));
+    let prepared = plan.new_set(inherited)?;
     let out = prepared.out_dir.clone();
-    super::split::write(
+    crate::cli::split::write(
         prepared,
         recovered.secret,
-        super::split::Origin { generated: false, previous_set_id: previous },
+        crate::cli::split::Origin { generated: false, previous_set_id: previous },
     )?;
     c.destroy()?;
     println!("Ceremony {} is complete and its state destroyed.", args.nonce);
@@ -259,31 +205,38 @@ pub fn status(args: StatusArgs) -> Result<()> {
         if all.is_empty() {
             println!("No ceremony in progress in {}.", root.display());
         }
-        for c in all {
-            let done = c.recorded().map(|r| r.len()).unwrap_or(0);
-            println!(
-                "{}  started {}  plan {}  {done} old share(s) recorded",
-                c.plan.nonce, c.plan.created, c.plan.plan_hash
-            );
+        for (nonce, opened) in all {
+            match opened {
+                Ok(c) => {
+                    let done = c.recorded().map(|r| r.len()).unwrap_or(0);
+                    println!(
+                        "{nonce}  started {}  plan {}  {done} old share(s) recorded",
+                        c.plan.created, c.plan.plan_hash
+                    );
+                }
+                Err(e) => println!("{nonce}  {e}"),
+            }
         }
         return Ok(());
     };
     let c = ceremony::open(&root, nonce)?;
-    let old: Manifest = serde_json::from_str(&c.plan.old_manifest)?;
+    let old = c.plan.plan.old_manifest()?.context("the ceremony's plan has no old manifest")?;
     let have = c.recorded()?;
-    print!("Ceremony {} (started {})\n{}", c.plan.nonce, c.plan.created, c.plan.plan_text);
+    print!("Ceremony {} (started {})\n{}", c.plan.nonce, c.plan.created, c.plan.plan.render());
     println!("Plan hash: {}", c.plan.plan_hash);
+    if let Err(e) = c.plan.plan.check(&c.plan.digests, &c.plan.plan_hash) {
+        println!("WARNING: {e}");
+    }
     println!("Old shares recorded: {} of {} needed", have.len(), old.threshold);
     for (i, _) in &have {
         let who = old.shares.iter().find(|s| s.index == *i).and_then(|s| s.custodian.clone()).unwrap_or_default();
-        println!("  share {i:>3}  {who}");
+        println!("  share {i:>3}  {}", symbolon::sanitize(&who));
     }
     Ok(())
 }
 
 pub fn cancel(args: CancelArgs) -> Result<()> {
-    let c = ceremony::open(&args.state.root(), &args.nonce)?;
-    c.destroy()?;
+    ceremony::cancel(&args.state.root(), &args.nonce)?;
     println!("Ceremony {} cancelled: its plan and every recorded share are destroyed.", args.nonce);
     Ok(())
 }
