@@ -14,7 +14,6 @@ pub struct Parsed {
     pub candidates: Vec<Candidate>,
     /// A threshold stated by the input itself (Vault's output states it).
     pub threshold: Option<usize>,
-    pub target: Option<Target>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -274,5 +273,5 @@ pub fn parse(origin: &str, text: &str) -> Result<Parsed, InputError> {
             },
         })
         .collect();
-    Ok(Parsed { candidates, threshold: keys.threshold, target: keys.target })
+    Ok(Parsed { candidates, threshold: keys.threshold })
 }

@@ -16,7 +16,6 @@ pub mod ceremony;
 pub mod checked_lines;
 pub mod combine;
 pub mod commitment;
-pub mod error;
 pub mod hygiene;
 pub mod input;
 pub mod manifest;
@@ -38,5 +37,4 @@ pub mod split;
 pub mod time;
 pub mod vault_keys;
 
-pub use error::Error;
 pub use sanitize::sanitize;

@@ -6,6 +6,7 @@
 
 use crate::manifest::{self, Manifest, ShareFile, ShareFormat};
 use crate::openpgp::Custodian;
+use crate::openpgp::certs::hex_all;
 use crate::openpgp::encrypt::{self, EncryptError, Output};
 use crate::output::{NewDir, OutputError, Privacy};
 use crate::paper::{PaperError, PaperSize};
@@ -161,13 +162,6 @@ pub fn write(new: NewSet, secret: SecretBytes, origin: Origin) -> Result<Summary
         origin,
         bare_commitments_omitted: manifest.bare_commitments_omitted,
     })
-}
-
-/// Upper-case hex of each fingerprint, as the manifest records them.
-pub fn hex_all(
-    fingerprints: impl IntoIterator<Item = impl std::borrow::Borrow<sequoia_openpgp::Fingerprint>>,
-) -> Vec<String> {
-    fingerprints.into_iter().map(|f| f.borrow().to_hex()).collect()
 }
 
 /// One share's file and the files made next to it (QR images, its sheet).

@@ -104,9 +104,7 @@ pub struct NewDir {
 impl NewDir {
     /// Starts a new output directory at `target`, which must not exist.
     pub fn create(target: &Path) -> Result<NewDir, OutputError> {
-        if target.symlink_metadata().is_ok() {
-            return Err(OutputError::Exists { path: target.to_path_buf() });
-        }
+        refuse_existing(target)?;
         let temp = temp_name(target)?;
         fs::DirBuilder::new().mode(0o700).create(&temp).map_err(io(&temp))?;
         Ok(NewDir { target: target.to_path_buf(), temp, committed: false })
@@ -142,11 +140,18 @@ impl Drop for NewDir {
     }
 }
 
-/// Writes `bytes` to the new file `path` atomically; fails if `path` exists.
-pub fn write_new_file(path: &Path, bytes: &[u8], privacy: Privacy) -> Result<(), OutputError> {
+/// Refuses an output path that exists (a file, a directory, even a dangling symbolic link):
+/// callers check before any secret is read or PIN asked; the writes check again when they create.
+pub fn refuse_existing(path: &Path) -> Result<(), OutputError> {
     if path.symlink_metadata().is_ok() {
         return Err(OutputError::Exists { path: path.to_path_buf() });
     }
+    Ok(())
+}
+
+/// Writes `bytes` to the new file `path` atomically; fails if `path` exists.
+pub fn write_new_file(path: &Path, bytes: &[u8], privacy: Privacy) -> Result<(), OutputError> {
+    refuse_existing(path)?;
     let temp = temp_name(path)?;
     let result = write_new(&temp, bytes, privacy, true).and_then(|()| rename_noreplace(&temp, path));
     if result.is_err() {

@@ -256,7 +256,7 @@ mod tests {
 
     #[test]
     fn stated_thresholds_must_agree_and_match_the_given_one() {
-        let stated = |t: usize| Parsed { candidates: Vec::new(), threshold: Some(t), target: None };
+        let stated = |t: usize| Parsed { candidates: Vec::new(), threshold: Some(t) };
         let shares = set(b"x", 2, 3);
         let mut parsed = plain(&shares);
         parsed.push(stated(2));

@@ -123,7 +123,7 @@ impl CustodianRecord {
 }
 
 fn hex(custodian: &Custodian) -> Vec<String> {
-    crate::new_set::hex_all(custodian.fingerprints())
+    crate::openpgp::certs::hex_all(custodian.fingerprints())
 }
 
 fn sha256_of<T: Serialize>(value: &T) -> String {
@@ -337,7 +337,7 @@ mod tests {
         assert_eq!((new.plan.target, new.plan.label.as_str()), (Target::Unseal, "old label"));
         let names: Vec<&str> = new.custodians.iter().map(|c| c.name.as_str()).collect();
         assert_eq!(names, ["alice", "bob"]);
-        assert_eq!(crate::new_set::hex_all(new.custodians[1].fingerprints()), plan.custodians[1].fingerprints);
+        assert_eq!(crate::openpgp::certs::hex_all(new.custodians[1].fingerprints()), plan.custodians[1].fingerprints);
         assert_eq!(again.operator().unwrap().unwrap().name, "operator");
     }
 

@@ -110,9 +110,7 @@ fn refuse_if_nothing_seen(readers: &[card::Reader]) -> Result<()> {
 }
 
 fn cert(out: &std::path::Path, name: Option<&str>, ident: Option<&str>) -> Result<()> {
-    if out.symlink_metadata().is_ok() {
-        bail!(symbolon::output::OutputError::Exists { path: out.to_path_buf() });
-    }
+    symbolon::output::refuse_existing(out)?;
     let cert = card::cert::make_cert(ident, name, &mut TerminalPrompt)?;
     let armored = cert.armored().to_vec()?;
     write_new_file(out, &armored, Privacy::Public)?;

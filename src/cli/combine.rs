@@ -76,10 +76,8 @@ pub fn run(args: Args) -> Result<()> {
             "refusing to print raw secret bytes to a terminal: use --encoding hex or --encoding base64, or --out FILE"
         );
     }
-    if let Some(out) = &args.out
-        && out.symlink_metadata().is_ok()
-    {
-        bail!(symbolon::output::OutputError::Exists { path: out.clone() });
+    if let Some(out) = &args.out {
+        symbolon::output::refuse_existing(out)?;
     }
     let manifest = args.manifest.as_deref().map(io::read_manifest).transpose()?;
     let parsed = args.inputs.read()?;

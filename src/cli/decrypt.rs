@@ -50,10 +50,8 @@ pub struct Args {
 pub fn run(args: Args) -> Result<()> {
     args.airgap.check()?;
     let manifest = args.manifest.as_deref().map(io::read_manifest).transpose()?;
-    if let Some(out) = &args.out
-        && out.symlink_metadata().is_ok()
-    {
-        bail!(symbolon::output::OutputError::Exists { path: out.clone() });
+    if let Some(out) = &args.out {
+        symbolon::output::refuse_existing(out)?;
     }
     let mut parsed = match (&args.share, &args.from_text) {
         _ if args.paste => vec![symbolon::input::read_pasted(&mut TerminalPrompt)?],
@@ -76,7 +74,7 @@ pub fn run(args: Args) -> Result<()> {
     eprintln!(
         "{} is encrypted to: {}{}",
         candidate.origin,
-        decrypt::describe_recipients(&recipients, &[]),
+        decrypt::describe_recipients(&recipients),
         holder.map_or(String::new(), |e| format!(
             " (share {}, custodian {}, per the manifest)",
             e.index,

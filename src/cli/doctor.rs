@@ -30,7 +30,7 @@ impl Report {
     fn info(&self, what: &str, detail: &str) {
         println!("info     {what}: {detail}");
     }
-    fn warn(&mut self, what: &str, detail: &str, fix: &str) {
+    fn warn(&self, what: &str, detail: &str, fix: &str) {
         println!("WARNING  {what}: {detail}\n         -> {fix}");
     }
     fn problem(&mut self, what: &str, detail: &str, fix: &str) {

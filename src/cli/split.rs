@@ -156,9 +156,7 @@ pub fn prepare(args: &NewSet, inherited: Option<(&str, Target)>) -> Result<Prepa
     if let Some(warning) = plan.check()? {
         eprintln!("warning: {warning}");
     }
-    if out_dir.symlink_metadata().is_ok() {
-        bail!(symbolon::output::OutputError::Exists { path: out_dir });
-    }
+    symbolon::output::refuse_existing(&out_dir)?;
     let qr = args.qr.unwrap_or(QrImages { png: encrypted, svg: encrypted });
     let paper = args.paper.then_some(args.paper_size);
     Ok(Prepared { plan, format, custodians, binary: args.binary, qr, paper, out_dir })

@@ -250,3 +250,8 @@ fn date(t: SystemTime) -> String {
     let secs = t.duration_since(SystemTime::UNIX_EPOCH).map_or(0, |d| d.as_secs());
     crate::time::utc_date(secs)
 }
+
+/// Upper-case hex of each fingerprint, as manifests, plans and messages show them.
+pub fn hex_all(fingerprints: impl IntoIterator<Item = impl std::borrow::Borrow<Fingerprint>>) -> Vec<String> {
+    fingerprints.into_iter().map(|f| f.borrow().to_hex()).collect()
+}

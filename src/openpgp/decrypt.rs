@@ -131,17 +131,9 @@ pub fn recipients(message: &[u8]) -> Result<Vec<KeyHandle>, DecryptError> {
     Ok(out)
 }
 
-/// Describes recipients for people: fingerprints or key IDs, with the certificate they belong to
-/// when one of `known` has them.
-pub fn describe_recipients(recipients: &[KeyHandle], known: &[&Cert]) -> String {
-    recipients
-        .iter()
-        .map(|r| match known.iter().find(|c| c.keys().any(|k| k.key().key_handle().aliases(r))) {
-            Some(cert) => format!("{r} (a key of {})", super::certs::describe(cert)),
-            None => r.to_string(),
-        })
-        .collect::<Vec<_>>()
-        .join(", ")
+/// Describes recipients for people: their fingerprints or key IDs.
+pub fn describe_recipients(recipients: &[KeyHandle]) -> String {
+    recipients.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ")
 }
 
 /// Decrypts `message` with the first of `sources` that holds one of its keys, asking `prompt` for
@@ -164,7 +156,7 @@ pub fn decrypt(
             return Err(match e.downcast::<HelperError>() {
                 Ok(HelperError(inner)) => inner,
                 Err(e) if e.to_string().contains("no key to decrypt") => DecryptError::NoMatchingKey {
-                    recipients: describe_recipients(&recipients, &[]),
+                    recipients: describe_recipients(&recipients),
                     available: if available.is_empty() { "none".into() } else { available },
                 },
                 Err(e) => failed(e),
@@ -220,7 +212,7 @@ impl DecryptionHelper for Helper<'_, '_> {
         let recipients: Vec<KeyHandle> = pkesks.iter().filter_map(|p| p.recipient()).collect();
         let available = self.sources.iter().map(|s| s.describe()).collect::<Vec<_>>();
         Err(HelperError(DecryptError::NoMatchingKey {
-            recipients: describe_recipients(&recipients, &[]),
+            recipients: describe_recipients(&recipients),
             available: if available.is_empty() { "none".into() } else { available.join("; ") },
         })
         .into())
