@@ -15,11 +15,61 @@ pub enum PromptError {
     Failed(String),
 }
 
+/// What a secret prompt asks for: the prompt shows it as it should (a PIN pad-style "PIN:" or a
+/// "Passphrase:"), without reading it out of a description.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SecretRequest {
+    /// A card's user PIN (PW1). `purpose` says what for, e.g. "to sign the certificate".
+    UserPin { card: String, tries_left: u8, purpose: Option<&'static str> },
+    /// A card's admin PIN (PW3).
+    AdminPin { card: String, tries_left: u8 },
+    /// The passphrase of a secret key in a file, e.g. "the secret key 0123...ABCD (Alice)".
+    Passphrase { key: String },
+}
+
+impl SecretRequest {
+    pub fn is_pin(&self) -> bool {
+        !matches!(self, SecretRequest::Passphrase { .. })
+    }
+
+    /// "the user PIN of card X (3 tries left)", as a person reads it.
+    pub fn describe(&self) -> String {
+        let tries = |left: u8| {
+            if left == 1 {
+                "1 try left: a wrong PIN now BLOCKS the card".to_string()
+            } else {
+                format!("{left} tries left")
+            }
+        };
+        match self {
+            SecretRequest::UserPin { card, tries_left, purpose } => format!(
+                "the user PIN of {card} ({}){}",
+                tries(*tries_left),
+                purpose.map_or(String::new(), |p| format!(", {p}"))
+            ),
+            SecretRequest::AdminPin { card, tries_left } => format!("the admin PIN of {card} ({})", tries(*tries_left)),
+            SecretRequest::Passphrase { key } => key.clone(),
+        }
+    }
+}
+
+/// A question with a yes or no answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Question {
+    /// The operator confirms a plan by typing its hash back; `action` is what follows, e.g.
+    /// "start the ceremony".
+    PlanHash { hash: String, action: String },
+    /// A card was not the right one, or not there: retry once it is inserted (yes) or skip (no).
+    RetryOrSkip { what: String },
+}
+
 /// Asks a person.
 pub trait Prompt {
-    /// Asks for a secret (a passphrase or a PIN). `description` says what it unlocks, e.g.
-    /// "the secret key 0123...ABCD (Alice <alice@example.org>)".
-    fn secret(&mut self, description: &str) -> Result<Zeroizing<String>, PromptError>;
+    /// Asks for a secret (a passphrase or a PIN).
+    fn secret(&mut self, request: &SecretRequest) -> Result<Zeroizing<String>, PromptError>;
+
+    /// Asks a question; `Ok(true)` is the answer that goes on (the hash typed right, retry).
+    fn confirm(&mut self, question: &Question) -> Result<bool, PromptError>;
 
     /// Tells the person something that needs no answer (e.g. "touch your token").
     fn notice(&mut self, message: &str);
@@ -34,7 +84,7 @@ pub trait Prompt {
 #[derive(Default)]
 pub struct Scripted {
     answers: std::collections::VecDeque<Zeroizing<String>>,
-    /// Every description asked, in order.
+    /// Every secret request and question asked (as described), and every line prompt, in order.
     pub asked: Vec<String>,
     /// Every notice shown, in order.
     pub notices: Vec<String>,
@@ -57,9 +107,19 @@ impl std::fmt::Debug for Scripted {
 }
 
 impl Prompt for Scripted {
-    fn secret(&mut self, description: &str) -> Result<Zeroizing<String>, PromptError> {
-        self.asked.push(description.to_string());
+    fn secret(&mut self, request: &SecretRequest) -> Result<Zeroizing<String>, PromptError> {
+        self.asked.push(request.describe());
         self.answers.pop_front().ok_or(PromptError::NoTerminal)
+    }
+
+    /// A plan is confirmed by an answer equal to its hash; a retry by an empty answer.
+    fn confirm(&mut self, question: &Question) -> Result<bool, PromptError> {
+        self.asked.push(format!("{question:?}"));
+        let answer = self.answers.pop_front().ok_or(PromptError::NoTerminal)?;
+        Ok(match question {
+            Question::PlanHash { hash, .. } => answer.trim() == hash,
+            Question::RetryOrSkip { .. } => answer.trim().is_empty(),
+        })
     }
 
     fn notice(&mut self, message: &str) {
@@ -69,5 +129,47 @@ impl Prompt for Scripted {
     fn line(&mut self, prompt: &str) -> Result<Zeroizing<String>, PromptError> {
         self.asked.push(prompt.to_string());
         self.answers.pop_front().ok_or(PromptError::NoTerminal)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn requests_are_described_by_their_kind() {
+        let pin = |left| SecretRequest::UserPin { card: "card 0000:1234ABCD".into(), tries_left: left, purpose: None };
+        assert_eq!(pin(3).describe(), "the user PIN of card 0000:1234ABCD (3 tries left)");
+        assert_eq!(
+            pin(1).describe(),
+            "the user PIN of card 0000:1234ABCD (1 try left: a wrong PIN now BLOCKS the card)"
+        );
+        let signing =
+            SecretRequest::UserPin { card: "c".into(), tries_left: 2, purpose: Some("to sign the certificate") };
+        assert_eq!(signing.describe(), "the user PIN of c (2 tries left), to sign the certificate");
+        assert_eq!(
+            SecretRequest::AdminPin { card: "c".into(), tries_left: 3 }.describe(),
+            "the admin PIN of c (3 tries left)"
+        );
+        let passphrase = SecretRequest::Passphrase { key: "the secret key ABCD (Alice)".into() };
+        assert!(pin(3).is_pin() && !passphrase.is_pin());
+    }
+
+    #[test]
+    fn the_scripted_prompt_answers_questions() {
+        let plan = Question::PlanHash { hash: "0123456789abcdef".into(), action: "proceed".into() };
+        let retry = Question::RetryOrSkip { what: "Insert the right card".into() };
+        let mut p = Scripted::new(["0123456789abcdef", "wrong", "", "skip"]);
+        assert_eq!(
+            [
+                p.confirm(&plan).unwrap(),
+                p.confirm(&plan).unwrap(),
+                p.confirm(&retry).unwrap(),
+                p.confirm(&retry).unwrap()
+            ],
+            [true, false, true, false]
+        );
+        assert!(matches!(p.confirm(&retry), Err(PromptError::NoTerminal)));
+        assert_eq!(p.asked.len(), 5);
     }
 }

@@ -68,12 +68,18 @@ pub fn make_cert(ident: Option<&str>, name: Option<&str>, prompt: &mut dyn Promp
     let subkey = keys::public_key(&mut tx, KeyType::Decryption).map_err(failed("reading the decryption key"))?;
     let touch =
         tx.user_interaction_flag(KeyType::Signing).ok().flatten().is_some_and(|u| u.touch_policy().touch_required());
-    let pin = prompt
-        .secret(&format!("the user PIN of {card} ({} tries left), to sign the certificate", card_info.pin_retries.user))
-        .map_err(|e| CardError::NoPin { card: card.clone(), why: e.to_string() })?;
-    if card_info.pin_retries.user <= 1 {
-        return Err(CardError::LastTry { card });
+    // Refused before anything is asked: the last try is never spent here.
+    match card_info.pin_retries.user {
+        0 => return Err(CardError::PinBlocked { card }),
+        1 => return Err(CardError::LastTry { card }),
+        _ => {}
     }
+    let request = crate::prompt::SecretRequest::UserPin {
+        card: card.clone(),
+        tries_left: card_info.pin_retries.user,
+        purpose: Some("to sign the certificate"),
+    };
+    let pin = prompt.secret(&request).map_err(|e| CardError::NoPin { card: card.clone(), why: e.to_string() })?;
     let primary: Key<PublicParts, PrimaryRole> = primary.role_into_primary();
     let subkey: Key<PublicParts, SubordinateRole> = subkey.role_into_subordinate();
     let mut signer =

@@ -172,14 +172,8 @@ fn decrypt_on(
         if left == 1 && !options.allow_last_pin_try {
             return Err(CardError::LastTry { card: name });
         }
-        let tries = if left == 1 {
-            "1 try left: a wrong PIN now BLOCKS the card".to_string()
-        } else {
-            format!("{left} tries left")
-        };
-        let pin = prompt
-            .secret(&format!("the user PIN of {name} ({tries})"))
-            .map_err(|e| CardError::NoPin { card: name.clone(), why: e.to_string() })?;
+        let request = crate::prompt::SecretRequest::UserPin { card: name.clone(), tries_left: left, purpose: None };
+        let pin = prompt.secret(&request).map_err(|e| CardError::NoPin { card: name.clone(), why: e.to_string() })?;
         let pin = secrecy::SecretString::from(pin.as_str());
         match tx.verify_user_pin(pin) {
             Ok(()) => break,

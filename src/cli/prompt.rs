@@ -6,16 +6,16 @@ use rustix::termios::{LocalModes, OptionalActions, tcgetattr, tcsetattr};
 use std::fs::OpenOptions;
 use std::io::{BufRead, BufReader, Write};
 use std::process::{Command, Stdio};
-use symbolon::prompt::{Prompt, PromptError};
+use symbolon::prompt::{Prompt, PromptError, Question, SecretRequest};
 use zeroize::Zeroizing;
 
 pub struct TerminalPrompt;
 
 impl Prompt for TerminalPrompt {
-    fn secret(&mut self, description: &str) -> Result<Zeroizing<String>, PromptError> {
+    fn secret(&mut self, request: &SecretRequest) -> Result<Zeroizing<String>, PromptError> {
         let pinentry = std::env::var("SYMBOLON_PINENTRY").ok().filter(|v| !v.is_empty() && v != "0");
         if pinentry.is_none() {
-            match read_tty(description) {
+            match read_tty(request) {
                 Err(PromptError::NoTerminal) => {}
                 other => return other,
             }
@@ -24,7 +24,18 @@ impl Prompt for TerminalPrompt {
             Some("1") | None => "pinentry",
             Some(path) => path,
         };
-        read_pinentry(program, description)
+        read_pinentry(program, request)
+    }
+
+    fn confirm(&mut self, question: &Question) -> Result<bool, PromptError> {
+        match question {
+            Question::PlanHash { hash, action } => {
+                Ok(self.line(&format!("Type the plan hash ({hash}) to {action}: "))?.trim() == hash)
+            }
+            Question::RetryOrSkip { what } => {
+                Ok(self.line(&format!("  {what}: press Enter to retry, or type skip: "))?.trim().is_empty())
+            }
+        }
     }
 
     fn notice(&mut self, message: &str) {
@@ -47,14 +58,14 @@ impl Prompt for TerminalPrompt {
     }
 }
 
-fn read_tty(description: &str) -> Result<Zeroizing<String>, PromptError> {
+fn read_tty(request: &SecretRequest) -> Result<Zeroizing<String>, PromptError> {
     let tty = OpenOptions::new().read(true).write(true).open("/dev/tty").map_err(|_| PromptError::NoTerminal)?;
     let failed = |e: std::io::Error| PromptError::Failed(e.to_string());
     let saved = tcgetattr(&tty).map_err(|e| PromptError::Failed(e.to_string()))?;
     let mut quiet = saved.clone();
     quiet.local_modes.remove(LocalModes::ECHO);
     quiet.local_modes.insert(LocalModes::ECHONL);
-    write!(&tty, "{}: ", ask(description)).map_err(failed)?;
+    write!(&tty, "{}: ", ask(request)).map_err(failed)?;
     tcsetattr(&tty, OptionalActions::Flush, &quiet).map_err(|e| PromptError::Failed(e.to_string()))?;
     let mut line = Zeroizing::new(String::new());
     let read = BufReader::new(&tty).read_line(&mut line);
@@ -70,18 +81,15 @@ fn read_tty(description: &str) -> Result<Zeroizing<String>, PromptError> {
     }
 }
 
-/// Whether a description asks for a card PIN (e.g. "the user PIN of card ...").
-fn is_pin(description: &str) -> bool {
-    description.contains(" PIN ")
-}
-
 /// What the terminal shows: "Enter the user PIN of card ..." or "Passphrase for the secret key ...".
-fn ask(description: &str) -> String {
-    if is_pin(description) { format!("Enter {description}") } else { format!("Passphrase for {description}") }
+fn ask(request: &SecretRequest) -> String {
+    let description = request.describe();
+    if request.is_pin() { format!("Enter {description}") } else { format!("Passphrase for {description}") }
 }
 
 /// A minimal Assuan client for pinentry: SETDESC, SETPROMPT, GETPIN.
-fn read_pinentry(program: &str, description: &str) -> Result<Zeroizing<String>, PromptError> {
+fn read_pinentry(program: &str, request: &SecretRequest) -> Result<Zeroizing<String>, PromptError> {
+    let description = request.describe();
     let mut child = Command::new(program)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
@@ -118,13 +126,20 @@ fn read_pinentry(program: &str, description: &str) -> Result<Zeroizing<String>, 
     for command in [
         format!(
             "SETDESC {}\n",
-            percent_encode(&if is_pin(description) {
+            percent_encode(&if request.is_pin() {
                 format!("symbolon needs {description}")
             } else {
                 format!("symbolon needs the passphrase for {description}")
             })
         ),
-        format!("SETPROMPT {}\n", if is_pin(description) { "PIN:" } else { "Passphrase:" }),
+        format!(
+            "SETPROMPT {}\n",
+            match request {
+                SecretRequest::AdminPin { .. } => "Admin PIN:",
+                SecretRequest::UserPin { .. } => "PIN:",
+                SecretRequest::Passphrase { .. } => "Passphrase:",
+            }
+        ),
     ] {
         stdin.write_all(command.as_bytes()).map_err(failed)?;
         expect_ok(&mut stdout, &mut line)?;

@@ -71,8 +71,9 @@ pub fn run(args: Args) -> Result<()> {
                         break Err(why);
                     }
                     // Let the custodian insert the right card and try again, or skip.
-                    match TerminalPrompt.line("  Insert the right card and press Enter to retry, or type skip: ") {
-                        Ok(a) if a.trim().is_empty() => continue,
+                    let question = symbolon::prompt::Question::RetryOrSkip { what: "Insert the right card".into() };
+                    match TerminalPrompt.confirm(&question) {
+                        Ok(true) => continue,
                         _ => break Err(why),
                     }
                 }

@@ -253,8 +253,9 @@ impl KeySource for SecretKeys {
                 let name = format!("the secret key {} of {}", key.fingerprint(), super::certs::describe(cert));
                 let mut unlocked = None;
                 for _ in 0..PASSPHRASE_TRIES {
+                    let request = crate::prompt::SecretRequest::Passphrase { key: name.clone() };
                     let answer =
-                        prompt.secret(&name).map_err(|source| DecryptError::Prompt { key: name.clone(), source })?;
+                        prompt.secret(&request).map_err(|source| DecryptError::Prompt { key: name.clone(), source })?;
                     let password = Password::from(answer.as_str());
                     if let Ok(k) = key.clone().decrypt_secret(&password) {
                         unlocked = Some(k);

@@ -9,7 +9,7 @@ use super::io;
 use super::prompt::TerminalPrompt;
 use anyhow::{Result, bail};
 use std::path::PathBuf;
-use symbolon::prompt::Prompt;
+use symbolon::prompt::{Prompt, Question};
 use symbolon::rekey_plan::Plan;
 
 /// `rekey`: one-shot (everyone in the room), or staged with a nonce.
@@ -146,11 +146,8 @@ fn confirm(plan: &Plan, yes: bool, to: &str, otherwise: &str) -> Result<()> {
     let hash = plan.hash();
     println!("{}", plan.render());
     println!("Plan hash: {hash}");
-    if !yes {
-        let answer = TerminalPrompt.line(&format!("Type the plan hash ({hash}) to {to}: "))?;
-        if answer.trim() != hash {
-            bail!("the plan was not confirmed: {otherwise}");
-        }
+    if !yes && !TerminalPrompt.confirm(&Question::PlanHash { hash, action: to.into() })? {
+        bail!("the plan was not confirmed: {otherwise}");
     }
     Ok(())
 }
