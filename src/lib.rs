@@ -36,5 +36,6 @@ pub mod share;
 pub mod split;
 pub mod time;
 pub mod vault_keys;
+pub mod verification;
 
 pub use sanitize::sanitize;

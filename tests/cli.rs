@@ -474,3 +474,67 @@ fn rekey_reads_vaults_own_init_output_and_keeps_its_key() {
     assert_ok(&run);
     assert!(run.stderr.contains("the threshold changes"), "{}", run.stderr);
 }
+
+/// `verify`'s whole output, with the set id and the record's file name (a time) replaced.
+fn verify_output(dir: &TempDir, set: &str, args: &[&str]) -> (i32, String) {
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.join(set).join("manifest.json")).unwrap()).unwrap();
+    let mut all = vec!["verify", "--no-wait"];
+    all.extend_from_slice(args);
+    let run = run_in(dir.path(), &all, None);
+    let mut text = format!("--- stdout\n{}--- stderr\n{}", run.stdout_text(), run.stderr);
+    text = text.replace(manifest["set_id_short"].as_str().unwrap(), "<SET>");
+    while let Some(at) = text.find("verification-2") {
+        let end = text[at..].find(".json").map_or(text.len(), |e| at + e);
+        text.replace_range(at..end, "verification-<TIME>");
+    }
+    // Warnings about this machine's network come first; they are not verify's.
+    let text =
+        text.lines().filter(|l| !l.starts_with("warning: network interfaces are up")).collect::<Vec<_>>().join("\n");
+    (run.code, text + "\n")
+}
+
+#[test]
+fn verify_claims_the_set_only_when_every_share_verified() {
+    let dir = TempDir::new("verify-claims");
+    assert_ok(&run_in(
+        dir.path(),
+        &["split", "--generate", "16", "-n", "3", "-t", "2", "--plaintext", "-o", "set"],
+        None,
+    ));
+    // One share asked for: verified, and the set is NOT verified yet (exit 0: a subset was asked).
+    let (code, out) = verify_output(&dir, "set", &["--manifest", "set/manifest.json", "--share", "2"]);
+    assert_eq!(code, 0, "{out}");
+    common::assert_snapshot("verify-one-share-of-three", &out);
+    // Every share: the set is verified.
+    let (code, out) = verify_output(&dir, "set", &["--manifest", "set/manifest.json"]);
+    assert_eq!(code, 0, "{out}");
+    common::assert_snapshot("verify-every-share", &out);
+    // A share missing: the set is not verified (exit 1); a quorum is, and says exactly that.
+    std::fs::remove_file(dir.join("set/03-share.txt")).unwrap();
+    let (code, out) = verify_output(&dir, "set", &["--manifest", "set/manifest.json"]);
+    assert_eq!(code, 1, "{out}");
+    common::assert_snapshot("verify-share-missing", &out);
+    let (code, out) = verify_output(&dir, "set", &["--manifest", "set/manifest.json", "--quorum"]);
+    assert_eq!(code, 0, "{out}");
+    common::assert_snapshot("verify-share-missing-quorum", &out);
+}
+
+#[test]
+fn verify_of_vault_keys_does_not_claim_a_set_commitment() {
+    let dir = TempDir::new("verify-vault");
+    let split =
+        ["split", "--generate", "32", "-n", "3", "-t", "2", "--plaintext", "--scheme", "vault", "--format", "vault"];
+    assert_ok(&run_in(dir.path(), &[&split[..], &["-o", "set"]].concat(), None));
+    let (code, out) = verify_output(&dir, "set", &["--manifest", "set/manifest.json"]);
+    assert_eq!(code, 0, "{out}");
+    common::assert_snapshot("verify-vault-keys", &out);
+    let record = std::fs::read_dir(dir.join("set"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.to_string_lossy().contains("verification-"))
+        .unwrap();
+    let json: serde_json::Value = serde_json::from_slice(&std::fs::read(record).unwrap()).unwrap();
+    assert_eq!(json["set_commitment_checked"], false);
+    assert_eq!(json["set_check"], "each-key");
+}

@@ -8,11 +8,8 @@ use super::io;
 use super::prompt::TerminalPrompt;
 use anyhow::{Result, bail};
 use std::path::PathBuf;
-use symbolon::candidate::Candidate;
-use symbolon::combine;
-use symbolon::manifest::Manifest;
-use symbolon::output::{Privacy, write_new_file};
-use symbolon::prompt::Prompt;
+use symbolon::sanitize;
+use symbolon::verification::{self, Options, Report, SetCheck, Verdict};
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -37,149 +34,79 @@ pub struct Args {
     airgap: super::ceremony::Airgap,
 }
 
-struct Outcome {
-    index: u8,
-    custodian: String,
-    result: Result<(), String>,
-}
-
 pub fn run(args: Args) -> Result<()> {
     args.airgap.check()?;
     let manifest = io::read_manifest(&args.manifest)?;
     let dir = args.manifest.parent().map(PathBuf::from).unwrap_or_default();
     let mut keys = io::read_key_files(&args.key_files)?;
-    let mut outcomes = Vec::new();
-    let mut verified: Vec<Candidate> = Vec::new();
-    let entries: Vec<_> =
-        manifest.shares.iter().filter(|e| args.only.is_empty() || args.only.contains(&e.index)).collect();
-    if entries.is_empty() {
-        bail!("the manifest lists no share {:?}", args.only);
+    let options = Options { only: args.only.clone(), wait: !args.no_wait, cards: args.card.options(Some(&manifest)) };
+    let report = verification::verify(&manifest, &dir, &mut keys, &options, &mut TerminalPrompt)?;
+    render(&report);
+    let record = verification::write_record(&dir, &report)?;
+    eprintln!("Recorded in {}.", record.display());
+    verdict(&report, args.quorum)
+}
+
+fn render(report: &Report) {
+    println!("Verification of set {} ({}-of-{}):", report.set_id_short, report.threshold, report.share_count);
+    for s in &report.shares {
+        let who = s.custodian.as_deref().map_or("(plaintext)".into(), sanitize);
+        match &s.reason {
+            None => println!("  share {:>3}  {who:<16} verified", s.index),
+            Some(why) => println!("  share {:>3}  {who:<16} NOT verified: {why}", s.index),
+        }
     }
-    for (n, entry) in entries.iter().enumerate() {
-        let custodian = entry.custodian.clone().unwrap_or_else(|| "unnamed".into());
-        eprintln!("[{}/{}] share {} of custodian {custodian} ({})", n + 1, entries.len(), entry.index, entry.file);
-        let result = loop {
-            match verify_one(&dir.join(&entry.file), entry.index, &manifest, &mut keys, &args) {
-                Ok(candidate) => {
-                    verified.push(candidate);
-                    break Ok(());
+    let ok = report.verified();
+    match report.set_check {
+        SetCheck::Commitment => {
+            println!("  {ok} verified shares reconstruct the secret that matches the set's commitment (not shown).")
+        }
+        SetCheck::EachKey => println!(
+            "  Each verified key matches its commitment in the manifest; Vault's bare keys carry no set commitment, so the secret they reconstruct was not checked against one."
+        ),
+        SetCheck::None => {}
+    }
+}
+
+/// What the run establishes, and the exit status that goes with it.
+fn verdict(report: &Report, quorum: bool) -> Result<()> {
+    let n = report.share_count;
+    match report.verdict(quorum) {
+        Verdict::SetVerified if !report.encrypted => {
+            println!(
+                "The set is verified: every one of its {n} shares matches its commitment (plaintext shares: nothing to decrypt)."
+            );
+        }
+        Verdict::SetVerified => {
+            println!(
+                "The set is verified: every one of its {n} shares decrypts on its custodian's key and matches its commitment."
+            );
+        }
+        Verdict::QuorumVerified { verified, failed } => {
+            println!(
+                "A threshold is verified (--quorum): {verified} of {n} shares {}match their commitments{}.",
+                if report.encrypted { "decrypt and " } else { "" },
+                match report.set_check {
+                    SetCheck::Commitment => ", and together they reconstruct the committed secret",
+                    _ => "",
                 }
-                Err(e) => {
-                    let why = super::describe(&e);
-                    eprintln!("  FAILED: {why}");
-                    if args.no_wait {
-                        break Err(why);
-                    }
-                    // Let the custodian insert the right card and try again, or skip.
-                    let question = symbolon::prompt::Question::RetryOrSkip { what: "Insert the right card".into() };
-                    match TerminalPrompt.confirm(&question) {
-                        Ok(true) => continue,
-                        _ => break Err(why),
-                    }
-                }
+            );
+            if failed > 0 {
+                eprintln!("note: {failed} share(s) not verified; the set is NOT verified as a whole");
             }
-        };
-        if result.is_ok() {
-            eprintln!("  OK: share {} decrypts on its custodian's key and matches its commitment.", entry.index);
         }
-        outcomes.push(Outcome { index: entry.index, custodian, result });
+        Verdict::SubsetVerified { verified, of } => println!(
+            "{verified} of {of} shares verified (only those asked for with --share); the set is NOT verified yet: verify the others too."
+        ),
+        Verdict::NotVerified { verified, failed, asked } if quorum => bail!(
+            "only {verified} of {asked} share(s) verified, {} needed for --quorum{}: the set is NOT verified",
+            report.threshold,
+            if failed == 0 { " (and nothing to check them against)" } else { "" }
+        ),
+        Verdict::NotVerified { failed, asked, .. } => bail!(
+            "{failed} of {asked} share(s) NOT verified: the set is not verified; keep the old shares until every new \
+             custodian has verified (or pass --quorum to accept a threshold)"
+        ),
     }
-
-    let ok = outcomes.iter().filter(|o| o.result.is_ok()).count();
-    let k = usize::from(manifest.threshold);
-    let mut set_checked = false;
-    if ok >= k {
-        let ctx = combine::Context { threshold: Some(k), manifest: Some(&manifest) };
-        let recovered = combine::combine(verified, &ctx)?;
-        drop(recovered);
-        set_checked = true;
-    }
-    println!("Verification of set {} ({}-of-{}):", manifest.set_id_short, manifest.threshold, manifest.share_count);
-    for o in &outcomes {
-        match &o.result {
-            Ok(()) => println!("  share {:>3}  {:<16} verified", o.index, o.custodian),
-            Err(why) => println!("  share {:>3}  {:<16} NOT verified: {why}", o.index, o.custodian),
-        }
-    }
-    if set_checked {
-        println!("  The {ok} verified shares reconstruct the secret that matches the set's commitment (not shown).");
-    }
-    write_record(&dir, &manifest, &outcomes, set_checked)?;
-    let failed = outcomes.len() - ok;
-    if args.quorum {
-        if !set_checked {
-            bail!("only {ok} share(s) verified, {k} needed: the set is NOT verified");
-        }
-        if failed > 0 {
-            eprintln!("note: {failed} share(s) not verified; the threshold is met (--quorum)");
-        }
-    } else if failed > 0 {
-        bail!(
-            "{failed} of {} share(s) NOT verified: the set is not verified; keep the old shares until every new \
-             custodian has verified (or pass --quorum to accept a threshold)",
-            outcomes.len()
-        );
-    }
-    println!("The new set is verified{}.", if args.quorum && failed > 0 { " (a threshold of shares)" } else { "" });
-    Ok(())
-}
-
-/// Decrypts one share (key files first, then the cards) and checks it against the manifest.
-fn verify_one(
-    path: &std::path::Path,
-    index: u8,
-    manifest: &Manifest,
-    keys: &mut symbolon::openpgp::decrypt::SecretKeys,
-    args: &Args,
-) -> Result<Candidate> {
-    let parsed = io::read_shares(&[path.to_string_lossy().into_owned()], false)?;
-    let candidates: Vec<Candidate> = parsed.into_iter().flat_map(|p| p.candidates).collect();
-    let mut opened = symbolon::recovery::open_with(
-        candidates,
-        keys,
-        &args.card.options(Some(manifest)),
-        &mut super::prompt::TerminalPrompt,
-    )?;
-    if opened.len() != 1 {
-        bail!("{} holds {} shares, expected one", path.display(), opened.len());
-    }
-    let candidate = opened.remove(0);
-    match combine::locate(&candidate.piece, manifest) {
-        Ok(found) if found == index => Ok(candidate),
-        Ok(found) => bail!("it decrypts, but it is share {found}, not share {index}: the file is misnamed"),
-        Err(e) => bail!("it decrypts, but {e}"),
-    }
-}
-
-/// `verification-<time>.json` next to the manifest: who verified which share, and when (public).
-fn write_record(dir: &std::path::Path, manifest: &Manifest, outcomes: &[Outcome], set_checked: bool) -> Result<()> {
-    let now = symbolon::time::now();
-    let record = serde_json::json!({
-        "schema": "symbolon-verification",
-        "schema_version": 1,
-        "set_id": manifest.set_id,
-        "time": symbolon::time::utc_timestamp(now),
-        "set_commitment_checked": set_checked,
-        "shares": outcomes.iter().map(|o| serde_json::json!({
-            "index": o.index,
-            "custodian": o.custodian,
-            "verified": o.result.is_ok(),
-            "reason": o.result.as_ref().err(),
-        })).collect::<Vec<_>>(),
-    });
-    let stamp = symbolon::time::utc_timestamp(now).replace(':', "");
-    // Two sessions in one second get their own records.
-    let path = (1..)
-        .map(|n| {
-            dir.join(if n == 1 {
-                format!("verification-{stamp}.json")
-            } else {
-                format!("verification-{stamp}-{n}.json")
-            })
-        })
-        .find(|p| p.symlink_metadata().is_err())
-        .unwrap_or_else(|| dir.join(format!("verification-{stamp}.json")));
-    write_new_file(&path, serde_json::to_string_pretty(&record)?.as_bytes(), Privacy::Public)?;
-    eprintln!("Recorded in {}.", path.display());
     Ok(())
 }

@@ -1,0 +1,338 @@
+//! Verifying a (new) set: its custodians decrypt their shares on their cards (or key files), one
+//! after another, and each share is checked against its commitment in the manifest. The rules of
+//! what may be claimed live here, next to the record they write:
+//!
+//! - a share is **verified** when it decrypts on its custodian's key and is the share the manifest
+//!   lists under its index, matching its commitment there;
+//! - the **set** is verified only when EVERY share of it verified in this run;
+//! - with a quorum, a threshold of verified shares is reconstructed and checked against what the
+//!   set offers: its commitment (format v1), or, for Vault's bare keys, only each key against its
+//!   manifest commitment; exactly that is said, and recorded;
+//! - a run over some shares only (`--share`) says how many of the set's shares it verified, and
+//!   that the set is not verified yet.
+
+use crate::candidate::Candidate;
+use crate::card::decrypt::Options as CardOptions;
+use crate::combine::{self, Verification};
+use crate::manifest::Manifest;
+use crate::openpgp::decrypt::SecretKeys;
+use crate::output::{OutputError, Privacy, write_new_file};
+use crate::prompt::{Prompt, Question};
+use serde::Serialize;
+use std::path::{Path, PathBuf};
+
+/// How to run a verification.
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    /// Only these shares (by index); empty: every share of the set.
+    pub only: Vec<u8>,
+    /// On a failure, ask whether to retry (once the right card is inserted) or skip.
+    pub wait: bool,
+    pub cards: CardOptions,
+}
+
+/// What happened to one share.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ShareOutcome {
+    pub index: u8,
+    pub custodian: Option<String>,
+    pub verified: bool,
+    /// Why it was not verified.
+    pub reason: Option<String>,
+}
+
+/// What the shares verified together were checked against.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum SetCheck {
+    /// A threshold of verified shares reconstructs the secret the set's commitment commits to.
+    Commitment,
+    /// Bare keys (Vault's format): each verified key matches its commitment in the manifest; the
+    /// set has no commitment to check the reconstruction against.
+    EachKey,
+    /// Not made: fewer than the threshold verified, or nothing to check against.
+    None,
+}
+
+/// The outcome of a verification run.
+#[derive(Debug, Clone)]
+pub struct Report {
+    pub set_id: String,
+    pub set_id_short: String,
+    pub threshold: u8,
+    pub share_count: u8,
+    pub shares: Vec<ShareOutcome>,
+    pub set_check: SetCheck,
+    /// Whether the set's shares are encrypted to custodians (else there was nothing to decrypt).
+    pub encrypted: bool,
+}
+
+/// What the run establishes about the set.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verdict {
+    /// Every share of the set verified.
+    SetVerified,
+    /// A threshold verified and was checked as [`Report::set_check`] says; `failed` did not verify.
+    QuorumVerified { verified: usize, failed: usize },
+    /// Every share asked for verified, but they are not all of the set's.
+    SubsetVerified { verified: usize, of: usize },
+    /// Shares failed: the set is not verified.
+    NotVerified { verified: usize, failed: usize, asked: usize },
+}
+
+impl Report {
+    pub fn verified(&self) -> usize {
+        self.shares.iter().filter(|s| s.verified).count()
+    }
+
+    /// The verdict, without (`quorum` false) or with a threshold accepted.
+    pub fn verdict(&self, quorum: bool) -> Verdict {
+        let (verified, asked) = (self.verified(), self.shares.len());
+        let failed = asked - verified;
+        if quorum && failed == 0 && asked == usize::from(self.share_count) {
+            return Verdict::SetVerified;
+        }
+        if quorum {
+            if verified >= usize::from(self.threshold) && self.set_check != SetCheck::None {
+                return Verdict::QuorumVerified { verified, failed };
+            }
+            return Verdict::NotVerified { verified, failed, asked };
+        }
+        if failed > 0 {
+            Verdict::NotVerified { verified, failed, asked }
+        } else if asked < usize::from(self.share_count) {
+            Verdict::SubsetVerified { verified, of: usize::from(self.share_count) }
+        } else {
+            Verdict::SetVerified
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum VerificationError {
+    #[error("the manifest lists no share {0:?}")]
+    NoSuchShare(Vec<u8>),
+    #[error(transparent)]
+    Combine(#[from] combine::CombineError),
+    #[error(transparent)]
+    Output(#[from] OutputError),
+}
+
+/// Verifies the shares of `manifest`, whose files are in `dir`, through `prompt`.
+pub fn verify(
+    manifest: &Manifest,
+    dir: &Path,
+    keys: &mut SecretKeys,
+    options: &Options,
+    prompt: &mut dyn Prompt,
+) -> Result<Report, VerificationError> {
+    let entries: Vec<_> =
+        manifest.shares.iter().filter(|e| options.only.is_empty() || options.only.contains(&e.index)).collect();
+    if entries.is_empty() {
+        return Err(VerificationError::NoSuchShare(options.only.clone()));
+    }
+    let mut shares = Vec::new();
+    let mut verified: Vec<Candidate> = Vec::new();
+    for (n, entry) in entries.iter().enumerate() {
+        let who = entry
+            .custodian
+            .as_deref()
+            .map_or(", a plaintext share".into(), |c| format!(" of custodian {}", crate::sanitize(c)));
+        prompt.notice(&format!("[{}/{}] share {}{who} ({})", n + 1, entries.len(), entry.index, entry.file));
+        let result = loop {
+            match verify_one(&dir.join(&entry.file), entry.index, manifest, keys, &options.cards, prompt) {
+                Ok(candidate) => {
+                    verified.push(candidate);
+                    break Ok(());
+                }
+                Err(why) => {
+                    prompt.notice(&format!("  FAILED: {why}"));
+                    // The custodian may insert the right card and try again, or skip.
+                    let question = Question::RetryOrSkip { what: "Insert the right card".into() };
+                    if options.wait && prompt.confirm(&question).unwrap_or(false) {
+                        continue;
+                    }
+                    break Err(why);
+                }
+            }
+        };
+        if result.is_ok() {
+            let decrypts = if entry.custodian.is_some() { "decrypts and " } else { "" };
+            prompt.notice(&format!("  OK: share {} {decrypts}matches its commitment in the manifest.", entry.index));
+        }
+        shares.push(ShareOutcome {
+            index: entry.index,
+            custodian: entry.custodian.clone(),
+            verified: result.is_ok(),
+            reason: result.err(),
+        });
+    }
+    let set_check = if verified.len() >= usize::from(manifest.threshold) {
+        let ctx = combine::Context { threshold: Some(usize::from(manifest.threshold)), manifest: Some(manifest) };
+        match combine::combine(verified, &ctx)?.verification {
+            Verification::SetCommitment => SetCheck::Commitment,
+            Verification::Manifest => SetCheck::EachKey,
+            Verification::Consistency { .. } | Verification::Unverified => SetCheck::None,
+        }
+    } else {
+        SetCheck::None
+    };
+    Ok(Report {
+        set_id: manifest.set_id.clone(),
+        set_id_short: manifest.set_id_short.clone(),
+        threshold: manifest.threshold,
+        share_count: manifest.share_count,
+        shares,
+        set_check,
+        encrypted: manifest.encryption != "none",
+    })
+}
+
+/// Decrypts one share (key files first, then the cards) and checks it against the manifest.
+fn verify_one(
+    path: &Path,
+    index: u8,
+    manifest: &Manifest,
+    keys: &mut SecretKeys,
+    cards: &CardOptions,
+    prompt: &mut dyn Prompt,
+) -> Result<Candidate, String> {
+    let origin = path.display().to_string();
+    let bytes = std::fs::read(path).map_err(|e| format!("{origin} cannot be read: {e}"))?;
+    let parsed = crate::input::parse_bytes(&origin, &bytes).map_err(|e| e.to_string())?;
+    let mut opened = crate::recovery::open_with(parsed.candidates, keys, cards, prompt).map_err(|e| e.to_string())?;
+    if opened.len() != 1 {
+        return Err(format!("{origin} holds {} shares, expected one", opened.len()));
+    }
+    let candidate = opened.remove(0);
+    match combine::locate(&candidate.piece, manifest) {
+        Ok(found) if found == index => Ok(candidate),
+        Ok(found) => Err(format!("it decrypts, but it is share {found}, not share {index}: the file is misnamed")),
+        Err(e) => Err(format!("it decrypts, but {e}")),
+    }
+}
+
+/// The record written next to the manifest (public): who verified which share, when, and what
+/// the run established.
+#[derive(Debug, Serialize)]
+pub struct Record<'a> {
+    pub schema: &'static str,
+    pub schema_version: u32,
+    pub set_id: &'a str,
+    pub time: String,
+    pub shares_in_set: u8,
+    /// True only when the reconstruction was checked against the set's commitment.
+    pub set_commitment_checked: bool,
+    pub set_check: SetCheck,
+    pub set_verified: bool,
+    pub shares: &'a [ShareOutcome],
+}
+
+/// Writes `verification-<time>.json` next to the manifest; returns its path.
+pub fn write_record(dir: &Path, report: &Report) -> Result<PathBuf, OutputError> {
+    let now = crate::time::now();
+    let record = Record {
+        schema: "symbolon-verification",
+        schema_version: 2,
+        set_id: &report.set_id,
+        time: crate::time::utc_timestamp(now),
+        shares_in_set: report.share_count,
+        set_commitment_checked: report.set_check == SetCheck::Commitment,
+        set_check: report.set_check,
+        set_verified: report.verdict(false) == Verdict::SetVerified,
+        shares: &report.shares,
+    };
+    // Serializing this plain struct cannot fail.
+    let json = serde_json::to_string_pretty(&record).unwrap_or_default();
+    let stamp = crate::time::utc_timestamp(now).replace(':', "");
+    // Two sessions in one second get their own records.
+    let mut n = 1;
+    loop {
+        let name = if n == 1 { format!("verification-{stamp}.json") } else { format!("verification-{stamp}-{n}.json") };
+        let path = dir.join(name);
+        match write_new_file(&path, json.as_bytes(), Privacy::Public) {
+            Err(OutputError::Exists { .. }) if n < 100 => n += 1,
+            result => return result.map(|()| path),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::new_set::{NewSet, Origin, QrImages};
+    use crate::openpgp::Custodian;
+    use crate::prompt::Scripted;
+    use crate::secret::SecretBytes;
+    use crate::share::{Label, Target};
+    use crate::split::SplitPlan;
+    use sequoia_openpgp::cert::prelude::*;
+    use sequoia_openpgp::serialize::SerializeInto;
+
+    /// A 2-of-3 set encrypted to alice, bob and carol, written to a new directory; the secret
+    /// keys of alice and carol.
+    fn encrypted_set(tag: &str) -> (PathBuf, Manifest, SecretKeys) {
+        let mut keys = SecretKeys::default();
+        let mut custodians = Vec::new();
+        for name in ["alice", "bob", "carol"] {
+            let (cert, _) = CertBuilder::general_purpose(Some(format!("{name} <{name}@example.org>")))
+                .set_cipher_suite(CipherSuite::Cv25519)
+                .generate()
+                .unwrap();
+            if name != "bob" {
+                keys.add(&format!("{name}.key"), &cert.as_tsk().to_vec().unwrap()).unwrap();
+            }
+            custodians.push(Custodian::new(name, vec![(format!("{name}.asc"), cert)]).unwrap());
+        }
+        let out_dir = std::env::temp_dir().join(format!("symbolon-verification-{tag}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&out_dir);
+        let new = NewSet {
+            plan: SplitPlan {
+                scheme: crate::shamir::Scheme::Native,
+                threshold: 2,
+                shares: 3,
+                target: Target::Generic,
+                label: Label::new("t").unwrap(),
+                created: None,
+            },
+            format: crate::manifest::ShareFormat::SymbolonV1,
+            custodians,
+            binary: false,
+            qr: QrImages { png: false, svg: false },
+            paper: None,
+            out_dir: out_dir.clone(),
+        };
+        crate::new_set::write(new, SecretBytes::copy_from(b"verified secret"), Origin::default()).unwrap();
+        let manifest = Manifest::from_json(&std::fs::read_to_string(out_dir.join("manifest.json")).unwrap()).unwrap();
+        (out_dir, manifest, keys)
+    }
+
+    #[test]
+    fn a_share_that_fails_is_retried_then_skipped_and_the_set_is_not_verified() {
+        let (dir, manifest, mut keys) = encrypted_set("skip");
+        let options = Options { wait: true, ..Options::default() };
+        // Bob's key is not given: retry once (Enter), then skip.
+        let mut prompt = Scripted::new(["", "skip"]);
+        let report = verify(&manifest, &dir, &mut keys, &options, &mut prompt).unwrap();
+        let verified: Vec<bool> = report.shares.iter().map(|s| s.verified).collect();
+        assert_eq!(verified, [true, false, true]);
+        assert!(report.shares[1].reason.as_deref().unwrap().contains("none of the given keys can decrypt this share"));
+        assert_eq!(prompt.asked.iter().filter(|a| a.starts_with("RetryOrSkip")).count(), 2, "{prompt:?}");
+        assert_eq!(report.set_check, SetCheck::Commitment);
+        assert_eq!(report.verdict(false), Verdict::NotVerified { verified: 2, failed: 1, asked: 3 });
+        assert_eq!(report.verdict(true), Verdict::QuorumVerified { verified: 2, failed: 1 });
+        let record = write_record(&dir, &report).unwrap();
+        let json: serde_json::Value = serde_json::from_slice(&std::fs::read(&record).unwrap()).unwrap();
+        assert_eq!(
+            (json["set_verified"].as_bool(), json["set_commitment_checked"].as_bool()),
+            (Some(false), Some(true))
+        );
+        // One share asked for and verified: a subset, never "the set is verified".
+        let options = Options { only: vec![1], wait: false, ..Options::default() };
+        let report = verify(&manifest, &dir, &mut keys, &options, &mut Scripted::default()).unwrap();
+        assert_eq!(report.verdict(false), Verdict::SubsetVerified { verified: 1, of: 3 });
+        assert_eq!(report.set_check, SetCheck::None);
+        assert_eq!(report.verdict(true), Verdict::NotVerified { verified: 1, failed: 0, asked: 1 });
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}
