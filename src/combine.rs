@@ -63,7 +63,7 @@ pub struct Recovered {
 pub enum CombineError {
     #[error("no shares were given")]
     NoShares,
-    #[error("{origin} is encrypted: give the key to decrypt it with (--key-file)")]
+    #[error("{origin} is encrypted: give the key to decrypt it with")]
     StillEncrypted { origin: String },
     #[error("{share} is a symbolon share but {key} is a bare Vault key: combine one kind at a time")]
     MixedKinds { share: String, key: String },
@@ -89,7 +89,7 @@ pub enum CombineError {
     TooFewGood { given: usize, bad: usize, bad_list: String, have: usize, need: usize },
     #[error(
         "the {given} shares of set {set} do not reconstruct the secret the set committed to: at least one of them is wrong. \
-             With the set's manifest (--manifest) or one more share, symbolon can tell which"
+             With the set's manifest or one more share, symbolon can tell which"
     )]
     CommitmentMismatch { given: usize, set: String },
     #[error("no {need} of the {given} shares of set {set} reconstruct the committed secret: more than {} of them are wrong", .given - .need)]
@@ -111,7 +111,7 @@ pub enum CombineError {
     )]
     TargetsMixed { unseal: String, recovery: String },
     #[error(
-        "only one key was given: if the set is 1-of-1 (Vault with -key-shares=1) that key is the secret itself; say so with --threshold 1. Otherwise give more keys"
+        "only one key was given: if the set is 1-of-1 (Vault with -key-shares=1) that key is the secret itself; say so by giving the threshold 1. Otherwise give more keys"
     )]
     SingleKeyAmbiguous,
     #[error("the threshold given ({given}) differs from the one the input states ({stated}): check which is right")]

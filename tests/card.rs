@@ -265,6 +265,25 @@ fn without_pcscd_the_error_says_to_start_it() {
     let env = [("PCSCLITE_CSOCK_NAME", "/nonexistent/pcscd.comm")];
     let run = run_with_env(d, &["card", "list"], None, &env);
     assert_fails(&run, 1, &["pcscd", "is not running", "start it"]);
+    // card commands have no --key-file: no hint names it (whole output pinned).
+    common::assert_snapshot("card-list-without-pcscd", &run.stderr);
+    // decrypt has: the hint, after the error, names it.
+    let fixture = gpg::split_set("cards-nopcscd-decrypt", 1, 1, &["--qr", "none"]);
+    let share = fixture
+        .dir
+        .path()
+        .join("set")
+        .read_dir()
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.extension().is_some_and(|e| e == "asc"))
+        .unwrap();
+    let run = run_with_env(fixture.dir.path(), &["decrypt", share.to_str().unwrap(), "--check"], None, &env);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let stderr = run.stderr.replace(share.to_str().unwrap(), "<SHARE>");
+    let stderr =
+        stderr.lines().filter(|l| !l.starts_with("warning: network interfaces are up")).collect::<Vec<_>>().join("\n");
+    common::assert_snapshot("decrypt-without-pcscd", &common::redact_fingerprints(&stderr));
     let run = run_with_env(d, &["doctor"], None, &env);
     assert_fails(&run, 1, &["problem(s) found"]);
     assert!(run.stdout_text().contains("PROBLEM  pcscd: not reachable"), "{}", run.stdout_text());

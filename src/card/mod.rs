@@ -26,7 +26,7 @@ use serde::Serialize;
 #[derive(Debug, thiserror::Error)]
 pub enum CardError {
     #[error(
-        "pcscd, the PC/SC daemon that reaches smartcards, is not running ({detail}): start it (`systemctl start pcscd`, or `pcscd` as root), then run this again; `symbolon doctor` checks the whole chain. A key kept in a file is given with --key-file"
+        "pcscd, the PC/SC daemon that reaches smartcards, is not running ({detail}): start it (`systemctl start pcscd`, or `pcscd` as root), then run this again; `symbolon doctor` checks the whole chain"
     )]
     NoService { detail: String },
     #[error(
@@ -42,12 +42,10 @@ pub enum CardError {
     )]
     ClientFailed { in_use: daemon::Version, detail: String },
     #[error(
-        "no smartcard reader is connected: plug in the token (a YubiKey or Nitrokey is its own reader); if it is plugged in, `symbolon doctor` checks USB access and pcscd. A key kept in a file is given with --key-file"
+        "no smartcard reader is connected: plug in the token (a YubiKey or Nitrokey is its own reader); if it is plugged in, `symbolon doctor` checks USB access and pcscd"
     )]
     NoReaders,
-    #[error(
-        "no OpenPGP card is inserted (readers: {readers}){others}: insert the token{needed}. A key kept in a file is given with --key-file"
-    )]
+    #[error("no OpenPGP card is inserted (readers: {readers}){others}: insert the token{needed}")]
     NoCards { readers: String, others: String, needed: String },
     #[error(
         "no inserted card holds the decryption key {wanted}{holder}. Cards inserted: {seen}{others}. Insert the card that holds that key"
@@ -64,7 +62,7 @@ pub enum CardError {
     )]
     PinBlocked { card: String },
     #[error(
-        "{card} has ONE PIN try left: a wrong PIN now blocks the card. Nothing was tried. Make sure of the PIN and run again with --allow-last-pin-try, or unblock it first with the reset code or admin PIN"
+        "{card} has ONE PIN try left: a wrong PIN now blocks the card. Nothing was tried. Make sure of the PIN and run again allowing the last try, or unblock it first with the reset code or admin PIN"
     )]
     LastTry { card: String },
     #[error(

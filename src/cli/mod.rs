@@ -5,6 +5,7 @@ mod ceremony;
 mod combine;
 mod decrypt;
 mod doctor;
+mod hint;
 mod inspect;
 mod io;
 mod prompt;
@@ -58,6 +59,7 @@ pub fn main() -> ExitCode {
     for warning in &hardening.warnings {
         eprintln!("warning: {warning}");
     }
+    let flags = hint_flags(&cli.command);
     let result = match cli.command {
         Command::Split(args) => split::run(args),
         Command::Combine(args) => combine::run(args),
@@ -73,8 +75,22 @@ pub fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {}", describe(&e));
+            for hint in hint::hints(&e, flags) {
+                eprintln!("hint: {hint}");
+            }
             ExitCode::from(1)
         }
+    }
+}
+
+/// Which flags the command has, for the hints after an error.
+fn hint_flags(command: &Command) -> hint::Flags {
+    let cards = hint::Flags { key_file: true, allow_last_pin_try: true, ..hint::Flags::default() };
+    match command {
+        Command::Combine(_) => hint::Flags { manifest: true, threshold: true, ..cards },
+        Command::Decrypt(_) | Command::Verify(_) => hint::Flags { manifest: true, ..cards },
+        Command::Rekey(_) => cards,
+        _ => hint::Flags::default(),
     }
 }
 

@@ -36,7 +36,11 @@ pub enum DecryptError {
     /// An error of a key source (e.g. a smartcard's), with its own message. `absent`: the key
     /// is simply not there (its custodian's card is not inserted); nothing was tried or spent.
     #[error("{error}")]
-    Source { error: Box<dyn std::error::Error + Send + Sync + 'static>, absent: bool },
+    Source {
+        #[source]
+        error: Box<dyn std::error::Error + Send + Sync + 'static>,
+        absent: bool,
+    },
 }
 
 impl DecryptError {
