@@ -18,6 +18,7 @@ pub mod combine;
 pub mod commitment;
 pub mod hygiene;
 pub mod input;
+pub mod inspection;
 pub mod manifest;
 pub mod new_set;
 pub mod openpgp;

@@ -448,6 +448,8 @@ fn rekey_3_of_5_to_4_of_7_on_cards_then_verify_every_new_share() {
     assert_ok(&run);
     let out = run.stdout_text();
     assert!(out.contains("Rekey plan") && out.contains("Plan hash:") && out.contains("4-of-7"), "{out}");
+    // What was written is what is said: the new shares are encrypted (it once said they were not).
+    assert!(out.contains("\nEach share is encrypted to its custodian.\n") && !out.contains("NOT encrypted"), "{out}");
     let old_manifest: serde_json::Value =
         serde_json::from_slice(&std::fs::read(d.join("old/manifest.json")).unwrap()).unwrap();
     let new_manifest: serde_json::Value =

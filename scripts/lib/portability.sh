@@ -79,17 +79,23 @@ prepare_chroot() {
   rm -f "$tmp.log"
 }
 
+# vpcd_conf FILE NAME PORT   a reader.conf.d entry: two vpcd readers named NAME on PORT, PORT+1,
+# with the suite's own driver.
+vpcd_conf() {
+  cat > "$1" <<CONF
+FRIENDLYNAME "$2"
+DEVICENAME   /dev/null:$3
+LIBPATH      /usr/lib/pcsc/drivers/serial/libifdvpcd.so
+CHANNELID    $3
+CONF
+}
+
 start_chroot_pcscd() {
   local suite=$1 dir=$2 port=$3 rundir=$4
   require_root
   mkdir -p "$dir/etc/symbolon-readers" "$dir/run/pcscd"
   rm -f "$dir/run/pcscd/pcscd.comm" "$dir/run/pcscd/pcscd.pid"
-  cat > "$dir/etc/symbolon-readers/vpcd" <<CONF
-FRIENDLYNAME "Portability PCD"
-DEVICENAME   /dev/null:$port
-LIBPATH      /usr/lib/pcsc/drivers/serial/libifdvpcd.so
-CHANNELID    $port
-CONF
+  vpcd_conf "$dir/etc/symbolon-readers/vpcd" "Portability PCD" "$port"
   local polkit=()
   chroot "$dir" /usr/sbin/pcscd --help 2>&1 | grep -q -- --disable-polkit && polkit=(--disable-polkit)
   chroot "$dir" /usr/sbin/pcscd --foreground "${polkit[@]}" --config /etc/symbolon-readers \
@@ -140,12 +146,7 @@ start_chroot_polkit_pcscd() {
   local conf=/etc/symbolon-readers-polkit sock=/run/symbolon-polkit/pcscd.comm
   mkdir -p "$dir$conf" "$dir/run/symbolon-polkit" "$dir/run/dbus"
   rm -f "$dir/run/symbolon-polkit/"* "$dir/run/dbus/system_bus_socket"
-  cat > "$dir$conf/vpcd" <<CONF
-FRIENDLYNAME "Polkit PCD"
-DEVICENAME   /dev/null:$port
-LIBPATH      /usr/lib/pcsc/drivers/serial/libifdvpcd.so
-CHANNELID    $port
-CONF
+  vpcd_conf "$dir$conf/vpcd" "Polkit PCD" "$port"
   local pids=$rundir/pcscd-$suite-polkit
   # shellcheck disable=SC2016
   unshare --mount -- sh -c '
