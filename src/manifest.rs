@@ -186,7 +186,58 @@ impl Manifest {
             return Err(ManifestError::Version(m.schema_version));
         }
         m.set_info()?;
+        m.check_fields()?;
         Ok(m)
+    }
+
+    /// Every other field, checked once at parse time: a malformed one is named, none is skipped.
+    fn check_fields(&self) -> Result<(), ManifestError> {
+        let bad = |field: &'static str, why: String| ManifestError::Field { field, why };
+        if !matches!(self.encryption.as_str(), "openpgp" | "none") {
+            return Err(bad("encryption", format!("'{}' is neither openpgp nor none", self.encryption)));
+        }
+        if !self.set_id.starts_with(&self.set_id_short) || self.set_id_short.is_empty() {
+            return Err(bad("set_id_short", "is not the beginning of set_id".into()));
+        }
+        if self.shares.len() != usize::from(self.share_count) {
+            return Err(bad(
+                "shares",
+                format!("lists {} shares, share_count says {}", self.shares.len(), self.share_count),
+            ));
+        }
+        let mut seen = std::collections::BTreeSet::new();
+        for entry in &self.shares {
+            if entry.index == 0 || !seen.insert(entry.index) {
+                return Err(bad("shares[].index", format!("index {} is zero or listed twice", entry.index)));
+            }
+            if decode_hex::<32>(&entry.commitment).is_none() {
+                return Err(bad("shares[].commitment", format!("share {}: expected 64 hex digits", entry.index)));
+            }
+            for (field, value) in
+                [("shares[].bare_commitment", &entry.bare_commitment), ("shares[].sha256", &entry.sha256)]
+            {
+                if value.as_deref().is_some_and(|v| decode_hex::<32>(v).is_none()) {
+                    return Err(bad(field, format!("share {}: expected 64 hex digits", entry.index)));
+                }
+            }
+            if entry.file.is_empty() || entry.file.contains('/') || entry.file.starts_with('.') {
+                return Err(bad(
+                    "shares[].file",
+                    format!("share {}: '{}' is not a plain file name", entry.index, entry.file),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// What the secret unlocks (checked at parse time).
+    pub fn target(&self) -> Target {
+        self.target.parse().unwrap_or(Target::Generic)
+    }
+
+    /// Whether the shares are encrypted to custodians (checked at parse time).
+    pub fn is_encrypted(&self) -> bool {
+        self.encryption == "openpgp"
     }
 
     /// The set information the manifest describes, as its shares carry it.

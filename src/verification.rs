@@ -184,7 +184,7 @@ pub fn verify(
         share_count: manifest.share_count,
         shares,
         set_check,
-        encrypted: manifest.encryption != "none",
+        encrypted: manifest.is_encrypted(),
     })
 }
 

@@ -547,3 +547,55 @@ fn verify_of_vault_keys_does_not_claim_a_set_commitment() {
     assert_eq!(json["set_commitment_checked"], false);
     assert_eq!(json["set_check"], "each-key");
 }
+
+#[test]
+fn a_malformed_manifest_field_is_named() {
+    let dir = TempDir::new("manifest-fields");
+    split_set(&dir, &[]);
+    let text = std::fs::read_to_string(dir.join("set/manifest.json")).unwrap();
+    let cases: [(&str, serde_json::Value, &str); 6] = [
+        (
+            "/encryption",
+            "rot13".into(),
+            "the manifest's field 'encryption' is invalid: 'rot13' is neither openpgp nor none",
+        ),
+        (
+            "/shares/1/commitment",
+            "12".into(),
+            "the manifest's field 'shares[].commitment' is invalid: share 2: expected 64 hex digits",
+        ),
+        (
+            "/shares/0/file",
+            "../../etc/passwd".into(),
+            "the manifest's field 'shares[].file' is invalid: share 1: '../../etc/passwd' is not a plain file name",
+        ),
+        (
+            "/shares/2/index",
+            1.into(),
+            "the manifest's field 'shares[].index' is invalid: index 1 is zero or listed twice",
+        ),
+        ("/target", "everything".into(), "the manifest's field 'target' is invalid"),
+        ("/share_count", 9.into(), "the manifest's field 'shares' is invalid: lists 5 shares, share_count says 9"),
+    ];
+    for (pointer, value, want) in cases {
+        let mut v: serde_json::Value = serde_json::from_str(&text).unwrap();
+        *v.pointer_mut(pointer).unwrap() = value;
+        std::fs::write(dir.join("bad.json"), serde_json::to_string(&v).unwrap()).unwrap();
+        let run = run_in(
+            dir.path(),
+            &[
+                "combine",
+                "set/01-share.txt",
+                "set/02-share.txt",
+                "set/03-share.txt",
+                "--manifest",
+                "bad.json",
+                "--stdout",
+                "--encoding",
+                "hex",
+            ],
+            None,
+        );
+        assert_fails(&run, 1, &[want]);
+    }
+}

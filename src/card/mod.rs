@@ -178,6 +178,46 @@ pub(crate) fn no_cards(readers: &[String], others: &[Reader], needed: String) ->
     }
 }
 
+/// `card list --json`: every reader and what is in it, versioned.
+#[derive(Debug, Serialize)]
+pub struct CardList<'a> {
+    pub schema: &'static str,
+    pub schema_version: u32,
+    pub readers: Vec<ListedReader<'a>>,
+}
+
+/// One reader in [`CardList`]. `card` is null for an empty reader and for one whose content
+/// could not be read (`note` says why; `access` is "refused" where pcscd refused this user).
+#[derive(Debug, Serialize)]
+pub struct ListedReader<'a> {
+    pub reader: &'a str,
+    pub card: Option<&'a CardInfo>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub access: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note: Option<&'a str>,
+}
+
+impl<'a> CardList<'a> {
+    pub fn of(readers: &'a [Reader]) -> CardList<'a> {
+        let listed = readers
+            .iter()
+            .map(|r| {
+                let (card, access, note) = match &r.content {
+                    ReaderContent::Empty => (None, None, None),
+                    ReaderContent::Other(what) => (None, None, Some(what.as_str())),
+                    ReaderContent::Refused => {
+                        (None, Some("refused"), Some("pcscd does not let this user use this reader (polkit)"))
+                    }
+                    ReaderContent::OpenPgp(info) => (Some(&**info), None, None),
+                };
+                ListedReader { reader: &r.name, card, access, note }
+            })
+            .collect();
+        CardList { schema: "symbolon-card-list", schema_version: 1, readers: listed }
+    }
+}
+
 /// A reader and what is in it.
 #[derive(Debug)]
 pub struct Reader {

@@ -41,22 +41,8 @@ pub fn run(command: Command) -> Result<()> {
 fn list(json: bool) -> Result<()> {
     let readers = card::list()?;
     if json {
-        let readers_all = &readers;
-        let readers: Vec<serde_json::Value> = readers
-            .iter()
-            .map(|r| match &r.content {
-                ReaderContent::Empty => serde_json::json!({"reader": r.name, "card": null}),
-                ReaderContent::Other(what) => serde_json::json!({"reader": r.name, "card": null, "note": what}),
-                ReaderContent::Refused => serde_json::json!({
-                    "reader": r.name, "card": null, "access": "refused",
-                    "note": "pcscd does not let this user use this reader (polkit)"
-                }),
-                ReaderContent::OpenPgp(info) => serde_json::json!({"reader": r.name, "card": info}),
-            })
-            .collect();
-        let doc = serde_json::json!({"schema": "symbolon-card-list", "schema_version": 1, "readers": readers});
-        println!("{}", serde_json::to_string_pretty(&doc)?);
-        return refuse_if_nothing_seen(readers_all);
+        println!("{}", serde_json::to_string_pretty(&card::CardList::of(&readers))?);
+        return refuse_if_nothing_seen(&readers);
     }
     for r in &readers {
         // Reader names and what cards say of themselves come from the devices: escaped.

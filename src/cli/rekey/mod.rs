@@ -72,7 +72,7 @@ pub fn run(args: Args) -> Result<()> {
     let old_manifest = old.as_ref().map(|(_, m)| m);
     // The whole plan is checked before any PIN: new k/n, custodian count, certificates, the new
     // directory; the old shares read and counted.
-    let inherited = old_manifest.and_then(|m| m.target.parse().ok().map(|t| (m.label.as_str(), t)));
+    let inherited = old_manifest.map(|m| (m.label.as_str(), m.target()));
     let prepared = super::split::prepare(&args.new, inherited)?;
     if let Some(m) = old_manifest
         && let Some(t) = args.new.target

@@ -98,7 +98,7 @@ pub fn init(args: InitArgs) -> Result<()> {
     args.airgap.check()?;
     let manifest_path = args.old_manifest.as_deref().context("--old-manifest is required")?;
     let (bytes, old) = io::read_manifest_bytes(manifest_path)?;
-    let target = old.target.parse().ok();
+    let target = Some(old.target());
     let prepared = crate::cli::split::prepare(&args.new, target.map(|t| (old.label.as_str(), t)))?;
     let op = operator(args.operator_cert.as_deref().context("--operator-cert is required")?)?;
     let plan = Plan::new(
@@ -170,7 +170,7 @@ pub fn submit(args: SubmitArgs) -> Result<()> {
     let ctx = combine::Context { threshold: Some(k), manifest: Some(&old) };
     let recovered = combine::combine(opened, &ctx)?;
     let previous = recovered.set.as_ref().map(|s| s.id.to_string()).or(Some(old.set_id.clone()));
-    let inherited = old.target.parse().ok().map(|t| (t, old.label.as_str()));
+    let inherited = Some((old.target(), old.label.as_str()));
     let prepared = plan.new_set(inherited)?;
     let out = prepared.out_dir.clone();
     crate::cli::split::write(
