@@ -28,6 +28,7 @@ pub mod parallel;
 pub mod prompt;
 pub mod qr;
 pub mod recovery;
+pub mod rekey;
 pub mod rekey_plan;
 pub mod rng;
 pub mod sanitize;

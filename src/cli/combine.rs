@@ -57,9 +57,9 @@ pub struct Inputs {
     /// Secret key to decrypt encrypted shares with (repeat for several custodians' keys); shares
     /// for which no key file is given are decrypted on the custodians' smartcards.
     #[arg(long = "key-file", value_name = "FILE")]
-    key_files: Vec<PathBuf>,
+    pub key_files: Vec<PathBuf>,
     #[command(flatten)]
-    card: super::ceremony::CardArgs,
+    pub card: super::ceremony::CardArgs,
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]

@@ -171,7 +171,7 @@ pub fn write(prepared: Prepared, secret: SecretBytes, origin: Origin) -> Result<
 }
 
 /// What the summary says was written, and what to do next.
-fn render(summary: &Summary) {
+pub fn render(summary: &Summary) {
     let info = &summary.set;
     let label = if info.label.as_str().is_empty() { String::new() } else { format!(", label \"{}\"", info.label) };
     println!("Split into set {} ({} scheme, target {}{label}).", info.id.short(), info.scheme, info.target);

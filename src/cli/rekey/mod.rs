@@ -10,6 +10,7 @@ use super::prompt::TerminalPrompt;
 use anyhow::{Result, bail};
 use std::path::PathBuf;
 use symbolon::prompt::{Prompt, Question};
+use symbolon::rekey::{self, Rekey};
 use symbolon::rekey_plan::Plan;
 
 /// `rekey`: one-shot (everyone in the room), or staged with a nonce.
@@ -74,18 +75,8 @@ pub fn run(args: Args) -> Result<()> {
     // directory; the old shares read and counted.
     let inherited = old_manifest.map(|m| (m.label.as_str(), m.target()));
     let prepared = super::split::prepare(&args.new, inherited)?;
-    if let Some(m) = old_manifest
-        && let Some(t) = args.new.target
-        && m.target != t.to_string()
-    {
-        bail!(
-            "the old set's target is {} but --target {t} was given: a rekey keeps what the secret unlocks; \
-             rotating to another secret is a different operation",
-            m.target
-        );
-    }
+    rekey::check_target(inherited.map(|(_, t)| t), args.new.target)?;
     let read = args.old.read()?;
-    let stated = read.stated();
     let offered = read.origins().map(str::to_string).collect();
     // Too few old shares are refused here, before the plan is confirmed.
     let session = symbolon::recovery::prepare(read, args.old_threshold, old_manifest)?;
@@ -97,46 +88,25 @@ pub fn run(args: Args) -> Result<()> {
         offered,
         None,
     )?;
-    confirm(&plan, args.yes, "proceed", "nothing was decrypted, nothing was written")?;
-    let recovered = args.old.recover_prepared(session, old_manifest)?;
-    let previous = recovered.set.as_ref().map(|s| s.id.to_string());
-    if let (Some(set), Some(given)) = (&recovered.set, args.new.target)
-        && set.target != given
-    {
-        bail!(
-            "the old set's target is {} but --target {given} was given: a rekey keeps what the secret unlocks",
-            set.target
-        );
-    }
-    super::combine::report(&recovered, None);
-    // Label and target follow the old set unless given.
-    let mut prepared = prepared;
-    if args.new.target.is_none()
-        && let Some(target) = recovered.set.as_ref().map(|s| s.target).or(recovered.target)
-    {
-        prepared.plan.target = target;
-    }
-    if args.new.label.is_none()
-        && let Some(set) = &recovered.set
-    {
-        prepared.plan.label = set.label.clone();
-    }
-    if let Some(old_k) = recovered.set.as_ref().map(|s| usize::from(s.threshold)).or(args.old_threshold).or(stated)
-        && args.new.scheme == symbolon::shamir::Scheme::Vault
-        && Some(old_k) != args.new.threshold
-    {
+    println!("{}", plan.render());
+    println!("Plan hash: {}", plan.hash());
+    let job =
+        Rekey { session, plan, new_set: prepared, target: args.new.target, label_given: args.new.label.is_some() };
+    let mut keys = io::read_key_files(&args.old.key_files)?;
+    let done = rekey::run(job, args.yes, &mut keys, &args.old.card.options(old_manifest), &mut TerminalPrompt)?;
+    super::combine::report(&done.recovered, None);
+    if let Some((old_k, new_k)) = done.vault_threshold_change {
         eprintln!(
-            "warning: the threshold changes from {old_k} to {}: Vault waits for the threshold in its seal              configuration ({old_k} if this is Vault's key) before combining keys, so `vault operator unseal`              needs that number to match; only `vault operator rekey` (online) changes it",
-            prepared.plan.threshold
+            "warning: the threshold changes from {old_k} to {new_k}: Vault waits for the threshold in its seal \
+             configuration ({old_k} if this is Vault's key) before combining keys, so `vault operator unseal` needs \
+             that number to match; only `vault operator rekey` (online) changes it"
         );
     }
-    let secret = recovered.secret;
-    let out = prepared.out_dir.clone();
-    super::split::write(prepared, secret, super::split::Origin { generated: false, previous_set_id: previous })?;
+    super::split::render(&done.summary);
     println!(
-        "Next: every new custodian verifies their share: symbolon verify --manifest {}/manifest.json. Destroy the old \
+        "Next: every new custodian verifies their share: symbolon verify --manifest {}. Destroy the old \
          shares only after that.",
-        out.display()
+        done.summary.path.join(symbolon::manifest::FILE_NAME).display()
     );
     Ok(())
 }
