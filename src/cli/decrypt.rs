@@ -53,17 +53,7 @@ pub fn run(args: Args) -> Result<()> {
     if let Some(out) = &args.out {
         symbolon::output::refuse_existing(out)?;
     }
-    let mut parsed = match (&args.share, &args.from_text) {
-        _ if args.paste => vec![symbolon::input::read_pasted(&mut TerminalPrompt)?],
-        (Some(share), _) => io::read_shares(std::slice::from_ref(share), false)?,
-        (None, Some(text)) => io::read_typed(std::slice::from_ref(text))?,
-        (None, None) => io::read_images(&args.from_images)?,
-    };
-    let mut candidates: Vec<Candidate> = parsed.drain(..).flat_map(|p| p.candidates).collect();
-    if candidates.len() != 1 {
-        bail!("the input holds {} shares: decrypt takes one share at a time", candidates.len());
-    }
-    let candidate = candidates.remove(0);
+    let candidate = read_one(&args)?;
     let Piece::Encrypted { message, target } = &candidate.piece else {
         bail!("{} is not encrypted: it can be read (and checked with `symbolon inspect`) as it is", candidate.origin);
     };
@@ -78,7 +68,7 @@ pub fn run(args: Args) -> Result<()> {
         holder.map_or(String::new(), |e| format!(
             " (share {}, custodian {}, per the manifest)",
             e.index,
-            e.custodian.as_deref().unwrap_or("unnamed")
+            e.custodian.as_deref().map_or("unnamed".into(), symbolon::sanitize)
         ))
     );
     // A key file if one is given, else the custodian's card.
@@ -101,7 +91,27 @@ pub fn run(args: Args) -> Result<()> {
         Piece::VaultKey { bytes, .. } => vault_keys::hex_line(bytes.expose()),
         Piece::Encrypted { .. } => bail!("{} holds another encrypted message", candidate.origin),
     };
-    match &args.out {
+    write_out(&text, args.out.as_deref())
+}
+
+/// The one share decrypt takes: from a file, typed lines, a paste or images.
+fn read_one(args: &Args) -> Result<Candidate> {
+    let parsed = match (&args.share, &args.from_text) {
+        _ if args.paste => vec![symbolon::input::read_pasted(&mut TerminalPrompt)?],
+        (Some(share), _) => io::read_shares(std::slice::from_ref(share), false)?,
+        (None, Some(text)) => io::read_typed(std::slice::from_ref(text))?,
+        (None, None) => io::read_images(&args.from_images)?,
+    };
+    let mut candidates: Vec<Candidate> = parsed.into_iter().flat_map(|p| p.candidates).collect();
+    if candidates.len() != 1 {
+        bail!("the input holds {} shares: decrypt takes one share at a time", candidates.len());
+    }
+    Ok(candidates.remove(0))
+}
+
+/// The decrypted share to the new file `out` (mode 0600), or to standard output.
+fn write_out(text: &str, out: Option<&std::path::Path>) -> Result<()> {
+    match out {
         Some(path) => {
             write_new_file(path, text.as_bytes(), Privacy::Secret)?;
             eprintln!("The decrypted share was written to {} (mode 0600).", path.display());

@@ -107,6 +107,10 @@ fn pcscd(r: &mut Report) {
             "install and start it: apt-get install pcscd (or dnf install pcsc-lite), then systemctl start pcscd (or run pcscd as root)",
         ),
     }
+    pcscd_version(r);
+}
+
+fn pcscd_version(r: &mut Report) {
     match daemon::installed_version() {
         Some((path, version)) => r.ok(
             "pcscd version",
@@ -147,55 +151,7 @@ fn ccid_driver(r: &mut Report) {
 
 fn cards(r: &mut Report) {
     match card::list() {
-        Ok(readers) => {
-            let cards: Vec<_> = readers
-                .iter()
-                .filter_map(|rd| match &rd.content {
-                    ReaderContent::OpenPgp(info) => Some(info),
-                    _ => None,
-                })
-                .collect();
-            let refused: Vec<String> = readers
-                .iter()
-                .filter(|rd| matches!(rd.content, ReaderContent::Refused))
-                .map(|rd| symbolon::sanitize(&rd.name))
-                .collect();
-            if refused.is_empty() {
-                r.ok("readers", &format!("{} visible", readers.len()));
-            } else {
-                r.problem(
-                    "readers",
-                    &format!(
-                        "{} visible, and pcscd does not let this user use {} of them (polkit action org.debian.pcsc-lite.access_card): {}",
-                        readers.len(),
-                        refused.len(),
-                        refused.join(", ")
-                    ),
-                    card::POLKIT_ADVICE,
-                );
-            }
-            if cards.is_empty() && refused.is_empty() {
-                r.warn(
-                    "cards",
-                    "no OpenPGP card is inserted",
-                    "insert the custodian's token; `symbolon card list` shows what is seen",
-                );
-            }
-            for info in cards {
-                let detail = format!(
-                    "{} ({}), decryption key {}, user PIN tries left {}",
-                    info.ident,
-                    symbolon::sanitize(&info.manufacturer),
-                    info.decryption.fingerprint.as_deref().unwrap_or("(none)"),
-                    info.pin_retries.user
-                );
-                if info.pin_retries.user <= 1 {
-                    r.warn("card", &detail, "the user PIN is (nearly) blocked: unblock it with the reset code or admin PIN before the ceremony");
-                } else {
-                    r.ok("card", &detail);
-                }
-            }
-        }
+        Ok(readers) => readers_and_cards(r, &readers),
         Err(CardError::NoReaders) => r.problem(
             "readers",
             "pcscd sees no reader",
@@ -209,6 +165,58 @@ fn cards(r: &mut Report) {
             | CardError::ClientFailed { .. },
         ) if !matches!(daemon::probe(), Ok(daemon::Probe::Compatible { .. })) => {}
         Err(e) => r.problem("readers", &e.to_string(), "see the message"),
+    }
+}
+
+fn readers_and_cards(r: &mut Report, readers: &[card::Reader]) {
+    let refused: Vec<String> = readers
+        .iter()
+        .filter(|rd| matches!(rd.content, ReaderContent::Refused))
+        .map(|rd| symbolon::sanitize(&rd.name))
+        .collect();
+    if refused.is_empty() {
+        r.ok("readers", &format!("{} visible", readers.len()));
+    } else {
+        r.problem(
+            "readers",
+            &format!(
+                "{} visible, and pcscd does not let this user use {} of them (polkit action org.debian.pcsc-lite.access_card): {}",
+                readers.len(),
+                refused.len(),
+                refused.join(", ")
+            ),
+            card::POLKIT_ADVICE,
+        );
+    }
+    let mut cards = 0;
+    for info in readers.iter().filter_map(|rd| match &rd.content {
+        ReaderContent::OpenPgp(info) => Some(info),
+        _ => None,
+    }) {
+        cards += 1;
+        let detail = format!(
+            "{} ({}), decryption key {}, user PIN tries left {}",
+            info.ident,
+            symbolon::sanitize(&info.manufacturer),
+            info.decryption.fingerprint.as_deref().unwrap_or("(none)"),
+            info.pin_retries.user
+        );
+        if info.pin_retries.user <= 1 {
+            r.warn(
+                "card",
+                &detail,
+                "the user PIN is (nearly) blocked: unblock it with the reset code or admin PIN before the ceremony",
+            );
+        } else {
+            r.ok("card", &detail);
+        }
+    }
+    if cards == 0 && refused.is_empty() {
+        r.warn(
+            "cards",
+            "no OpenPGP card is inserted",
+            "insert the custodian's token; `symbolon card list` shows what is seen",
+        );
     }
 }
 
@@ -286,15 +294,8 @@ fn core_dumps(r: &mut Report, hardening: &Hardening) {
 /// systems, but some run it as a user; udev rules give that user access).
 fn usb_access(r: &mut Report) {
     let dir = "/sys/bus/usb/devices";
-    let cannot = |r: &mut Report, why: String| {
-        r.problem(
-            "USB access",
-            &format!("cannot tell which tokens are plugged in and whether this user may open them: {why}"),
-            "mount /sys (mount -t sysfs sysfs /sys); `symbolon card list` shows the cards pcscd sees",
-        )
-    };
     if let Err(e) = hygiene::sysfs_mounted() {
-        return cannot(r, e.to_string());
+        return usb_cannot_tell(r, e.to_string());
     }
     let devices = match std::fs::read_dir(dir) {
         Ok(devices) => devices,
@@ -305,51 +306,60 @@ fn usb_access(r: &mut Report) {
                 "use a machine with USB, or a reader on another bus (`symbolon card list` shows what pcscd sees)",
             );
         }
-        Err(e) => return cannot(r, format!("{dir} cannot be read ({e})")),
+        Err(e) => return usb_cannot_tell(r, format!("{dir} cannot be read ({e})")),
     };
     let mut tokens = 0;
     for dev in devices {
-        let dev = match dev {
-            Ok(dev) => dev,
-            Err(e) => {
-                cannot(r, format!("{dir} cannot be listed ({e})"));
-                continue;
-            }
-        };
-        let path = dev.path();
-        // Interfaces (1-1:1.0) have no idVendor; devices do.
-        let vendor = match std::fs::read_to_string(path.join("idVendor")) {
-            Ok(vendor) => vendor,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
-            Err(e) => {
-                cannot(r, format!("{}/idVendor cannot be read ({e})", path.display()));
-                continue;
-            }
-        };
-        let vendor = vendor.trim().to_ascii_lowercase();
-        let Some((_, maker)) = TOKEN_VENDORS.iter().find(|(v, _)| *v == vendor) else { continue };
-        tokens += 1;
-        let read = |f: &str| std::fs::read_to_string(path.join(f)).unwrap_or_default().trim().to_string();
-        let (bus, devnum) = (read("busnum"), read("devnum"));
-        let (Ok(bus), Ok(devnum)) = (bus.parse::<u32>(), devnum.parse::<u32>()) else {
-            cannot(r, format!("a {maker} device at {}: its bus and device numbers cannot be read", path.display()));
-            continue;
-        };
-        let node = format!("/dev/bus/usb/{bus:03}/{devnum:03}");
-        let product = match read("product") {
-            p if p.is_empty() => "(no product name)".to_string(),
-            p => symbolon::sanitize(&p),
-        };
-        match std::fs::OpenOptions::new().read(true).write(true).open(&node) {
-            Ok(_) => r.ok("USB access", &format!("{maker} {product} at {node} is readable and writable")),
-            Err(e) => r.warn(
-                "USB access",
-                &format!("{maker} {product} at {node}: {e}"),
-                "if pcscd runs as this user, install the rules in udev/ (see docs/UDEV.md)",
-            ),
+        match dev {
+            Ok(dev) => tokens += usb_device(r, &dev.path()),
+            Err(e) => usb_cannot_tell(r, format!("{dir} cannot be listed ({e})")),
         }
     }
     if tokens == 0 {
         r.info("USB access", "no USB device of a known token or reader vendor is plugged in");
     }
+}
+
+fn usb_cannot_tell(r: &mut Report, why: String) {
+    r.problem(
+        "USB access",
+        &format!("cannot tell which tokens are plugged in and whether this user may open them: {why}"),
+        "mount /sys (mount -t sysfs sysfs /sys); `symbolon card list` shows the cards pcscd sees",
+    )
+}
+
+/// One USB device: if it is a known token's, whether this user may open it. Returns 1 for a token.
+fn usb_device(r: &mut Report, path: &std::path::Path) -> usize {
+    // Interfaces (1-1:1.0) have no idVendor; devices do.
+    let vendor = match std::fs::read_to_string(path.join("idVendor")) {
+        Ok(vendor) => vendor.trim().to_ascii_lowercase(),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return 0,
+        Err(e) => {
+            usb_cannot_tell(r, format!("{}/idVendor cannot be read ({e})", path.display()));
+            return 0;
+        }
+    };
+    let Some((_, maker)) = TOKEN_VENDORS.iter().find(|(v, _)| *v == vendor) else { return 0 };
+    let read = |f: &str| std::fs::read_to_string(path.join(f)).unwrap_or_default().trim().to_string();
+    let (Ok(bus), Ok(devnum)) = (read("busnum").parse::<u32>(), read("devnum").parse::<u32>()) else {
+        usb_cannot_tell(
+            r,
+            format!("a {maker} device at {}: its bus and device numbers cannot be read", path.display()),
+        );
+        return 1;
+    };
+    let node = format!("/dev/bus/usb/{bus:03}/{devnum:03}");
+    let product = match read("product") {
+        p if p.is_empty() => "(no product name)".to_string(),
+        p => symbolon::sanitize(&p),
+    };
+    match std::fs::OpenOptions::new().read(true).write(true).open(&node) {
+        Ok(_) => r.ok("USB access", &format!("{maker} {product} at {node} is readable and writable")),
+        Err(e) => r.warn(
+            "USB access",
+            &format!("{maker} {product} at {node}: {e}"),
+            "if pcscd runs as this user, install the rules in udev/ (see docs/UDEV.md)",
+        ),
+    }
+    1
 }

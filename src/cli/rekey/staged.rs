@@ -147,17 +147,24 @@ pub fn submit(args: SubmitArgs) -> Result<()> {
     let custodian = old.shares.iter().find(|s| s.index == index).and_then(|s| s.custodian.clone());
     println!(
         "Recorded old share {index}{} (encrypted to the operator key): {} of {k} needed.",
-        custodian.map_or(String::new(), |c| format!(" of {c}")),
+        custodian.map_or(String::new(), |c| format!(" of {}", symbolon::sanitize(&c))),
         have.len()
     );
     if have.len() < k {
         println!("Ceremony {} waits for {} more old share(s).", args.nonce, k - have.len());
         return Ok(());
     }
-    // The threshold is reached: open the recorded shares with the operator's key, rekey, and
-    // destroy the state.
+    complete(c, &old, &args)
+}
+
+/// The threshold is reached: the operator's key opens the recorded shares, the new set is
+/// written from the plan, and the state is destroyed.
+fn complete(c: ceremony::Ceremony, old: &Manifest, args: &SubmitArgs) -> Result<()> {
+    let plan = &c.plan.plan;
+    let k = usize::from(old.threshold);
     eprintln!("The threshold is reached: the operator's key opens the recorded shares.");
-    let candidates: Vec<Candidate> = have
+    let candidates: Vec<Candidate> = c
+        .recorded()?
         .into_iter()
         .map(|(i, bytes)| Candidate {
             origin: format!("recorded old share {i}"),
@@ -167,19 +174,19 @@ pub fn submit(args: SubmitArgs) -> Result<()> {
     let mut keys = io::read_key_files(&args.operator_key_files)?;
     let cards = symbolon::card::decrypt::Options::new(false, None);
     let opened = symbolon::recovery::open_with(candidates, &mut keys, &cards, &mut TerminalPrompt)?;
-    let ctx = combine::Context { threshold: Some(k), manifest: Some(&old) };
+    let ctx = combine::Context { threshold: Some(k), manifest: Some(old) };
     let recovered = combine::combine(opened, &ctx)?;
     let previous = recovered.set.as_ref().map(|s| s.id.to_string()).or(Some(old.set_id.clone()));
-    let inherited = Some((old.target(), old.label.as_str()));
-    let prepared = plan.new_set(inherited)?;
+    let prepared = plan.new_set(Some((old.target(), old.label.as_str())))?;
     let out = prepared.out_dir.clone();
     crate::cli::split::write(
         prepared,
         recovered.secret,
         crate::cli::split::Origin { generated: false, previous_set_id: previous },
     )?;
+    let nonce = c.plan.nonce.clone();
     c.destroy()?;
-    println!("Ceremony {} is complete and its state destroyed.", args.nonce);
+    println!("Ceremony {nonce} is complete and its state destroyed.");
     println!(
         "Next: every new custodian verifies their share: symbolon verify --manifest {}/manifest.json.",
         out.display()
