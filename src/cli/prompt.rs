@@ -100,28 +100,7 @@ fn read_pinentry(program: &str, request: &SecretRequest) -> Result<Zeroizing<Str
     let mut stdin = child.stdin.take().ok_or(PromptError::NoTerminal)?;
     let mut stdout = BufReader::new(child.stdout.take().ok_or(PromptError::NoTerminal)?);
     let mut line = Zeroizing::new(String::new());
-    let expect_ok = |stdout: &mut BufReader<_>, line: &mut String| -> Result<Option<Zeroizing<String>>, PromptError> {
-        let mut data = None;
-        loop {
-            line.clear();
-            if stdout.read_line(line).map_err(failed)? == 0 {
-                return Err(PromptError::Failed("pinentry closed the connection".into()));
-            }
-            if line.starts_with("OK") {
-                return Ok(data);
-            }
-            if let Some(rest) = line.strip_prefix("D ") {
-                data = Some(Zeroizing::new(percent_decode(rest.trim_end_matches(['\n', '\r']))));
-            } else if line.starts_with("ERR") {
-                // The person cancelled, or pinentry could not show itself (no terminal, no display).
-                return Err(if line.to_lowercase().contains("cancel") {
-                    PromptError::Cancelled
-                } else {
-                    PromptError::NoTerminal
-                });
-            }
-        }
-    };
+    let expect_ok = |stdout: &mut BufReader<_>, line: &mut String| assuan_reply(stdout, line);
     expect_ok(&mut stdout, &mut line)?; // greeting
     for command in [
         format!(
@@ -149,6 +128,33 @@ fn read_pinentry(program: &str, request: &SecretRequest) -> Result<Zeroizing<Str
     let _ = stdin.write_all(b"BYE\n");
     let _ = child.wait();
     Ok(pin)
+}
+
+/// Reads pinentry's lines up to its `OK`: the data line's content, if one came (`D ...`).
+fn assuan_reply(
+    stdout: &mut BufReader<std::process::ChildStdout>,
+    line: &mut String,
+) -> Result<Option<Zeroizing<String>>, PromptError> {
+    let mut data = None;
+    loop {
+        line.clear();
+        if stdout.read_line(line).map_err(|e| PromptError::Failed(format!("pinentry: {e}")))? == 0 {
+            return Err(PromptError::Failed("pinentry closed the connection".into()));
+        }
+        if line.starts_with("OK") {
+            return Ok(data);
+        }
+        if let Some(rest) = line.strip_prefix("D ") {
+            data = Some(Zeroizing::new(percent_decode(rest.trim_end_matches(['\n', '\r']))));
+        } else if line.starts_with("ERR") {
+            // The person cancelled, or pinentry could not show itself (no terminal, no display).
+            return Err(if line.to_lowercase().contains("cancel") {
+                PromptError::Cancelled
+            } else {
+                PromptError::NoTerminal
+            });
+        }
+    }
 }
 
 fn percent_encode(text: &str) -> String {
