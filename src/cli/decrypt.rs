@@ -33,9 +33,9 @@ pub struct Args {
     #[arg(long = "key-file", value_name = "FILE")]
     key_files: Vec<PathBuf>,
     #[command(flatten)]
-    card: super::ceremony::CardArgs,
+    card: super::options::CardArgs,
     #[command(flatten)]
-    airgap: super::ceremony::Airgap,
+    airgap: super::options::Airgap,
     /// The set's manifest.json: names the custodian, and --check checks the share against it.
     #[arg(long, value_name = "FILE")]
     manifest: Option<PathBuf>,

@@ -1,16 +1,18 @@
 //! Command-line layer: one file per subcommand, each holding its clap arguments and its `run`.
 
 mod card;
-mod ceremony;
 mod combine;
 mod decrypt;
 mod doctor;
 mod hint;
 mod inspect;
 mod io;
+mod new_set;
+mod options;
 mod prompt;
 mod qr;
 mod recipients;
+mod recovery;
 mod rekey;
 mod split;
 mod verify;

@@ -26,12 +26,12 @@ pub struct Args {
     #[arg(long = "key-file", value_name = "FILE")]
     key_files: Vec<PathBuf>,
     #[command(flatten)]
-    card: super::ceremony::CardArgs,
+    card: super::options::CardArgs,
     /// Do not wait for cards to be swapped: a share whose card is not inserted fails at once.
     #[arg(long)]
     no_wait: bool,
     #[command(flatten)]
-    airgap: super::ceremony::Airgap,
+    airgap: super::options::Airgap,
 }
 
 pub fn run(args: Args) -> Result<()> {

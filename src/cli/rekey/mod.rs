@@ -4,9 +4,9 @@
 
 mod staged;
 
-use super::combine::Inputs;
 use super::io;
 use super::prompt::TerminalPrompt;
+use super::recovery::Inputs;
 use anyhow::{Result, bail};
 use std::path::PathBuf;
 use symbolon::prompt::{Prompt, Question};
@@ -49,7 +49,7 @@ pub fn dispatch(command: Command) -> Result<()> {
 #[derive(clap::Args)]
 pub struct Args {
     #[command(flatten)]
-    airgap: super::ceremony::Airgap,
+    airgap: super::options::Airgap,
     /// The OLD shares to recover the secret from, and how to decrypt them.
     #[command(flatten)]
     old: Inputs,
@@ -64,7 +64,7 @@ pub struct Args {
     yes: bool,
     /// The NEW set.
     #[command(flatten)]
-    new: super::split::NewSet,
+    new: super::new_set::NewSetArgs,
 }
 
 pub fn run(args: Args) -> Result<()> {
@@ -74,7 +74,7 @@ pub fn run(args: Args) -> Result<()> {
     // The whole plan is checked before any PIN: new k/n, custodian count, certificates, the new
     // directory; the old shares read and counted.
     let inherited = old_manifest.map(|m| (m.label.as_str(), m.target()));
-    let prepared = super::split::prepare(&args.new, inherited)?;
+    let prepared = super::new_set::prepare(&args.new, inherited)?;
     rekey::check_target(inherited.map(|(_, t)| t), args.new.target)?;
     let read = args.old.read()?;
     let offered = read.origins().map(str::to_string).collect();
@@ -94,7 +94,7 @@ pub fn run(args: Args) -> Result<()> {
         Rekey { session, plan, new_set: prepared, target: args.new.target, label_given: args.new.label.is_some() };
     let mut keys = io::read_key_files(&args.old.key_files)?;
     let done = rekey::run(job, args.yes, &mut keys, &args.old.card.options(old_manifest), &mut TerminalPrompt)?;
-    super::combine::report(&done.recovered, None);
+    super::recovery::report(&done.recovered, None);
     if let Some((old_k, new_k)) = done.vault_threshold_change {
         eprintln!(
             "warning: the threshold changes from {old_k} to {new_k}: Vault waits for the threshold in its seal \
@@ -102,7 +102,7 @@ pub fn run(args: Args) -> Result<()> {
              that number to match; only `vault operator rekey` (online) changes it"
         );
     }
-    super::split::render(&done.summary);
+    super::new_set::render(&done.summary);
     println!(
         "Next: every new custodian verifies their share: symbolon verify --manifest {}. Destroy the old \
          shares only after that.",

@@ -4,10 +4,10 @@
 //! submit that reaches the old threshold completes the rekey, `rekey status` and `rekey cancel`.
 //! The state lives in `symbolon::ceremony`; no expiry, and it survives a reboot.
 
-use crate::cli::combine::Inputs;
 use crate::cli::io;
+use crate::cli::new_set::NewSetArgs;
 use crate::cli::prompt::TerminalPrompt;
-use crate::cli::split::NewSet;
+use crate::cli::recovery::Inputs;
 use anyhow::{Context, Result, bail};
 use std::path::{Path, PathBuf};
 use symbolon::candidate::{Candidate, Piece};
@@ -35,7 +35,7 @@ impl StateArgs {
 #[derive(clap::Args)]
 pub struct InitArgs {
     #[command(flatten)]
-    airgap: crate::cli::ceremony::Airgap,
+    airgap: crate::cli::options::Airgap,
     #[command(flatten)]
     state: StateArgs,
     /// The operator's certificate (ideally of the operator's own card): old shares recorded
@@ -49,13 +49,13 @@ pub struct InitArgs {
     #[arg(long)]
     yes: bool,
     #[command(flatten)]
-    new: NewSet,
+    new: NewSetArgs,
 }
 
 #[derive(clap::Args)]
 pub struct SubmitArgs {
     #[command(flatten)]
-    airgap: crate::cli::ceremony::Airgap,
+    airgap: crate::cli::options::Airgap,
     #[command(flatten)]
     state: StateArgs,
     /// The ceremony's nonce, as `rekey init` printed it.
@@ -99,7 +99,7 @@ pub fn init(args: InitArgs) -> Result<()> {
     let manifest_path = args.old_manifest.as_deref().context("--old-manifest is required")?;
     let (bytes, old) = io::read_manifest_bytes(manifest_path)?;
     let target = Some(old.target());
-    let prepared = crate::cli::split::prepare(&args.new, target.map(|t| (old.label.as_str(), t)))?;
+    let prepared = crate::cli::new_set::prepare(&args.new, target.map(|t| (old.label.as_str(), t)))?;
     let op = operator(args.operator_cert.as_deref().context("--operator-cert is required")?)?;
     let plan = Plan::new(
         &prepared,
@@ -179,10 +179,10 @@ fn complete(c: ceremony::Ceremony, old: &Manifest, args: &SubmitArgs) -> Result<
     let previous = recovered.set.as_ref().map(|s| s.id.to_string()).or(Some(old.set_id.clone()));
     let prepared = plan.new_set(Some((old.target(), old.label.as_str())))?;
     let out = prepared.out_dir.clone();
-    crate::cli::split::write(
+    crate::cli::new_set::write(
         prepared,
         recovered.secret,
-        crate::cli::split::Origin { generated: false, previous_set_id: previous },
+        crate::cli::new_set::Origin { generated: false, previous_set_id: previous },
     )?;
     let nonce = c.plan.nonce.clone();
     c.destroy()?;

@@ -1,0 +1,125 @@
+//! The shares to recover a secret from (shared by `combine` and `rekey`): the clap arguments, the
+//! library's recovery session on them, and the report of what was recovered.
+
+use super::io;
+use super::prompt::TerminalPrompt;
+use anyhow::{Result, bail};
+use std::path::PathBuf;
+use symbolon::candidate::Candidate;
+use symbolon::combine::{self, Verification};
+use symbolon::manifest::Manifest;
+use symbolon::recovery;
+
+/// The shares of a set to recover and how to decrypt them .
+#[derive(clap::Args)]
+pub struct Inputs {
+    /// Shares: files (symbolon shares, Vault key files, Vault's init/rekey output as text or JSON) or key text.
+    #[arg(value_name = "SHARE")]
+    share_files: Vec<String>,
+    /// Also read shares from standard input.
+    #[arg(long)]
+    stdin: bool,
+    /// Also read shares from photographs or scans of their QR codes (PNG, JPEG); repeat for
+    /// several images. The codes of one share may be spread over several images.
+    #[arg(long = "from-image", value_name = "IMAGE")]
+    from_images: Vec<PathBuf>,
+    /// Also read shares typed back from their paper sheets (the numbered text lines).
+    #[arg(long = "from-text", value_name = "FILE")]
+    from_texts: Vec<PathBuf>,
+    /// Secret key to decrypt encrypted shares with (repeat for several custodians' keys); shares
+    /// for which no key file is given are decrypted on the custodians' smartcards.
+    #[arg(long = "key-file", value_name = "FILE")]
+    pub key_files: Vec<PathBuf>,
+    #[command(flatten)]
+    pub card: super::options::CardArgs,
+}
+
+/// How the secret was recovered and checked, for the person at the keyboard.
+pub fn report(r: &combine::Recovered, out: Option<&PathBuf>) {
+    let what = match &r.set {
+        Some(set) => format!(
+            "set {} ({}-of-{}, {} scheme, target {})",
+            set.id.short(),
+            set.threshold,
+            set.count,
+            set.scheme,
+            set.target
+        ),
+        None => format!("a set of Vault keys{}", r.target.map_or(String::new(), |t| format!(" (target {t})"))),
+    };
+    eprintln!("Recovered the secret of {what} from: {}.", r.used.join(", "));
+    if !r.agreeing.is_empty() {
+        eprintln!("Also consistent with it: {}.", r.agreeing.join(", "));
+    }
+    match r.verification {
+        Verification::SetCommitment => {
+            eprintln!("Verified: the secret matches the set's commitment.")
+        }
+        Verification::Manifest => {
+            eprintln!("Verified: every key used matches its commitment in the manifest.")
+        }
+        Verification::Consistency { agreeing } => {
+            eprintln!("Checked: {agreeing} keys lie on one polynomial (no commitment was available to check against).")
+        }
+        Verification::Unverified => eprintln!(
+            "warning: NOT verified: bare keys carry no commitment. Give the set's manifest (--manifest) or more keys than the threshold to check the result."
+        ),
+    }
+    for bad in &r.bad {
+        eprintln!(
+            "warning: BAD SHARE: {bad} does not belong to this secret (wrong, corrupt or altered); it was not used."
+        );
+    }
+    if !r.unattributed.is_empty() {
+        eprintln!(
+            "warning: {} disagree with the shares used, and the evidence does not decide which shares are wrong; check them against the manifest (--manifest).",
+            r.unattributed.join(", ")
+        );
+    }
+    for repeated in &r.repeated {
+        eprintln!("note: {repeated} repeats another input and was ignored.");
+    }
+    if let Some(path) = out {
+        eprintln!("The secret was written to {} (mode 0600).", path.display());
+    }
+}
+
+impl Inputs {
+    /// Reads and recognises every input; nothing is decrypted yet.
+    pub fn read(&self) -> Result<recovery::Inputs> {
+        if self.share_files.is_empty() && !self.stdin && self.from_images.is_empty() && self.from_texts.is_empty() {
+            bail!("no shares given: name share files (or pass --stdin or --from-image)");
+        }
+        let mut parsed = io::read_shares(&self.share_files, self.stdin)?;
+        parsed.extend(io::read_images(&self.from_images)?);
+        parsed.extend(io::read_typed(&self.from_texts)?);
+        Ok(recovery::Inputs::new(parsed)?)
+    }
+
+    /// Decrypts every input (key files first, then the custodians' cards), without combining.
+    pub fn open(&self, read: recovery::Inputs, manifest: Option<&Manifest>) -> Result<Vec<Candidate>> {
+        let mut keys = io::read_key_files(&self.key_files)?;
+        Ok(read.open(&mut keys, &self.card.options(manifest), &mut TerminalPrompt)?)
+    }
+
+    /// The library's recovery session on these inputs: checked before any PIN, then decrypted
+    /// share by share and combined, verified.
+    pub fn recover(
+        &self,
+        read: recovery::Inputs,
+        manifest: Option<&Manifest>,
+        threshold: Option<usize>,
+    ) -> Result<combine::Recovered> {
+        self.recover_prepared(recovery::prepare(read, threshold, manifest)?, manifest)
+    }
+
+    /// Decrypts and combines a session already checked by `recovery::prepare`.
+    pub fn recover_prepared(
+        &self,
+        session: recovery::Session<'_>,
+        manifest: Option<&Manifest>,
+    ) -> Result<combine::Recovered> {
+        let mut keys = io::read_key_files(&self.key_files)?;
+        Ok(session.recover(&mut keys, &self.card.options(manifest), &mut TerminalPrompt)?)
+    }
+}
