@@ -98,6 +98,36 @@ pub fn is_payload(text: &str) -> bool {
     text.trim_start().starts_with(PREFIX)
 }
 
+/// One QR code's payload, parsed: `SYMBOLON/1/<part>/<total>/<id>/<data>`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Payload {
+    /// 1-based.
+    pub part: usize,
+    pub total: usize,
+    pub id: String,
+    pub data: Vec<u8>,
+}
+
+impl std::str::FromStr for Payload {
+    type Err = QrError;
+
+    fn from_str(payload: &str) -> Result<Payload, QrError> {
+        let payload = payload.trim();
+        let rest = payload.strip_prefix(PREFIX).ok_or_else(|| QrError::NotOurs(payload.chars().take(40).collect()))?;
+        let fields: Vec<&str> = rest.splitn(4, '/').collect();
+        let [part, total, id, data] = fields.as_slice() else {
+            return Err(QrError::Malformed("fields"));
+        };
+        let part: usize = part.parse().map_err(|_| QrError::Malformed("part number"))?;
+        let total: usize = total.parse().map_err(|_| QrError::Malformed("part count"))?;
+        if total == 0 || part == 0 || part > total || total > 4096 {
+            return Err(QrError::Malformed("part number"));
+        }
+        let data = unbase32(data).ok_or(QrError::Malformed("data"))?;
+        Ok(Payload { part, total, id: id.to_string(), data })
+    }
+}
+
 /// Reassembles the files carried by `payloads`, given in any order. Payloads of several files
 /// (different ids) are an error; so is a missing or misread part.
 pub fn assemble<S: AsRef<str>>(payloads: &[S]) -> Result<Vec<u8>, QrError> {
@@ -105,30 +135,20 @@ pub fn assemble<S: AsRef<str>>(payloads: &[S]) -> Result<Vec<u8>, QrError> {
     let mut total = 0;
     let mut parts: Vec<Option<Vec<u8>>> = Vec::new();
     for payload in payloads {
-        let payload = payload.as_ref().trim();
-        let rest = payload.strip_prefix(PREFIX).ok_or_else(|| QrError::NotOurs(payload.chars().take(40).collect()))?;
-        let fields: Vec<&str> = rest.splitn(4, '/').collect();
-        let [index, count, this_id, data] = fields.as_slice() else {
-            return Err(QrError::Malformed("fields"));
-        };
-        let index: usize = index.parse().map_err(|_| QrError::Malformed("part number"))?;
-        let count: usize = count.parse().map_err(|_| QrError::Malformed("part count"))?;
-        if count == 0 || index == 0 || index > count || count > 4096 {
-            return Err(QrError::Malformed("part number"));
-        }
+        let payload: Payload = payload.as_ref().parse()?;
         match &id {
-            Some(first) if first != this_id => {
-                return Err(QrError::Mixed { first: first.clone(), other: this_id.to_string() });
+            Some(first) if *first != payload.id => {
+                return Err(QrError::Mixed { first: first.clone(), other: payload.id });
             }
-            Some(_) if count != total => return Err(QrError::Malformed("part count differs between codes")),
+            Some(_) if payload.total != total => return Err(QrError::Malformed("part count differs between codes")),
             Some(_) => {}
             None => {
-                id = Some(this_id.to_string());
-                total = count;
-                parts = vec![None; count];
+                id = Some(payload.id.clone());
+                total = payload.total;
+                parts = vec![None; total];
             }
         }
-        parts[index - 1] = Some(unbase32(data).ok_or(QrError::Malformed("data"))?);
+        parts[payload.part - 1] = Some(payload.data);
     }
     let id = id.ok_or(QrError::Malformed("no codes"))?;
     let mut file = Vec::new();
@@ -391,15 +411,11 @@ fn search(image: GrayImage, found: &mut Vec<String>) {
 
 /// Whether `found` holds at least one payload and every part of every share it names.
 fn complete(found: &[String]) -> bool {
-    let mut shares: Vec<(&str, usize, usize)> = Vec::new(); // (id, total, parts seen)
-    for payload in found {
-        let fields: Vec<&str> = payload.strip_prefix(PREFIX).unwrap_or("").splitn(4, '/').collect();
-        let (Some(total), Some(id)) = (fields.get(1).and_then(|t| t.parse().ok()), fields.get(2)) else {
-            continue;
-        };
-        match shares.iter_mut().find(|(i, _, _)| i == id) {
+    let mut shares: Vec<(String, usize, usize)> = Vec::new(); // (id, total, parts seen)
+    for payload in found.iter().filter_map(|p| p.parse::<Payload>().ok()) {
+        match shares.iter_mut().find(|(i, _, _)| *i == payload.id) {
             Some(entry) => entry.2 += 1,
-            None => shares.push((id, total, 1)),
+            None => shares.push((payload.id, payload.total, 1)),
         }
     }
     !shares.is_empty() && shares.iter().all(|&(_, total, seen)| seen >= total)
@@ -449,6 +465,18 @@ fn binarise(image: &GrayImage) -> GrayImage {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_payload_parses_back_to_what_was_made() {
+        let file: Vec<u8> = (0..1500u32).map(|i| (i * 7) as u8).collect();
+        let made = payloads(&file);
+        assert_eq!(made.len(), 3);
+        let parsed: Vec<Payload> = made.iter().map(|p| p.parse().unwrap()).collect();
+        assert_eq!((parsed[1].part, parsed[1].total), (2, 3));
+        assert_eq!(parsed.iter().flat_map(|p| p.data.clone()).collect::<Vec<u8>>(), file);
+        assert!(matches!("SYMBOLON/1/0/3/ABC/DE".parse::<Payload>(), Err(QrError::Malformed("part number"))));
+        assert!(matches!("OTHER".parse::<Payload>(), Err(QrError::NotOurs(_))));
+    }
 
     #[test]
     fn half_size_averages_each_2x2_block() {
