@@ -22,3 +22,15 @@ pub enum Piece {
     /// the above before combining.
     Encrypted { message: Vec<u8>, target: Option<Target> },
 }
+
+impl Piece {
+    /// The share as text, the form a decrypted share is read in: a symbolon share's text form,
+    /// or a Vault key's hex line. `None` for a piece still encrypted.
+    pub fn text_form(&self) -> Option<zeroize::Zeroizing<String>> {
+        match self {
+            Piece::Share(share) => Some(share.to_text()),
+            Piece::VaultKey { bytes, .. } => Some(crate::vault_keys::hex_line(bytes.expose())),
+            Piece::Encrypted { .. } => None,
+        }
+    }
+}

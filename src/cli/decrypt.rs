@@ -10,8 +10,6 @@ use symbolon::input;
 use symbolon::manifest::Manifest;
 use symbolon::openpgp::decrypt;
 use symbolon::output::{Privacy, write_new_file};
-use symbolon::vault_keys;
-use zeroize::Zeroizing;
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -86,11 +84,7 @@ pub fn run(args: Args) -> Result<()> {
         return check(&inside, manifest.as_ref());
     }
     // The share in its text form: a symbolon share, or Vault's hex key.
-    let text: Zeroizing<String> = match &inside.piece {
-        Piece::Share(share) => share.to_text(),
-        Piece::VaultKey { bytes, .. } => vault_keys::hex_line(bytes.expose()),
-        Piece::Encrypted { .. } => bail!("{} holds another encrypted message", candidate.origin),
-    };
+    let Some(text) = inside.piece.text_form() else { bail!("{} holds another encrypted message", candidate.origin) };
     write_out(&text, args.out.as_deref())
 }
 

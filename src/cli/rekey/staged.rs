@@ -198,11 +198,8 @@ fn complete(c: ceremony::Ceremony, old: &Manifest, args: &SubmitArgs) -> Result<
 fn check_old(candidate: &Candidate, old: &Manifest) -> Result<(u8, Zeroizing<String>)> {
     let index = combine::locate(&candidate.piece, old)
         .map_err(|e| anyhow::anyhow!("{} is not a share of the old set: {e}", candidate.origin))?;
-    match &candidate.piece {
-        Piece::Share(share) => Ok((index, share.to_text())),
-        Piece::VaultKey { bytes, .. } => Ok((index, symbolon::vault_keys::hex_line(bytes.expose()))),
-        Piece::Encrypted { .. } => bail!("{} is still encrypted", candidate.origin),
-    }
+    let Some(text) = candidate.piece.text_form() else { bail!("{} is still encrypted", candidate.origin) };
+    Ok((index, text))
 }
 
 pub fn status(args: StatusArgs) -> Result<()> {
