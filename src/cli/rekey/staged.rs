@@ -13,8 +13,10 @@ use std::path::{Path, PathBuf};
 use symbolon::candidate::{Candidate, Piece};
 use symbolon::ceremony::{self, PlanRecord};
 use symbolon::combine;
+use symbolon::input::Parsed;
 use symbolon::manifest::Manifest;
 use symbolon::openpgp::Custodian;
+use symbolon::recovery;
 use symbolon::rekey_plan::Plan;
 use zeroize::Zeroizing;
 
@@ -173,9 +175,9 @@ fn complete(c: ceremony::Ceremony, old: &Manifest, args: &SubmitArgs) -> Result<
         .collect();
     let mut keys = io::read_key_files(&args.operator_key_files)?;
     let cards = symbolon::card::decrypt::Options::new(false, None);
-    let opened = symbolon::recovery::open_with(candidates, &mut keys, &cards, &mut TerminalPrompt)?;
-    let ctx = combine::Context { threshold: Some(k), manifest: Some(old) };
-    let recovered = combine::combine(opened, &ctx)?;
+    // The same recovery session as combine's and the one-shot rekey's.
+    let inputs = recovery::Inputs::new(vec![Parsed { candidates, threshold: Some(k) }])?;
+    let recovered = recovery::prepare(inputs, Some(k), Some(old))?.recover(&mut keys, &cards, &mut TerminalPrompt)?;
     let previous = recovered.set.as_ref().map(|s| s.id.to_string()).or(Some(old.set_id.clone()));
     let prepared = plan.new_set(Some((old.target(), old.label.as_str())))?;
     let out = prepared.out_dir.clone();
