@@ -20,6 +20,7 @@ pub mod hygiene;
 pub mod input;
 pub mod inspection;
 pub mod manifest;
+pub mod names;
 pub mod new_set;
 pub mod openpgp;
 pub mod output;

@@ -244,8 +244,10 @@ impl Manifest {
     pub fn set_info(&self) -> Result<SetInfo, ManifestError> {
         let bad = |field: &'static str, why: &str| ManifestError::Field { field, why: why.to_string() };
         let id: [u8; SET_ID_LEN] = decode_hex(&self.set_id).ok_or_else(|| bad("set_id", "expected 32 hex digits"))?;
-        let scheme: Scheme = self.scheme.parse().map_err(|e: String| bad("scheme", &e))?;
-        let target: Target = self.target.parse().map_err(|e: String| bad("target", &e))?;
+        let scheme: Scheme =
+            self.scheme.parse().map_err(|e: crate::names::UnknownName| bad("scheme", &e.to_string()))?;
+        let target: Target =
+            self.target.parse().map_err(|e: crate::names::UnknownName| bad("target", &e.to_string()))?;
         let label = Label::new(&self.label).map_err(|e| bad("label", &e.to_string()))?;
         let commitment: Commitment =
             decode_hex(&self.set_commitment).ok_or_else(|| bad("set_commitment", "expected 64 hex digits"))?;

@@ -43,12 +43,14 @@ impl std::fmt::Display for PaperSize {
 }
 
 impl std::str::FromStr for PaperSize {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
+    type Err = crate::names::UnknownName;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
         match s.to_ascii_lowercase().as_str() {
             "a4" => Ok(PaperSize::A4),
             "letter" => Ok(PaperSize::Letter),
-            other => Err(format!("unknown paper size '{other}': use a4 or letter")),
+            other => {
+                Err(crate::names::UnknownName { what: "paper size", given: other.into(), choices: "a4 or letter" })
+            }
         }
     }
 }

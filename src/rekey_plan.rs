@@ -221,14 +221,19 @@ impl Plan {
     pub fn new_set(&self, inherited: Option<(Target, &str)>) -> Result<NewSet, PlanError> {
         let n = &self.new_set;
         let bad = |part: &str, why: String| PlanError::Unreadable { part: part.into(), why };
-        let scheme: Scheme = n.scheme.parse().map_err(|e: String| bad("scheme", e))?;
+        let scheme: Scheme = n.scheme.parse().map_err(|e: crate::names::UnknownName| bad("scheme", e.to_string()))?;
         let target = match &n.target {
-            Some(t) => t.parse::<Target>().map_err(|e| bad("target", e))?,
+            Some(t) => t.parse::<Target>().map_err(|e| bad("target", e.to_string()))?,
             None => inherited.map_or(Target::Generic, |(t, _)| t),
         };
         let label = n.label.as_deref().or(inherited.map(|(_, l)| l)).unwrap_or("");
         let label = Label::new(label).map_err(|e| bad("label", e.to_string()))?;
-        let paper = n.paper.as_deref().map(str::parse).transpose().map_err(|e: String| bad("paper size", e))?;
+        let paper = n
+            .paper
+            .as_deref()
+            .map(str::parse)
+            .transpose()
+            .map_err(|e: crate::names::UnknownName| bad("paper size", e.to_string()))?;
         Ok(NewSet {
             plan: SplitPlan { scheme, threshold: n.threshold, shares: n.shares, target, label, created: None },
             format: n.format,

@@ -127,12 +127,14 @@ impl fmt::Display for Scheme {
 }
 
 impl std::str::FromStr for Scheme {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
+    type Err = crate::names::UnknownName;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
         match s {
             "native" => Ok(Scheme::Native),
             "vault" => Ok(Scheme::Vault),
-            other => Err(format!("unknown scheme '{other}': use 'native' or 'vault'")),
+            other => {
+                Err(crate::names::UnknownName { what: "scheme", given: other.into(), choices: "'native' or 'vault'" })
+            }
         }
     }
 }

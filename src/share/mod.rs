@@ -78,13 +78,17 @@ impl fmt::Display for Target {
 }
 
 impl std::str::FromStr for Target {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
+    type Err = crate::names::UnknownName;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
         match s {
             "generic" => Ok(Target::Generic),
             "unseal" => Ok(Target::Unseal),
             "recovery" => Ok(Target::Recovery),
-            other => Err(format!("unknown target '{other}': use 'unseal', 'recovery' or 'generic'")),
+            other => Err(crate::names::UnknownName {
+                what: "target",
+                given: other.into(),
+                choices: "'unseal', 'recovery' or 'generic'",
+            }),
         }
     }
 }
