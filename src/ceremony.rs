@@ -30,6 +30,10 @@ pub enum CeremonyError {
         "ceremony {nonce} was started by an older version of symbolon (its plan.json has schema version {version}; this one reads {PLAN_VERSION}): cancel it and run init again"
     )]
     OlderVersion { nonce: String, version: u64 },
+    #[error(
+        "ceremony {nonce} was started by a newer version of symbolon (its plan.json has schema version {version}; this one reads {PLAN_VERSION}): finish it with that version"
+    )]
+    NewerVersion { nonce: String, version: u64 },
     #[error(transparent)]
     Output(#[from] OutputError),
     #[error("{path}: {source}")]
@@ -107,6 +111,9 @@ pub fn open(root: &Path, nonce: &str) -> Result<Ceremony, CeremonyError> {
     }
     match value["schema_version"].as_u64() {
         Some(v) if v == u64::from(PLAN_VERSION) => {}
+        Some(version) if version > u64::from(PLAN_VERSION) => {
+            return Err(CeremonyError::NewerVersion { nonce: nonce.to_string(), version });
+        }
         Some(version) => return Err(CeremonyError::OlderVersion { nonce: nonce.to_string(), version }),
         None => return Err(damaged("plan.json has no schema_version".into())),
     }
@@ -137,6 +144,10 @@ pub fn list(root: &Path) -> Vec<(String, Result<Ceremony, CeremonyError>)> {
     let mut out: Vec<(String, Result<Ceremony, CeremonyError>)> = entries
         .filter_map(Result::ok)
         .map(|e| e.file_name().to_string_lossy().into_owned())
+        // Ceremonies are named by their hex nonce, and have a plan; anything else (a temporary
+        // directory a crashed init left) is not one.
+        .filter(|name| !name.is_empty() && name.bytes().all(|b| b.is_ascii_hexdigit()))
+        .filter(|name| root.join(name).join(PLAN_FILE).exists())
         .map(|nonce| {
             let opened = open(root, &nonce);
             (nonce, opened)

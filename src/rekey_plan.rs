@@ -145,6 +145,14 @@ impl Plan {
     ) -> Result<Plan, PlanError> {
         let out_dir = std::path::absolute(&new.out_dir)
             .map_err(|e| PlanError::Unreadable { part: "new directory".into(), why: e.to_string() })?;
+        // The record is JSON, which holds only UTF-8 paths: a plan that cannot be serialized
+        // would hash as nothing.
+        if out_dir.to_str().is_none() {
+            return Err(PlanError::Unreadable {
+                part: "new directory".into(),
+                why: format!("{} is not valid UTF-8: choose a directory name that is", out_dir.display()),
+            });
+        }
         Ok(Plan {
             old_manifest: old_manifest.map(|b| STANDARD.encode(b)),
             old_shares_offered,

@@ -198,8 +198,10 @@ fn verify_one(
     prompt: &mut dyn Prompt,
 ) -> Result<Candidate, String> {
     let origin = path.display().to_string();
-    let bytes = std::fs::read(path).map_err(|e| format!("{origin} cannot be read: {e}"))?;
-    let parsed = crate::input::parse_bytes(&origin, &bytes).map_err(|e| e.to_string())?;
+    // A plaintext share file is the share itself: its bytes are wiped when done.
+    let bytes =
+        crate::secret::SecretBytes::new(std::fs::read(path).map_err(|e| format!("{origin} cannot be read: {e}"))?);
+    let parsed = crate::input::parse_bytes(&origin, bytes.expose()).map_err(|e| e.to_string())?;
     let mut opened = crate::recovery::open_with(parsed.candidates, keys, cards, prompt).map_err(|e| e.to_string())?;
     if opened.len() != 1 {
         return Err(format!("{origin} holds {} shares, expected one", opened.len()));

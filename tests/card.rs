@@ -691,14 +691,28 @@ fn staged_rekey_with_a_nonce_survives_between_sessions_and_refuses_what_it_must(
     edit("/plan/old_manifest");
     assert_fails(&submit(&nonce, "old/02-bob.asc"), 1, &["the plan's old manifest is not what was confirmed"]);
     std::fs::write(&plan_path, &original).unwrap();
-    // Session 2, from another directory: bob's share reaches the threshold; the operator's card
-    // opens the recorded shares; the new set goes where init said.
+    // Session 2, from another directory: bob's share reaches the threshold, but the completion
+    // fails (the new directory appeared meanwhile). The ceremony is not stuck: a later submit
+    // completes it without any custodian's share being decrypted again.
+    std::fs::create_dir(d.join("new")).unwrap();
     std::fs::create_dir(d.join("elsewhere")).unwrap();
     let run = run_card(
         &d.join("elsewhere"),
         &["rekey", "submit", "--state-dir", "../state", "--nonce", &nonce, "../old/02-bob.asc"],
     );
+    assert_fails(&run, 1, &["exists"]);
+    assert!(run.stdout_text().contains("2 of 2 needed"), "{}", run.stdout_text());
+    std::fs::remove_dir(d.join("new")).unwrap();
+    // Then: the operator's card opens the recorded shares; the new set goes where init said.
+    let run = run_card(
+        &d.join("elsewhere"),
+        &["rekey", "submit", "--state-dir", "../state", "--nonce", &nonce, "../old/02-bob.asc"],
+    );
     assert_ok(&run);
+    assert!(run.stderr.contains("already holds 2 of the 2 old shares needed: completing it"), "{}", run.stderr);
+    // Only the operator's card is used: once per recorded share, no custodian's.
+    assert_eq!(run.stderr.matches("Decrypting on card").count(), 2, "{}", run.stderr);
+    assert!(!run.stderr.contains("02-bob.asc is encrypted to"), "bob's share was not read again: {}", run.stderr);
     assert!(run.stdout_text().contains("is complete and its state destroyed"), "{}", run.stdout_text());
     assert!(!d.join("state").join(&nonce).exists());
     let new_manifest: serde_json::Value =

@@ -102,6 +102,7 @@ pub fn init(args: InitArgs) -> Result<()> {
     let (bytes, old) = io::read_manifest_bytes(manifest_path)?;
     let target = Some(old.target());
     let prepared = crate::cli::new_set::prepare(&args.new, target.map(|t| (old.label.as_str(), t)))?;
+    symbolon::rekey::check_target(target, args.new.target)?;
     let op = operator(args.operator_cert.as_deref().context("--operator-cert is required")?)?;
     let plan = Plan::new(
         &prepared,
@@ -133,6 +134,16 @@ pub fn submit(args: SubmitArgs) -> Result<()> {
     let old = plan.old_manifest()?.context("the ceremony's plan has no old manifest: cancel it and run init again")?;
     let op = plan.operator()?.context("the ceremony's plan has no operator: cancel it and run init again")?;
     println!("Ceremony {} (plan hash {}).", c.plan.nonce, c.plan.plan_hash);
+    // A ceremony whose threshold is already recorded (its completion failed before, e.g. the
+    // operator's card was absent) completes now: no custodian is needed again.
+    let k = usize::from(old.threshold);
+    let recorded = c.recorded()?.len();
+    if recorded >= k {
+        eprintln!(
+            "The ceremony already holds {recorded} of the {k} old shares needed: completing it (the share given is not needed)."
+        );
+        return complete(c, &old, &args);
+    }
     // The share: decrypted on its custodian's card, checked against the old set.
     let read = args.old.read()?;
     if read.len() != 1 {
@@ -145,7 +156,6 @@ pub fn submit(args: SubmitArgs) -> Result<()> {
         symbolon::openpgp::encrypt::encrypt(&op, text.as_bytes(), symbolon::openpgp::encrypt::Output::Binary)?;
     c.record(index, &message)?;
     let have = c.recorded()?;
-    let k = usize::from(old.threshold);
     let custodian = old.shares.iter().find(|s| s.index == index).and_then(|s| s.custodian.clone());
     println!(
         "Recorded old share {index}{} (encrypted to the operator key): {} of {k} needed.",
@@ -174,10 +184,12 @@ fn complete(c: ceremony::Ceremony, old: &Manifest, args: &SubmitArgs) -> Result<
         })
         .collect();
     let mut keys = io::read_key_files(&args.operator_key_files)?;
-    let cards = symbolon::card::decrypt::Options::new(false, None);
+    // The operator's card: the last-try guard as the operator asked (--allow-last-pin-try).
+    let cards = args.old.card.options(None);
     // The same recovery session as combine's and the one-shot rekey's.
     let inputs = recovery::Inputs::new(vec![Parsed { candidates, threshold: Some(k) }])?;
     let recovered = recovery::prepare(inputs, Some(k), Some(old))?.recover(&mut keys, &cards, &mut TerminalPrompt)?;
+    crate::cli::recovery::report(&recovered, None);
     let previous = recovered.set.as_ref().map(|s| s.id.to_string()).or(Some(old.set_id.clone()));
     let prepared = plan.new_set(Some((old.target(), old.label.as_str())))?;
     let out = prepared.out_dir.clone();
