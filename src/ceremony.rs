@@ -157,6 +157,7 @@ pub fn list(root: &Path) -> Vec<(String, Result<Ceremony, CeremonyError>)> {
     out
 }
 
+#[derive(Debug)]
 pub struct Ceremony {
     dir: PathBuf,
     pub plan: PlanRecord,

@@ -161,10 +161,10 @@ pub enum NotInManifest {
 pub fn locate(piece: &Piece, manifest: &Manifest) -> Result<u8, NotInManifest> {
     match piece {
         Piece::Share(share) => {
-            if manifest.set_id != share.set.id.to_string() {
+            if manifest.set.id != share.set.id {
                 return Err(NotInManifest::OtherSet {
                     share_set: share.set.id.short(),
-                    manifest_set: manifest.set_id_short.clone(),
+                    manifest_set: manifest.set.id.short(),
                 });
             }
             match manifest.check_share(share) {
@@ -173,12 +173,11 @@ pub fn locate(piece: &Piece, manifest: &Manifest) -> Result<u8, NotInManifest> {
             }
         }
         Piece::VaultKey { bytes, .. } => {
-            let info = manifest.set_info()?;
             if !manifest.has_bare_commitments() {
                 let why = manifest.bare_commitments_omitted.clone().unwrap_or_else(|| "none recorded".into());
                 return Err(NotInManifest::NoBareCommitments(why));
             }
-            manifest.find_bare(&info.id, bytes.expose()).ok_or(NotInManifest::NoBareMatch)
+            manifest.find_bare(bytes.expose()).ok_or(NotInManifest::NoBareMatch)
         }
         Piece::Encrypted { .. } => Err(NotInManifest::Encrypted),
     }
@@ -241,10 +240,7 @@ fn combine_shares(mut shares: Vec<(String, Share)>, ctx: &Context<'_>) -> Result
 
     // 3. The manifest, when given, vouches for each share on its own.
     if let Some(manifest) = ctx.manifest {
-        let manifest_info = manifest.set_info().map_err(|_| CombineError::ManifestOtherSet {
-            manifest_set: manifest.set_id_short.clone(),
-            share_set: info.id.short(),
-        })?;
+        let manifest_info = &manifest.set;
         if manifest_info.id != info.id {
             return Err(CombineError::ManifestOtherSet {
                 manifest_set: manifest_info.id.short(),
@@ -253,7 +249,7 @@ fn combine_shares(mut shares: Vec<(String, Share)>, ctx: &Context<'_>) -> Result
         }
         let given = shares.len() + bad.len();
         shares.retain(|(origin, s)| {
-            let ok = manifest_info == s.set && manifest.check_share(s) == Some(true);
+            let ok = *manifest_info == s.set && manifest.check_share(s) == Some(true);
             if !ok {
                 bad.push(origin.clone());
             }
@@ -446,10 +442,7 @@ fn combine_keys(
 
     let manifest_info = match ctx.manifest {
         Some(m) => {
-            let info = m.set_info().map_err(|_| CombineError::ManifestOtherSet {
-                manifest_set: m.set_id_short.clone(),
-                share_set: "of the keys".into(),
-            })?;
+            let info = m.set.clone();
             if info.scheme != Scheme::Vault {
                 return Err(CombineError::ManifestScheme { manifest_scheme: info.scheme.to_string() });
             }
@@ -482,7 +475,7 @@ fn combine_keys(
     let manifest_checked = match (ctx.manifest, manifest_info.as_ref()) {
         (Some(m), Some(info)) if m.has_bare_commitments() => {
             keys.retain(|(origin, bytes, _)| {
-                let known = m.find_bare(&info.id, bytes.expose()).is_some();
+                let known = m.find_bare(bytes.expose()).is_some();
                 if !known {
                     bad.push(origin.clone());
                 }

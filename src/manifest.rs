@@ -2,8 +2,11 @@
 //! checked, with nothing secret in it. Schema in `docs/FORMAT.md` ("Manifest").
 
 use crate::commitment::{self, Commitment};
+use crate::names::UnknownName;
+use crate::openpgp::certs::hex_all;
 use crate::shamir::Scheme;
 use crate::share::{Label, SET_ID_LEN, SetId, SetInfo, Share, Target};
+use sequoia_openpgp::{Fingerprint, KeyHandle};
 use serde::{Deserialize, Serialize};
 
 pub const SCHEMA: &str = "symbolon-manifest";
@@ -32,55 +35,95 @@ impl ShareFormat {
     }
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+/// Whether the shares of a set are encrypted to custodians.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Encryption {
+    /// Each share is encrypted to its custodian's OpenPGP certificate(s).
+    Openpgp,
+    /// Plaintext shares.
+    None,
+}
+
+/// A manifest, parsed once and typed: every field checked when it was read
+/// ([`Manifest::from_json`]), so no caller parses a field again or compares ids as text.
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Manifest {
-    pub schema: String,
-    pub schema_version: u32,
-    pub set_id: String,
-    pub set_id_short: String,
-    pub label: String,
-    pub target: String,
-    pub scheme: String,
-    pub threshold: u8,
-    pub share_count: u8,
-    pub secret_length: u32,
+    /// The set's id, scheme, threshold, count, target, creation time, label, secret length and
+    /// set commitment, as its shares carry them.
+    pub set: SetInfo,
+    /// The creation time as written (UTC, for people).
     pub created: String,
-    pub created_unix: u64,
-    pub set_commitment: String,
     pub share_format: ShareFormat,
-    /// `openpgp` (each share encrypted to its custodian) or `none` (plaintext shares).
-    #[serde(default = "no_encryption")]
-    pub encryption: String,
+    pub encryption: Encryption,
     /// Why bare commitments are absent, when the share format is a bare one and they are.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bare_commitments_omitted: Option<String>,
     /// The set this one re-splits (`rekey`): same secret, new shares.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub previous_set_id: Option<String>,
+    pub previous_set_id: Option<SetId>,
     pub shares: Vec<ManifestShare>,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ManifestShare {
     pub index: u8,
     /// Who holds the share, for encrypted sets.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub custodian: Option<String>,
     /// Primary fingerprints of the certificates the share is encrypted to.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub recipients: Vec<String>,
+    pub recipients: Vec<Fingerprint>,
     /// Fingerprints of the (sub)keys the message is encrypted to (what a card must hold).
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub encryption_keys: Vec<String>,
+    pub encryption_keys: Vec<Fingerprint>,
+    /// A plain file name in the set's directory.
     pub file: String,
     /// SHA-256 of the file, when publishing it reveals nothing (see `docs/FORMAT.md`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub sha256: Option<String>,
+    pub sha256: Option<[u8; 32]>,
     /// The share commitment (payload and blinding piece).
-    pub commitment: String,
+    pub commitment: Commitment,
     /// The bare share commitment (payload only), for shares written in a bare Vault form.
+    pub bare_commitment: Option<Commitment>,
+}
+
+/// The manifest as JSON holds it (`docs/FORMAT.md`): text and numbers, converted to and from
+/// [`Manifest`] field by field, so a malformed field is named.
+#[derive(Serialize, Deserialize)]
+struct Raw {
+    schema: String,
+    schema_version: u32,
+    set_id: String,
+    set_id_short: String,
+    label: String,
+    target: String,
+    scheme: String,
+    threshold: u8,
+    share_count: u8,
+    secret_length: u32,
+    created: String,
+    created_unix: u64,
+    set_commitment: String,
+    share_format: ShareFormat,
+    #[serde(default = "no_encryption")]
+    encryption: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub bare_commitment: Option<String>,
+    bare_commitments_omitted: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    previous_set_id: Option<String>,
+    shares: Vec<RawShare>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct RawShare {
+    index: u8,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    custodian: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    recipients: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    encryption_keys: Vec<String>,
+    file: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    sha256: Option<String>,
+    commitment: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    bare_commitment: Option<String>,
 }
 
 /// A share file as written: its name, the SHA-256 of its contents and, when it is encrypted, who
@@ -90,8 +133,8 @@ pub struct ShareFile {
     pub name: String,
     pub sha256: [u8; 32],
     pub custodian: Option<String>,
-    pub recipients: Vec<String>,
-    pub encryption_keys: Vec<String>,
+    pub recipients: Vec<Fingerprint>,
+    pub encryption_keys: Vec<Fingerprint>,
 }
 
 fn no_encryption() -> String {
@@ -135,21 +178,10 @@ impl Manifest {
         // blinding piece (v1 text), or when its payload is safe to commit to bare.
         let publish_hash = encrypted || !bare || omitted.is_none();
         Manifest {
-            schema: SCHEMA.into(),
-            schema_version: SCHEMA_VERSION,
-            set_id: info.id.to_string(),
-            set_id_short: info.id.short(),
-            label: info.label.to_string(),
-            target: info.target.name().into(),
-            scheme: info.scheme.name().into(),
-            threshold: info.threshold,
-            share_count: info.count,
-            secret_length: info.secret_len,
+            set: info.clone(),
             created: crate::time::utc_timestamp(info.created),
-            created_unix: info.created,
-            set_commitment: hex::encode(info.commitment),
             share_format: format,
-            encryption: if encrypted { "openpgp".into() } else { no_encryption() },
+            encryption: if encrypted { Encryption::Openpgp } else { Encryption::None },
             shares: shares
                 .iter()
                 .zip(files)
@@ -159,10 +191,10 @@ impl Manifest {
                     recipients: file.recipients.clone(),
                     encryption_keys: file.encryption_keys.clone(),
                     file: file.name.clone(),
-                    sha256: publish_hash.then(|| hex::encode(file.sha256)),
-                    commitment: hex::encode(share.commitment()),
+                    sha256: publish_hash.then_some(file.sha256),
+                    commitment: share.commitment(),
                     bare_commitment: (bare && omitted.is_none())
-                        .then(|| hex::encode(commitment::bare_share_commitment(&info.id.0, share.payload.expose()))),
+                        .then(|| commitment::bare_share_commitment(&info.id.0, share.payload.expose())),
                 })
                 .collect(),
             bare_commitments_omitted: omitted,
@@ -172,102 +204,115 @@ impl Manifest {
 
     pub fn to_json(&self) -> String {
         // Serializing plain strings and numbers cannot fail.
-        let mut text = serde_json::to_string_pretty(self).unwrap_or_default();
+        let mut text = serde_json::to_string_pretty(&self.raw()).unwrap_or_default();
         text.push('\n');
         text
     }
 
-    pub fn from_json(text: &str) -> Result<Manifest, ManifestError> {
-        let m: Manifest = serde_json::from_str(text)?;
-        if m.schema != SCHEMA {
-            return Err(ManifestError::Schema(m.schema));
+    fn raw(&self) -> Raw {
+        let set = &self.set;
+        Raw {
+            schema: SCHEMA.into(),
+            schema_version: SCHEMA_VERSION,
+            set_id: set.id.to_string(),
+            set_id_short: set.id.short(),
+            label: set.label.to_string(),
+            target: set.target.name().into(),
+            scheme: set.scheme.name().into(),
+            threshold: set.threshold,
+            share_count: set.count,
+            secret_length: set.secret_len,
+            created: self.created.clone(),
+            created_unix: set.created,
+            set_commitment: hex::encode(set.commitment),
+            share_format: self.share_format,
+            encryption: match self.encryption {
+                Encryption::Openpgp => "openpgp".into(),
+                Encryption::None => no_encryption(),
+            },
+            bare_commitments_omitted: self.bare_commitments_omitted.clone(),
+            previous_set_id: self.previous_set_id.map(|id| id.to_string()),
+            shares: self
+                .shares
+                .iter()
+                .map(|e| RawShare {
+                    index: e.index,
+                    custodian: e.custodian.clone(),
+                    recipients: hex_all(&e.recipients),
+                    encryption_keys: hex_all(&e.encryption_keys),
+                    file: e.file.clone(),
+                    sha256: e.sha256.map(hex::encode),
+                    commitment: hex::encode(e.commitment),
+                    bare_commitment: e.bare_commitment.map(hex::encode),
+                })
+                .collect(),
         }
-        if m.schema_version != SCHEMA_VERSION {
-            return Err(ManifestError::Version(m.schema_version));
-        }
-        m.set_info()?;
-        m.check_fields()?;
-        Ok(m)
     }
 
-    /// Every other field, checked once at parse time: a malformed one is named, none is skipped.
-    fn check_fields(&self) -> Result<(), ManifestError> {
-        let bad = |field: &'static str, why: String| ManifestError::Field { field, why };
-        if !matches!(self.encryption.as_str(), "openpgp" | "none") {
-            return Err(bad("encryption", format!("'{}' is neither openpgp nor none", self.encryption)));
+    /// Parses and checks every field: a malformed one is named, none is skipped.
+    pub fn from_json(text: &str) -> Result<Manifest, ManifestError> {
+        let raw: Raw = serde_json::from_str(text)?;
+        if raw.schema != SCHEMA {
+            return Err(ManifestError::Schema(raw.schema));
         }
-        if !self.set_id.starts_with(&self.set_id_short) || self.set_id_short.is_empty() {
+        if raw.schema_version != SCHEMA_VERSION {
+            return Err(ManifestError::Version(raw.schema_version));
+        }
+        let set = set_info(&raw)?;
+        if raw.set_id_short.is_empty() || !raw.set_id.starts_with(&raw.set_id_short) {
             return Err(bad("set_id_short", "is not the beginning of set_id".into()));
         }
-        if self.shares.len() != usize::from(self.share_count) {
+        let encryption = match raw.encryption.as_str() {
+            "openpgp" => Encryption::Openpgp,
+            "none" => Encryption::None,
+            other => return Err(bad("encryption", format!("'{other}' is neither openpgp nor none"))),
+        };
+        let previous_set_id = raw
+            .previous_set_id
+            .as_deref()
+            .map(|id| decode_hex(id).map(SetId).ok_or_else(|| bad("previous_set_id", "expected 32 hex digits".into())))
+            .transpose()?;
+        if raw.shares.len() != usize::from(raw.share_count) {
             return Err(bad(
                 "shares",
-                format!("lists {} shares, share_count says {}", self.shares.len(), self.share_count),
+                format!("lists {} shares, share_count says {}", raw.shares.len(), raw.share_count),
             ));
         }
         let mut seen = std::collections::BTreeSet::new();
-        for entry in &self.shares {
+        let mut shares = Vec::with_capacity(raw.shares.len());
+        for entry in raw.shares {
             if entry.index == 0 || !seen.insert(entry.index) {
                 return Err(bad("shares[].index", format!("index {} is zero or listed twice", entry.index)));
             }
-            if decode_hex::<32>(&entry.commitment).is_none() {
-                return Err(bad("shares[].commitment", format!("share {}: expected 64 hex digits", entry.index)));
-            }
-            for (field, value) in
-                [("shares[].bare_commitment", &entry.bare_commitment), ("shares[].sha256", &entry.sha256)]
-            {
-                if value.as_deref().is_some_and(|v| decode_hex::<32>(v).is_none()) {
-                    return Err(bad(field, format!("share {}: expected 64 hex digits", entry.index)));
-                }
-            }
-            if entry.file.is_empty() || entry.file.contains('/') || entry.file.starts_with('.') {
-                return Err(bad(
-                    "shares[].file",
-                    format!("share {}: '{}' is not a plain file name", entry.index, entry.file),
-                ));
-            }
+            shares.push(share_entry(entry)?);
         }
-        Ok(())
-    }
-
-    /// What the secret unlocks (checked at parse time).
-    pub fn target(&self) -> Target {
-        self.target.parse().unwrap_or(Target::Generic)
-    }
-
-    /// Whether the shares are encrypted to custodians (checked at parse time).
-    pub fn is_encrypted(&self) -> bool {
-        self.encryption == "openpgp"
-    }
-
-    /// The set information the manifest describes, as its shares carry it.
-    pub fn set_info(&self) -> Result<SetInfo, ManifestError> {
-        let bad = |field: &'static str, why: &str| ManifestError::Field { field, why: why.to_string() };
-        let id: [u8; SET_ID_LEN] = decode_hex(&self.set_id).ok_or_else(|| bad("set_id", "expected 32 hex digits"))?;
-        let scheme: Scheme =
-            self.scheme.parse().map_err(|e: crate::names::UnknownName| bad("scheme", &e.to_string()))?;
-        let target: Target =
-            self.target.parse().map_err(|e: crate::names::UnknownName| bad("target", &e.to_string()))?;
-        let label = Label::new(&self.label).map_err(|e| bad("label", &e.to_string()))?;
-        let commitment: Commitment =
-            decode_hex(&self.set_commitment).ok_or_else(|| bad("set_commitment", "expected 64 hex digits"))?;
-        scheme
-            .check_parameters(self.threshold.into(), self.share_count.into())
-            .map_err(|e| bad("threshold", &e.to_string()))?;
-        Ok(SetInfo {
-            id: SetId(id),
-            scheme,
-            threshold: self.threshold,
-            count: self.share_count,
-            target,
-            created: self.created_unix,
-            label,
-            secret_len: self.secret_length,
-            commitment,
+        Ok(Manifest {
+            set,
+            created: raw.created,
+            share_format: raw.share_format,
+            encryption,
+            bare_commitments_omitted: raw.bare_commitments_omitted,
+            previous_set_id,
+            shares,
         })
     }
 
-    /// The manifest entry of share `index`.
+    /// What the secret unlocks.
+    pub fn target(&self) -> Target {
+        self.set.target
+    }
+
+    /// The set's threshold.
+    pub fn threshold(&self) -> usize {
+        usize::from(self.set.threshold)
+    }
+
+    /// Whether the shares are encrypted to custodians.
+    pub fn is_encrypted(&self) -> bool {
+        self.encryption == Encryption::Openpgp
+    }
+
+    /// The entry of share `index`.
     pub fn entry(&self, index: u8) -> Option<&ManifestShare> {
         self.shares.iter().find(|s| s.index == index)
     }
@@ -276,26 +321,27 @@ impl Manifest {
     /// the manifest has no entry for it.
     pub fn check_share(&self, share: &Share) -> Option<bool> {
         let entry = self.entry(share.index)?;
-        Some(crate::secret::ct_eq(entry.commitment.as_bytes(), hex::encode(share.commitment()).as_bytes()))
+        Some(crate::secret::ct_eq(&entry.commitment, &share.commitment()))
     }
 
     /// The index of the share whose bare commitment matches this bare Vault key, if any.
-    pub fn find_bare(&self, set_id: &SetId, payload: &[u8]) -> Option<u8> {
-        let got = hex::encode(commitment::bare_share_commitment(&set_id.0, payload));
+    pub fn find_bare(&self, payload: &[u8]) -> Option<u8> {
+        let got = commitment::bare_share_commitment(&self.set.id.0, payload);
         self.shares.iter().find_map(|entry| {
             let want = entry.bare_commitment.as_ref()?;
-            crate::secret::ct_eq(want.as_bytes(), got.as_bytes()).then_some(entry.index)
+            crate::secret::ct_eq(want, &got).then_some(entry.index)
         })
     }
 
     /// The entry of the share whose recipients include one of `recipients` (the key handles an
     /// encrypted share names).
-    pub fn entry_for_recipients(&self, recipients: &[sequoia_openpgp::KeyHandle]) -> Option<&ManifestShare> {
+    pub fn entry_for_recipients(&self, recipients: &[KeyHandle]) -> Option<&ManifestShare> {
         self.shares.iter().find(|entry| {
-            entry.encryption_keys.iter().chain(&entry.recipients).any(|fpr| {
-                fpr.parse::<sequoia_openpgp::Fingerprint>()
-                    .is_ok_and(|f| recipients.iter().any(|r| sequoia_openpgp::KeyHandle::from(&f).aliases(r)))
-            })
+            entry
+                .encryption_keys
+                .iter()
+                .chain(&entry.recipients)
+                .any(|fpr| recipients.iter().any(|r| KeyHandle::from(fpr).aliases(r)))
         })
     }
 
@@ -305,7 +351,154 @@ impl Manifest {
     }
 }
 
+fn bad(field: &'static str, why: String) -> ManifestError {
+    ManifestError::Field { field, why }
+}
+
+/// The set information the manifest describes, as its shares carry it.
+fn set_info(raw: &Raw) -> Result<SetInfo, ManifestError> {
+    let id: [u8; SET_ID_LEN] = decode_hex(&raw.set_id).ok_or_else(|| bad("set_id", "expected 32 hex digits".into()))?;
+    let scheme: Scheme = raw.scheme.parse().map_err(|e: UnknownName| bad("scheme", e.to_string()))?;
+    let target: Target = raw.target.parse().map_err(|e: UnknownName| bad("target", e.to_string()))?;
+    let label = Label::new(&raw.label).map_err(|e| bad("label", e.to_string()))?;
+    let commitment: Commitment =
+        decode_hex(&raw.set_commitment).ok_or_else(|| bad("set_commitment", "expected 64 hex digits".into()))?;
+    scheme
+        .check_parameters(raw.threshold.into(), raw.share_count.into())
+        .map_err(|e| bad("threshold", e.to_string()))?;
+    Ok(SetInfo {
+        id: SetId(id),
+        scheme,
+        threshold: raw.threshold,
+        count: raw.share_count,
+        target,
+        created: raw.created_unix,
+        label,
+        secret_len: raw.secret_length,
+        commitment,
+    })
+}
+
+/// One share's entry, every field checked.
+fn share_entry(raw: RawShare) -> Result<ManifestShare, ManifestError> {
+    let index = raw.index;
+    let digest = |field: &'static str, value: &str| {
+        decode_hex::<32>(value).ok_or_else(|| bad(field, format!("share {index}: expected 64 hex digits")))
+    };
+    let fingerprints = |field: &'static str, list: &[String]| {
+        list.iter()
+            .map(|f| {
+                f.parse::<Fingerprint>().ok().filter(|fpr| !matches!(fpr, Fingerprint::Unknown { .. })).ok_or_else(
+                    || bad(field, format!("share {index}: '{}' is not a key fingerprint", crate::sanitize(f))),
+                )
+            })
+            .collect::<Result<Vec<_>, _>>()
+    };
+    if raw.file.is_empty() || raw.file.contains('/') || raw.file.starts_with('.') {
+        return Err(bad(
+            "shares[].file",
+            format!("share {index}: '{}' is not a plain file name", crate::sanitize(&raw.file)),
+        ));
+    }
+    Ok(ManifestShare {
+        index,
+        commitment: digest("shares[].commitment", &raw.commitment)?,
+        bare_commitment: raw.bare_commitment.as_deref().map(|v| digest("shares[].bare_commitment", v)).transpose()?,
+        sha256: raw.sha256.as_deref().map(|v| digest("shares[].sha256", v)).transpose()?,
+        recipients: fingerprints("shares[].recipients", &raw.recipients)?,
+        encryption_keys: fingerprints("shares[].encryption_keys", &raw.encryption_keys)?,
+        custodian: raw.custodian,
+        file: raw.file,
+    })
+}
+
 fn decode_hex<const N: usize>(text: &str) -> Option<[u8; N]> {
     let bytes = hex::decode(text).ok()?;
     bytes.try_into().ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::secret::SecretBytes;
+    use crate::split::{SplitPlan, split_secret};
+
+    fn manifest(format: ShareFormat, scheme: Scheme) -> Manifest {
+        let plan = SplitPlan {
+            scheme,
+            threshold: 2,
+            shares: 3,
+            target: Target::Unseal,
+            label: Label::new("prod").unwrap(),
+            created: Some(1_700_000_000),
+        };
+        let set = split_secret(&SecretBytes::new(vec![7; 32]), &plan, &mut crate::rng::os_rng().unwrap()).unwrap();
+        let fpr: Fingerprint = "0123456789ABCDEF0123456789ABCDEF01234567".parse().unwrap();
+        let files: Vec<ShareFile> = (1..=3)
+            .map(|i| ShareFile {
+                name: format!("0{i}-c{i}.asc"),
+                sha256: [i; 32],
+                custodian: Some(format!("c{i}")),
+                recipients: vec![fpr.clone()],
+                encryption_keys: vec![fpr.clone()],
+            })
+            .collect();
+        Manifest::new(&set.info, format, &set.shares, &files)
+    }
+
+    /// Parsed and written again, a manifest is the same value and the same bytes.
+    #[test]
+    fn the_json_round_trips_to_the_same_bytes() {
+        for (format, scheme) in
+            [(ShareFormat::SymbolonV1, Scheme::Native), (ShareFormat::VaultPgpBase64, Scheme::Vault)]
+        {
+            let mut m = manifest(format, scheme);
+            m.previous_set_id = Some(SetId([9; SET_ID_LEN]));
+            let text = m.to_json();
+            let parsed = Manifest::from_json(&text).unwrap();
+            assert_eq!(parsed, m);
+            assert_eq!(parsed.to_json(), text);
+        }
+    }
+
+    /// Every malformed field is refused with its name; none is skipped.
+    #[test]
+    fn a_malformed_field_is_named() {
+        let text = manifest(ShareFormat::VaultPgpBase64, Scheme::Vault).to_json();
+        let cases: &[(&str, serde_json::Value, &str)] = &[
+            ("/set_id", "00".into(), "set_id"),
+            ("/set_id_short", "ffff".into(), "set_id_short"),
+            ("/scheme", "shamir".into(), "scheme"),
+            ("/target", "root".into(), "target"),
+            ("/set_commitment", "xyz".into(), "set_commitment"),
+            ("/threshold", 9.into(), "threshold"),
+            ("/encryption", "aes".into(), "encryption"),
+            ("/previous_set_id", "00".into(), "previous_set_id"),
+            ("/share_count", 4.into(), "shares"),
+            ("/shares/1/index", 1.into(), "shares[].index"),
+            ("/shares/1/commitment", "00".into(), "shares[].commitment"),
+            ("/shares/1/bare_commitment", "00".into(), "shares[].bare_commitment"),
+            ("/shares/1/sha256", "00".into(), "shares[].sha256"),
+            ("/shares/1/file", "../x".into(), "shares[].file"),
+            ("/shares/1/recipients/0", "not-a-key".into(), "shares[].recipients"),
+            ("/shares/1/encryption_keys/0", "12".into(), "shares[].encryption_keys"),
+        ];
+        for (pointer, value, field) in cases {
+            let mut v: serde_json::Value = serde_json::from_str(&text).unwrap();
+            match v.pointer_mut(pointer) {
+                Some(slot) => *slot = value.clone(),
+                None => {
+                    let (parent, key) = pointer.rsplit_once('/').unwrap();
+                    v.pointer_mut(parent).unwrap()[key] = value.clone();
+                }
+            }
+            match Manifest::from_json(&v.to_string()) {
+                Err(ManifestError::Field { field: named, .. }) => assert_eq!(named, *field, "{pointer}"),
+                other => panic!("{pointer}: {other:?}"),
+            }
+        }
+        let mut v: serde_json::Value = serde_json::from_str(&text).unwrap();
+        v["schema_version"] = 2.into();
+        assert!(matches!(Manifest::from_json(&v.to_string()), Err(ManifestError::Version(2))));
+    }
 }

@@ -11,8 +11,11 @@ use crate::openpgp::encrypt::{self, EncryptError, Output};
 use crate::output::{NewDir, OutputError, Privacy};
 use crate::paper::{PaperError, PaperSize};
 use crate::qr::QrError;
+use crate::recipients::{self, RecipientError};
 use crate::secret::SecretBytes;
-use crate::share::{SetInfo, Share};
+use crate::shamir::{Scheme, ShamirError, Warning};
+use crate::share::{FormatError, Label, Target};
+use crate::share::{SetId, SetInfo, Share};
 use crate::split::{SplitError, SplitPlan, split_secret};
 use crate::vault_keys;
 use sha2::{Digest, Sha256};
@@ -49,13 +52,115 @@ impl NewSet {
     }
 }
 
+/// How the share files are written, as asked.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FormatChoice {
+    /// Share format v1.
+    Symbolon,
+    /// Vault's base64 key; encrypted: Vault's `-pgp-keys` form.
+    Vault,
+    /// Vault's hex key (plaintext only).
+    VaultHex,
+}
+
+/// A new set as asked for, before anything is checked.
+#[derive(Debug)]
+pub struct Request {
+    pub shares: usize,
+    pub threshold: usize,
+    pub scheme: Scheme,
+    /// The label and target; when absent, the inherited ones (rekey) or none and generic.
+    pub label: Option<String>,
+    pub target: Option<Target>,
+    /// Who the shares are for; `None` writes plaintext shares.
+    pub recipients: Option<recipients::Request>,
+    pub format: FormatChoice,
+    pub binary: bool,
+    pub paper: Option<PaperSize>,
+    /// Which QR images; by default both for encrypted shares, none for plaintext ones (a QR image
+    /// is one more copy of the share).
+    pub qr: Option<QrImages>,
+    pub out_dir: PathBuf,
+}
+
+/// Why a new set cannot be made as asked.
+#[derive(Debug, thiserror::Error)]
+pub enum RequestError {
+    #[error("no custodians named: every share needs one custodian, or the shares are written unencrypted")]
+    NoCustodians,
+    #[error("{count} custodian(s) named for {shares} shares: every share needs exactly one custodian")]
+    CustodianCount { count: usize, shares: usize },
+    #[error("Vault's encrypted form is base64 of the OpenPGP message, never hex")]
+    EncryptedHex,
+    #[error("the Vault share formats write Vault keys, which need the vault scheme")]
+    VaultFormatNeedsVaultScheme,
+    #[error("binary OpenPGP applies to symbolon shares; Vault's form is always base64 of a binary message")]
+    BinaryVault,
+    #[error(transparent)]
+    Recipient(#[from] RecipientError),
+    #[error(transparent)]
+    Parameters(#[from] ShamirError),
+    #[error(transparent)]
+    Label(#[from] FormatError),
+    #[error(transparent)]
+    Output(#[from] OutputError),
+}
+
+/// Checks everything about the new set that can be checked without the secret, the custodian
+/// count first, and loads every custodian's certificates. `inherited` gives the label and target
+/// to use when none is asked for (rekey). Returns the set and what to warn the operator of.
+pub fn prepare(req: &Request, inherited: Option<(&str, Target)>) -> Result<(NewSet, Option<Warning>), RequestError> {
+    if let Some(recipients) = &req.recipients {
+        if recipients.is_empty() {
+            return Err(RequestError::NoCustodians);
+        }
+        let count = recipients.count()?;
+        if count != req.shares {
+            return Err(RequestError::CustodianCount { count, shares: req.shares });
+        }
+    }
+    let encrypted = req.recipients.is_some();
+    let format = match (req.format, encrypted) {
+        (FormatChoice::Symbolon, _) => ShareFormat::SymbolonV1,
+        (FormatChoice::Vault, true) => ShareFormat::VaultPgpBase64,
+        (FormatChoice::Vault, false) => ShareFormat::VaultBase64,
+        (FormatChoice::VaultHex, false) => ShareFormat::VaultHex,
+        (FormatChoice::VaultHex, true) => return Err(RequestError::EncryptedHex),
+    };
+    if format.is_bare() && req.scheme != Scheme::Vault {
+        return Err(RequestError::VaultFormatNeedsVaultScheme);
+    }
+    if req.binary && format != ShareFormat::SymbolonV1 {
+        return Err(RequestError::BinaryVault);
+    }
+    let custodians = match &req.recipients {
+        Some(recipients) => recipients.load()?,
+        None => Vec::new(),
+    };
+    let label = req.label.as_deref().or(inherited.map(|(l, _)| l)).unwrap_or("");
+    let plan = SplitPlan {
+        scheme: req.scheme,
+        threshold: req.threshold,
+        shares: req.shares,
+        target: req.target.or(inherited.map(|(_, t)| t)).unwrap_or(Target::Generic),
+        label: Label::new(label)?,
+        created: None,
+    };
+    let warning = plan.check()?;
+    crate::output::refuse_existing(&req.out_dir)?;
+    let qr = req.qr.unwrap_or(QrImages { png: encrypted, svg: encrypted });
+    let new =
+        NewSet { plan, format, custodians, binary: req.binary, qr, paper: req.paper, out_dir: req.out_dir.clone() };
+    Ok((new, warning))
+}
+
 /// Where the secret of a new set came from.
 #[derive(Debug, Default, Clone)]
 pub struct Origin {
     /// Generated here: it exists only in the new shares.
     pub generated: bool,
     /// The set this one re-splits (rekey).
-    pub previous_set_id: Option<String>,
+    pub previous_set_id: Option<SetId>,
 }
 
 /// What was written.
@@ -129,13 +234,13 @@ pub fn write(new: NewSet, secret: SecretBytes, origin: Origin) -> Result<Summary
                 name: made.name.clone(),
                 sha256: Sha256::digest(&made.contents[..]).into(),
                 custodian: custodian.map(|c| c.name.clone()),
-                recipients: custodian.map_or_else(Vec::new, |c| hex_all(c.fingerprints())),
-                encryption_keys: custodian.map_or_else(Vec::new, |c| hex_all(c.encryption_keys())),
+                recipients: custodian.map_or_else(Vec::new, |c| c.fingerprints()),
+                encryption_keys: custodian.map_or_else(Vec::new, |c| c.encryption_keys()),
             });
         }
     }
     let mut manifest = Manifest::new(&set.info, new.format, &set.shares, &files);
-    manifest.previous_set_id = origin.previous_set_id.clone();
+    manifest.previous_set_id = origin.previous_set_id;
     dir.write(manifest::FILE_NAME, manifest.to_json().as_bytes(), Privacy::Public)?;
     if let Some(size) = new.paper {
         let rows: Vec<crate::paper::CoverRow> = manifest
@@ -144,7 +249,7 @@ pub fn write(new: NewSet, secret: SecretBytes, origin: Origin) -> Result<Summary
             .map(|s| crate::paper::CoverRow {
                 index: s.index,
                 custodian: s.custodian.clone().unwrap_or_else(|| "(plaintext share)".into()),
-                fingerprints: s.recipients.clone(),
+                fingerprints: hex_all(&s.recipients),
                 file: s.file.clone(),
             })
             .collect();

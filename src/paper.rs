@@ -367,10 +367,10 @@ pub fn cover_sheet(manifest: &crate::manifest::Manifest, rows: &[CoverRow], size
     let mut doc = Doc::new(size);
     let (_, h) = doc.size;
     let head = [
-        format!("Label:      {}", manifest.label),
-        format!("Set:        {}   ({})", manifest.set_id_short, manifest.set_id),
-        format!("Threshold:  any {} of the {} shares recover the secret", manifest.threshold, manifest.share_count),
-        format!("Target:     {} ({} scheme)", manifest.target, manifest.scheme),
+        format!("Label:      {}", manifest.set.label),
+        format!("Set:        {}   ({})", manifest.set.id.short(), manifest.set.id),
+        format!("Threshold:  any {} of the {} shares recover the secret", manifest.set.threshold, manifest.set.count),
+        format!("Target:     {} ({} scheme)", manifest.set.target, manifest.set.scheme),
         format!("Created:    {}", manifest.created),
         "This sheet holds no secret. Each share's own sheet goes to its custodian only.".to_string(),
     ];

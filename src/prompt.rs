@@ -11,8 +11,12 @@ pub enum PromptError {
     NoTerminal,
     #[error("cancelled")]
     Cancelled,
-    #[error("the prompt failed: {0}")]
-    Failed(String),
+    #[error("the terminal could not be used: {0}")]
+    Terminal(#[source] std::io::Error),
+    #[error("pinentry failed: {0}")]
+    Pinentry(#[source] std::io::Error),
+    #[error("pinentry closed the connection")]
+    PinentryClosed,
 }
 
 /// What a secret prompt asks for: the prompt shows it as it should (a PIN pad-style "PIN:" or a

@@ -139,7 +139,7 @@ pub fn prepare<'a>(
         }
         (given, stated) => given.or(stated),
     };
-    let needed = threshold.or(manifest.map(|m| usize::from(m.threshold)));
+    let needed = threshold.or(manifest.map(|m| usize::from(m.set.threshold)));
     let encrypted = candidates.iter().any(|c| matches!(c.piece, Piece::Encrypted { .. }));
     if let Some(needed) = needed
         && encrypted

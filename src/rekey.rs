@@ -102,7 +102,7 @@ pub fn run(
     let new_k = new_set.plan.threshold;
     let vault_threshold_change =
         old_k.filter(|k| new_set.plan.scheme == Scheme::Vault && *k != new_k).map(|k| (k, new_k));
-    let previous_set_id = recovered.set.as_ref().map(|s| s.id.to_string());
+    let previous_set_id = recovered.set.as_ref().map(|s| s.id);
     let secret = std::mem::replace(&mut recovered.secret, SecretBytes::zeroed(0));
     let summary = crate::new_set::write(new_set, secret, Origin { generated: false, previous_set_id })?;
     Ok(Rekeyed { recovered, summary, vault_threshold_change })
@@ -198,9 +198,9 @@ mod tests {
         assert_eq!(prompt.asked.len(), 3, "{prompt:?}");
         assert!(done.recovered.secret.is_empty() && done.vault_threshold_change.is_none());
         assert!(done.summary.encrypted);
-        assert_eq!(done.summary.origin.previous_set_id.as_deref(), Some(manifest.set_id.as_str()));
+        assert_eq!(done.summary.origin.previous_set_id, Some(manifest.set.id));
         assert_eq!((done.summary.set.target, done.summary.set.label.as_str()), (Target::Unseal, "prod unseal"));
-        assert_ne!(done.summary.set.id.to_string(), manifest.set_id);
+        assert_ne!(done.summary.set.id, manifest.set.id);
         std::fs::remove_dir_all(&root).unwrap();
     }
 

@@ -259,12 +259,12 @@ impl Plan {
         match self.old_manifest() {
             Ok(Some(m)) => t.push_str(&format!(
                 "  old set   {} ({}-of-{}, {} scheme, target {}, label \"{}\")\n",
-                m.set_id_short,
-                m.threshold,
-                m.share_count,
-                m.scheme,
-                m.target,
-                crate::sanitize(&m.label)
+                m.set.id.short(),
+                m.set.threshold,
+                m.set.count,
+                m.set.scheme,
+                m.set.target,
+                crate::sanitize(m.set.label.as_str())
             )),
             Ok(None) => t.push_str("  old set   (as the old shares describe it; no old manifest given)\n"),
             Err(e) => t.push_str(&format!("  old set   (the manifest cannot be read: {e})\n")),

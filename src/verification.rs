@@ -11,13 +11,14 @@
 //! - a run over some shares only (`--share`) says how many of the set's shares it verified, and
 //!   that the set is not verified yet.
 
-use crate::candidate::Candidate;
+use crate::candidate::{Candidate, Piece};
 use crate::card::decrypt::Options as CardOptions;
-use crate::combine::{self, Verification};
+use crate::combine::{self, NotInManifest, Verification};
 use crate::manifest::Manifest;
 use crate::openpgp::decrypt::SecretKeys;
 use crate::output::{OutputError, Privacy, write_new_file};
 use crate::prompt::{Prompt, Question};
+use crate::share::SetId;
 use serde::Serialize;
 use std::path::{Path, PathBuf};
 
@@ -57,8 +58,7 @@ pub enum SetCheck {
 /// The outcome of a verification run.
 #[derive(Debug, Clone)]
 pub struct Report {
-    pub set_id: String,
-    pub set_id_short: String,
+    pub set_id: SetId,
     pub threshold: u8,
     pub share_count: u8,
     pub shares: Vec<ShareOutcome>,
@@ -146,6 +146,7 @@ pub fn verify(
                     break Ok(());
                 }
                 Err(why) => {
+                    let why = why.to_string();
                     prompt.notice(&format!("  FAILED: {why}"));
                     // The custodian may insert the right card and try again, or skip.
                     let question = Question::RetryOrSkip { what: "Insert the right card".into() };
@@ -167,8 +168,8 @@ pub fn verify(
             reason: result.err(),
         });
     }
-    let set_check = if verified.len() >= usize::from(manifest.threshold) {
-        let ctx = combine::Context { threshold: Some(usize::from(manifest.threshold)), manifest: Some(manifest) };
+    let set_check = if verified.len() >= usize::from(manifest.set.threshold) {
+        let ctx = combine::Context { threshold: Some(usize::from(manifest.set.threshold)), manifest: Some(manifest) };
         match combine::combine(verified, &ctx)?.verification {
             Verification::SetCommitment => SetCheck::Commitment,
             Verification::Manifest => SetCheck::EachKey,
@@ -178,14 +179,30 @@ pub fn verify(
         SetCheck::None
     };
     Ok(Report {
-        set_id: manifest.set_id.clone(),
-        set_id_short: manifest.set_id_short.clone(),
-        threshold: manifest.threshold,
-        share_count: manifest.share_count,
+        set_id: manifest.set.id,
+        threshold: manifest.set.threshold,
+        share_count: manifest.set.count,
         shares,
         set_check,
         encrypted: manifest.is_encrypted(),
     })
+}
+
+/// Why one share did not verify.
+#[derive(Debug, thiserror::Error)]
+pub enum ShareFailure {
+    #[error("{origin} cannot be read: {source}")]
+    Unreadable { origin: String, source: std::io::Error },
+    #[error(transparent)]
+    Input(#[from] crate::input::InputError),
+    #[error(transparent)]
+    Open(#[from] crate::recovery::RecoveryError),
+    #[error("{origin} holds {count} shares, expected one")]
+    NotOne { origin: String, count: usize },
+    #[error("it decrypts, but it is share {found}, not share {index}: the file is misnamed")]
+    Misnamed { found: u8, index: u8 },
+    #[error("it decrypts, but {0}")]
+    NotInManifest(#[from] NotInManifest),
 }
 
 /// Decrypts one share (key files first, then the cards) and checks it against the manifest.
@@ -196,21 +213,66 @@ fn verify_one(
     keys: &mut SecretKeys,
     cards: &CardOptions,
     prompt: &mut dyn Prompt,
-) -> Result<Candidate, String> {
+) -> Result<Candidate, ShareFailure> {
     let origin = path.display().to_string();
     // A plaintext share file is the share itself: its bytes are wiped when done.
-    let bytes =
-        crate::secret::SecretBytes::new(std::fs::read(path).map_err(|e| format!("{origin} cannot be read: {e}"))?);
-    let parsed = crate::input::parse_bytes(&origin, bytes.expose()).map_err(|e| e.to_string())?;
-    let mut opened = crate::recovery::open_with(parsed.candidates, keys, cards, prompt).map_err(|e| e.to_string())?;
+    let bytes = crate::secret::SecretBytes::new(
+        std::fs::read(path).map_err(|source| ShareFailure::Unreadable { origin: origin.clone(), source })?,
+    );
+    let parsed = crate::input::parse_bytes(&origin, bytes.expose())?;
+    let mut opened = crate::recovery::open_with(parsed.candidates, keys, cards, prompt)?;
     if opened.len() != 1 {
-        return Err(format!("{origin} holds {} shares, expected one", opened.len()));
+        return Err(ShareFailure::NotOne { origin, count: opened.len() });
     }
     let candidate = opened.remove(0);
-    match combine::locate(&candidate.piece, manifest) {
-        Ok(found) if found == index => Ok(candidate),
-        Ok(found) => Err(format!("it decrypts, but it is share {found}, not share {index}: the file is misnamed")),
-        Err(e) => Err(format!("it decrypts, but {e}")),
+    match combine::locate(&candidate.piece, manifest)? {
+        found if found == index => Ok(candidate),
+        found => Err(ShareFailure::Misnamed { found, index }),
+    }
+}
+
+/// What `decrypt --check` establishes about one decrypted share, with nothing secret in it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ShareCheck {
+    /// A symbolon share; `in_manifest`: it matches its commitment in the manifest given.
+    Share { index: u8, set_short: String, threshold: String, in_manifest: bool },
+    /// A Vault key that matches the manifest given as key `index`.
+    VaultKeyInManifest { index: u8, set_short: String },
+    /// A Vault key, not checked against any manifest.
+    VaultKey { len: usize },
+}
+
+/// Why a decrypted share does not check.
+#[derive(Debug, thiserror::Error)]
+pub enum CheckError {
+    #[error("the share decrypts, but {0}")]
+    Share(NotInManifest),
+    #[error("the key decrypts, but {0}")]
+    Key(NotInManifest),
+    #[error("the share holds another encrypted message")]
+    Nested,
+}
+
+/// Checks a decrypted share: well-formed, and against the manifest when one is given.
+pub fn check_share(piece: &Piece, manifest: Option<&Manifest>) -> Result<ShareCheck, CheckError> {
+    match (piece, manifest) {
+        (Piece::Share(share), m) => {
+            if let Some(m) = m {
+                combine::locate(piece, m).map_err(CheckError::Share)?;
+            }
+            Ok(ShareCheck::Share {
+                index: share.index,
+                set_short: share.set.id.short(),
+                threshold: share.set.describe_threshold(),
+                in_manifest: m.is_some(),
+            })
+        }
+        (Piece::VaultKey { .. }, Some(m)) => {
+            let index = combine::locate(piece, m).map_err(CheckError::Key)?;
+            Ok(ShareCheck::VaultKeyInManifest { index, set_short: m.set.id.short() })
+        }
+        (Piece::VaultKey { bytes, .. }, None) => Ok(ShareCheck::VaultKey { len: bytes.len() }),
+        (Piece::Encrypted { .. }, _) => Err(CheckError::Nested),
     }
 }
 
@@ -220,7 +282,7 @@ fn verify_one(
 pub struct Record<'a> {
     pub schema: &'static str,
     pub schema_version: u32,
-    pub set_id: &'a str,
+    pub set_id: String,
     pub time: String,
     pub shares_in_set: u8,
     /// True only when the reconstruction was checked against the set's commitment.
@@ -236,7 +298,7 @@ pub fn write_record(dir: &Path, report: &Report) -> Result<PathBuf, OutputError>
     let record = Record {
         schema: "symbolon-verification",
         schema_version: 2,
-        set_id: &report.set_id,
+        set_id: report.set_id.to_string(),
         time: crate::time::utc_timestamp(now),
         shares_in_set: report.share_count,
         set_commitment_checked: report.set_check == SetCheck::Commitment,

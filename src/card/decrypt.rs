@@ -33,9 +33,7 @@ impl Options {
         for entry in manifest.map(|m| m.shares.as_slice()).unwrap_or_default() {
             let name = format!("share {}, custodian {}", entry.index, entry.custodian.as_deref().unwrap_or("unnamed"));
             for fpr in entry.encryption_keys.iter().chain(&entry.recipients) {
-                if let Ok(f) = fpr.parse::<sequoia_openpgp::Fingerprint>() {
-                    holders.push((KeyHandle::from(f), name.clone()));
-                }
+                holders.push((KeyHandle::from(fpr), name.clone()));
             }
         }
         Options { allow_last_pin_try, holders }

@@ -10,6 +10,7 @@ use symbolon::input;
 use symbolon::manifest::Manifest;
 use symbolon::openpgp::decrypt;
 use symbolon::output::{Privacy, write_new_file};
+use symbolon::verification::{self, ShareCheck};
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -121,37 +122,22 @@ fn write_out(text: &str, out: Option<&std::path::Path>) -> Result<()> {
 
 /// `--check`: what the share is and whether it matches the manifest, with nothing secret printed.
 fn check(inside: &Candidate, manifest: Option<&Manifest>) -> Result<()> {
-    match (&inside.piece, manifest) {
-        (Piece::Share(share), Some(m)) => {
-            if let Err(e) = symbolon::combine::locate(&inside.piece, m) {
-                bail!("the share decrypts, but {e}");
-            }
-            eprintln!(
-                "OK: share {} of set {} ({}) decrypts and matches its commitment in the manifest.",
-                share.index,
-                share.set.id.short(),
-                share.set.describe_threshold()
-            );
-        }
-        (Piece::Share(share), None) => eprintln!(
-            "OK: decrypts to a well-formed share {} of set {} ({}); give --manifest to check it against the set.",
-            share.index,
-            share.set.id.short(),
-            share.set.describe_threshold()
-        ),
-        (Piece::VaultKey { .. }, Some(m)) => match symbolon::combine::locate(&inside.piece, m) {
-            Ok(index) => {
-                eprintln!("OK: Vault key {index} of set {} decrypts and matches the manifest.", m.set_id_short)
-            }
-            Err(e) => bail!("the key decrypts, but {e}"),
-        },
-        (Piece::VaultKey { bytes, .. }, None) => {
-            eprintln!(
-                "OK: decrypts to a Vault key of {} bytes; give --manifest to check it against the set.",
-                bytes.len()
+    let line = match verification::check_share(&inside.piece, manifest)? {
+        ShareCheck::Share { index, set_short, threshold, in_manifest: true } => {
+            format!(
+                "OK: share {index} of set {set_short} ({threshold}) decrypts and matches its commitment in the manifest."
             )
         }
-        (Piece::Encrypted { .. }, _) => bail!("the share holds another encrypted message"),
-    }
+        ShareCheck::Share { index, set_short, threshold, in_manifest: false } => format!(
+            "OK: decrypts to a well-formed share {index} of set {set_short} ({threshold}); give --manifest to check it against the set."
+        ),
+        ShareCheck::VaultKeyInManifest { index, set_short } => {
+            format!("OK: Vault key {index} of set {set_short} decrypts and matches the manifest.")
+        }
+        ShareCheck::VaultKey { len } => {
+            format!("OK: decrypts to a Vault key of {len} bytes; give --manifest to check it against the set.")
+        }
+    };
+    eprintln!("{line}");
     Ok(())
 }

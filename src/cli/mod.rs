@@ -11,7 +11,6 @@ mod new_set;
 mod options;
 mod prompt;
 mod qr;
-mod recipients;
 mod recovery;
 mod rekey;
 mod split;
@@ -91,7 +90,8 @@ fn hint_flags(command: &Command) -> hint::Flags {
     match command {
         Command::Combine(_) => hint::Flags { manifest: true, threshold: true, ..cards },
         Command::Decrypt(_) | Command::Verify(_) => hint::Flags { manifest: true, ..cards },
-        Command::Rekey(_) => cards,
+        Command::Rekey(_) => hint::Flags { new_set: true, ..cards },
+        Command::Split(_) => hint::Flags { new_set: true, ..hint::Flags::default() },
         _ => hint::Flags::default(),
     }
 }

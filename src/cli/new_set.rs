@@ -1,17 +1,16 @@
 //! The new set's options and its outputs, shared by `split` and `rekey`: the clap arguments, the
 //! checks made before any secret is read, and the rendering of what `new_set::write` wrote.
 
-use super::recipients::RecipientArgs;
 use anyhow::{Result, bail};
 use clap::ValueEnum;
 use std::path::PathBuf;
-use symbolon::manifest::{self, ShareFormat};
+use symbolon::manifest;
 pub use symbolon::new_set::Origin;
-use symbolon::new_set::{QrImages, Summary};
+use symbolon::new_set::{FormatChoice, QrImages, Request, Summary};
+use symbolon::recipients;
 use symbolon::secret::SecretBytes;
 use symbolon::shamir::Scheme;
-use symbolon::share::{Label, Target};
-use symbolon::split::SplitPlan;
+use symbolon::share::Target;
 
 /// The new set: its configuration, custodians and outputs .
 #[derive(clap::Args)]
@@ -60,6 +59,23 @@ pub struct NewSetArgs {
     pub out_dir: Option<PathBuf>,
 }
 
+/// Who the shares are for: `--recipient` (repeatable), and Vault's `--pgp-keys` and
+/// `--pgp-keys-file` (see [`symbolon::recipients`]).
+#[derive(clap::Args, Default)]
+struct RecipientArgs {
+    /// A custodian: NAME=CERT[,CERT...] (several tokens of one person), or CERT alone (named by
+    /// its user ID). CERT is a file (armored, binary or base64), optionally FILE#FINGERPRINT to pick
+    /// one certificate from a keyring. Repeat once per share, in share order.
+    #[arg(long = "recipient", value_name = "SPEC")]
+    recipients: Vec<String>,
+    /// Vault's form: comma-separated certificate files, share i encrypted to key i.
+    #[arg(long, value_name = "FILES", value_delimiter = ',')]
+    pgp_keys: Vec<String>,
+    /// A file with one base64-encoded certificate per line, share i to line i.
+    #[arg(long, value_name = "FILE")]
+    pgp_keys_file: Option<PathBuf>,
+}
+
 /// A new set checked before any secret is read or any PIN asked: its plan, format and
 /// custodians (certificates validated), and its outputs.
 pub type Prepared = symbolon::new_set::NewSet;
@@ -71,61 +87,44 @@ enum FormatArg {
     VaultHex,
 }
 
-/// Checks everything about the new set that can be checked without the secret, the custodian
-/// count first. `inherited` gives the label and target to use when none is given (rekey).
+impl NewSetArgs {
+    fn request(&self) -> Result<Request> {
+        let (Some(shares), Some(threshold), Some(out_dir)) = (self.shares, self.threshold, self.out_dir.clone()) else {
+            bail!("the new set needs --shares, --threshold and --out-dir");
+        };
+        let r = &self.recipients;
+        Ok(Request {
+            shares,
+            threshold,
+            scheme: self.scheme,
+            label: self.label.clone(),
+            target: self.target,
+            recipients: (!self.plaintext).then(|| recipients::Request {
+                specs: r.recipients.clone(),
+                vault_keys: r.pgp_keys.clone(),
+                vault_keys_file: r.pgp_keys_file.clone(),
+            }),
+            format: match self.format {
+                FormatArg::Symbolon => FormatChoice::Symbolon,
+                FormatArg::Vault => FormatChoice::Vault,
+                FormatArg::VaultHex => FormatChoice::VaultHex,
+            },
+            binary: self.binary,
+            paper: self.paper.then_some(self.paper_size),
+            qr: self.qr,
+            out_dir,
+        })
+    }
+}
+
+/// Checks everything about the new set that can be checked without the secret (the library's
+/// rules), and says what the operator should be warned of. `inherited`: rekey's label and target.
 pub fn prepare(args: &NewSetArgs, inherited: Option<(&str, Target)>) -> Result<Prepared> {
-    let (Some(shares), Some(threshold), Some(out_dir)) = (args.shares, args.threshold, args.out_dir.clone()) else {
-        bail!("the new set needs --shares, --threshold and --out-dir");
-    };
-    let encrypted = !args.plaintext;
-    if encrypted {
-        if args.recipients.is_empty() {
-            bail!(
-                "no custodians named: give one --recipient per share (or Vault's --pgp-keys), \
-                 or pass --plaintext to write unencrypted shares"
-            );
-        }
-        let count = args.recipients.count()?;
-        if count != shares {
-            bail!(
-                "{count} custodian(s) named for {} shares: every share needs exactly one custodian; \
-                 name one --recipient per share or change --shares",
-                shares
-            );
-        }
-    }
-    let format = match (args.format, encrypted) {
-        (FormatArg::Symbolon, _) => ShareFormat::SymbolonV1,
-        (FormatArg::Vault, true) => ShareFormat::VaultPgpBase64,
-        (FormatArg::Vault, false) => ShareFormat::VaultBase64,
-        (FormatArg::VaultHex, false) => ShareFormat::VaultHex,
-        (FormatArg::VaultHex, true) => {
-            bail!("Vault's encrypted form is base64 of the OpenPGP message: use --format vault")
-        }
-    };
-    if format.is_bare() && args.scheme != Scheme::Vault {
-        bail!("--format {:?} writes Vault keys, which need --scheme vault", args.format);
-    }
-    if args.binary && format != ShareFormat::SymbolonV1 {
-        bail!("--binary applies to symbolon shares; Vault's form is always base64 of a binary message");
-    }
-    let custodians = if encrypted { args.recipients.load()? } else { Vec::new() };
-    let label = args.label.as_deref().or(inherited.map(|(l, _)| l)).unwrap_or("");
-    let plan = SplitPlan {
-        scheme: args.scheme,
-        threshold,
-        shares,
-        target: args.target.or(inherited.map(|(_, t)| t)).unwrap_or(Target::Generic),
-        label: Label::new(label)?,
-        created: None,
-    };
-    if let Some(warning) = plan.check()? {
+    let (prepared, warning) = symbolon::new_set::prepare(&args.request()?, inherited)?;
+    if let Some(warning) = warning {
         eprintln!("warning: {warning}");
     }
-    symbolon::output::refuse_existing(&out_dir)?;
-    let qr = args.qr.unwrap_or(QrImages { png: encrypted, svg: encrypted });
-    let paper = args.paper.then_some(args.paper_size);
-    Ok(Prepared { plan, format, custodians, binary: args.binary, qr, paper, out_dir })
+    Ok(prepared)
 }
 
 /// Splits `secret` as prepared, encrypts, writes the new set (whole or not at all), and says
@@ -152,7 +151,7 @@ pub fn render(summary: &Summary) {
             for (j, fpr) in file.recipients.iter().enumerate() {
                 let (index, who, name) =
                     if j == 0 { ((i + 1).to_string(), custodian, file.name.as_str()) } else { (String::new(), "", "") };
-                println!("  {index:>5}  {who:<name_width$}  {fpr:<40}  {name}");
+                println!("  {index:>5}  {who:<name_width$}  {:<40}  {name}", fpr.to_hex());
             }
         }
     } else {

@@ -44,7 +44,7 @@ impl Prompt for TerminalPrompt {
 
     fn line(&mut self, prompt: &str) -> Result<Zeroizing<String>, PromptError> {
         let tty = OpenOptions::new().read(true).write(true).open("/dev/tty").map_err(|_| PromptError::NoTerminal)?;
-        write!(&tty, "{prompt}").map_err(|e| PromptError::Failed(e.to_string()))?;
+        write!(&tty, "{prompt}").map_err(PromptError::Terminal)?;
         let mut line = Zeroizing::new(String::new());
         match BufReader::new(&tty).read_line(&mut line) {
             Ok(0) => Err(PromptError::Cancelled),
@@ -53,20 +53,20 @@ impl Prompt for TerminalPrompt {
                 line.truncate(trimmed);
                 Ok(line)
             }
-            Err(e) => Err(PromptError::Failed(e.to_string())),
+            Err(e) => Err(PromptError::Terminal(e)),
         }
     }
 }
 
 fn read_tty(request: &SecretRequest) -> Result<Zeroizing<String>, PromptError> {
     let tty = OpenOptions::new().read(true).write(true).open("/dev/tty").map_err(|_| PromptError::NoTerminal)?;
-    let failed = |e: std::io::Error| PromptError::Failed(e.to_string());
-    let saved = tcgetattr(&tty).map_err(|e| PromptError::Failed(e.to_string()))?;
+    let failed = PromptError::Terminal;
+    let saved = tcgetattr(&tty).map_err(|e| failed(e.into()))?;
     let mut quiet = saved.clone();
     quiet.local_modes.remove(LocalModes::ECHO);
     quiet.local_modes.insert(LocalModes::ECHONL);
     write!(&tty, "{}: ", ask(request)).map_err(failed)?;
-    tcsetattr(&tty, OptionalActions::Flush, &quiet).map_err(|e| PromptError::Failed(e.to_string()))?;
+    tcsetattr(&tty, OptionalActions::Flush, &quiet).map_err(|e| failed(e.into()))?;
     let mut line = Zeroizing::new(String::new());
     let read = BufReader::new(&tty).read_line(&mut line);
     let _ = tcsetattr(&tty, OptionalActions::Flush, &saved);
@@ -96,7 +96,7 @@ fn read_pinentry(program: &str, request: &SecretRequest) -> Result<Zeroizing<Str
         .stderr(Stdio::null())
         .spawn()
         .map_err(|_| PromptError::NoTerminal)?;
-    let failed = |e: std::io::Error| PromptError::Failed(format!("pinentry: {e}"));
+    let failed = PromptError::Pinentry;
     let mut stdin = child.stdin.take().ok_or(PromptError::NoTerminal)?;
     let mut stdout = BufReader::new(child.stdout.take().ok_or(PromptError::NoTerminal)?);
     let mut line = Zeroizing::new(String::new());
@@ -138,8 +138,8 @@ fn assuan_reply(
     let mut data = None;
     loop {
         line.clear();
-        if stdout.read_line(line).map_err(|e| PromptError::Failed(format!("pinentry: {e}")))? == 0 {
-            return Err(PromptError::Failed("pinentry closed the connection".into()));
+        if stdout.read_line(line).map_err(PromptError::Pinentry)? == 0 {
+            return Err(PromptError::PinentryClosed);
         }
         if line.starts_with("OK") {
             return Ok(data);

@@ -48,7 +48,7 @@ pub fn run(args: Args) -> Result<()> {
 }
 
 fn render(report: &Report) {
-    println!("Verification of set {} ({}-of-{}):", report.set_id_short, report.threshold, report.share_count);
+    println!("Verification of set {} ({}-of-{}):", report.set_id.short(), report.threshold, report.share_count);
     for s in &report.shares {
         let who = s.custodian.as_deref().map_or("(plaintext)".into(), sanitize);
         match &s.reason {

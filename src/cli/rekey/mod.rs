@@ -73,7 +73,7 @@ pub fn run(args: Args) -> Result<()> {
     let old_manifest = old.as_ref().map(|(_, m)| m);
     // The whole plan is checked before any PIN: new k/n, custodian count, certificates, the new
     // directory; the old shares read and counted.
-    let inherited = old_manifest.map(|m| (m.label.as_str(), m.target()));
+    let inherited = old_manifest.map(|m| (m.set.label.as_str(), m.target()));
     let prepared = super::new_set::prepare(&args.new, inherited)?;
     rekey::check_target(inherited.map(|(_, t)| t), args.new.target)?;
     let read = args.old.read()?;

@@ -8,17 +8,12 @@ use crate::cli::io;
 use crate::cli::new_set::NewSetArgs;
 use crate::cli::prompt::TerminalPrompt;
 use crate::cli::recovery::Inputs;
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result};
 use std::path::{Path, PathBuf};
-use symbolon::candidate::{Candidate, Piece};
 use symbolon::ceremony::{self, PlanRecord};
-use symbolon::combine;
-use symbolon::input::Parsed;
-use symbolon::manifest::Manifest;
 use symbolon::openpgp::Custodian;
-use symbolon::recovery;
 use symbolon::rekey_plan::Plan;
-use zeroize::Zeroizing;
+use symbolon::rekey_staged::{self, Staged};
 
 #[derive(clap::Args, Clone)]
 pub struct StateArgs {
@@ -101,13 +96,13 @@ pub fn init(args: InitArgs) -> Result<()> {
     let manifest_path = args.old_manifest.as_deref().context("--old-manifest is required")?;
     let (bytes, old) = io::read_manifest_bytes(manifest_path)?;
     let target = Some(old.target());
-    let prepared = crate::cli::new_set::prepare(&args.new, target.map(|t| (old.label.as_str(), t)))?;
+    let prepared = crate::cli::new_set::prepare(&args.new, target.map(|t| (old.set.label.as_str(), t)))?;
     symbolon::rekey::check_target(target, args.new.target)?;
     let op = operator(args.operator_cert.as_deref().context("--operator-cert is required")?)?;
     let plan = Plan::new(
         &prepared,
         args.new.target.or(target),
-        Some(args.new.label.as_deref().unwrap_or(&old.label)),
+        Some(args.new.label.as_deref().unwrap_or(old.set.label.as_str())),
         Some(&bytes),
         Vec::new(),
         Some(&op),
@@ -126,94 +121,51 @@ pub fn init(args: InitArgs) -> Result<()> {
 
 pub fn submit(args: SubmitArgs) -> Result<()> {
     args.airgap.check()?;
-    let root = args.state.root();
-    let c = ceremony::open(&root, &args.nonce)?;
     // The plan is the one confirmed at init, part by part: an edit is refused with the part named.
-    let plan = &c.plan.plan;
-    plan.check(&c.plan.digests, &c.plan.plan_hash)?;
-    let old = plan.old_manifest()?.context("the ceremony's plan has no old manifest: cancel it and run init again")?;
-    let op = plan.operator()?.context("the ceremony's plan has no operator: cancel it and run init again")?;
-    println!("Ceremony {} (plan hash {}).", c.plan.nonce, c.plan.plan_hash);
-    // A ceremony whose threshold is already recorded (its completion failed before, e.g. the
-    // operator's card was absent) completes now: no custodian is needed again.
-    let k = usize::from(old.threshold);
-    let recorded = c.recorded()?.len();
-    if recorded >= k {
+    let staged = rekey_staged::open(&args.state.root(), &args.nonce)?;
+    println!("Ceremony {} (plan hash {}).", staged.nonce(), staged.plan_hash());
+    if staged.ready()? {
         eprintln!(
-            "The ceremony already holds {recorded} of the {k} old shares needed: completing it (the share given is not needed)."
+            "The ceremony already holds {} of the {} old shares needed: completing it (the share given is not needed).",
+            staged.have()?,
+            staged.needed()
         );
-        return complete(c, &old, &args);
+        return complete(staged, &args);
     }
-    // The share: decrypted on its custodian's card, checked against the old set.
+    // The share: decrypted on its custodian's card, checked against the old set, recorded.
     let read = args.old.read()?;
-    if read.len() != 1 {
-        bail!("submit takes one old share at a time ({} given)", read.len());
-    }
-    let opened = args.old.open(read, Some(&old))?;
-    let Some(candidate) = opened.into_iter().next() else { bail!("the share could not be read") };
-    let (index, text) = check_old(&candidate, &old)?;
-    let message =
-        symbolon::openpgp::encrypt::encrypt(&op, text.as_bytes(), symbolon::openpgp::encrypt::Output::Binary)?;
-    c.record(index, &message)?;
-    let have = c.recorded()?;
-    let custodian = old.shares.iter().find(|s| s.index == index).and_then(|s| s.custodian.clone());
+    staged.check_one(&read)?;
+    let opened = args.old.open(read, Some(&staged.old))?;
+    let r = staged.submit(opened)?;
     println!(
-        "Recorded old share {index}{} (encrypted to the operator key): {} of {k} needed.",
-        custodian.map_or(String::new(), |c| format!(" of {}", symbolon::sanitize(&c))),
-        have.len()
+        "Recorded old share {}{} (encrypted to the operator key): {} of {} needed.",
+        r.index,
+        r.custodian.map_or(String::new(), |c| format!(" of {}", symbolon::sanitize(&c))),
+        r.have,
+        r.needed
     );
-    if have.len() < k {
-        println!("Ceremony {} waits for {} more old share(s).", args.nonce, k - have.len());
+    if r.have < r.needed {
+        println!("Ceremony {} waits for {} more old share(s).", args.nonce, r.needed - r.have);
         return Ok(());
     }
-    complete(c, &old, &args)
+    complete(staged, &args)
 }
 
-/// The threshold is reached: the operator's key opens the recorded shares, the new set is
-/// written from the plan, and the state is destroyed.
-fn complete(c: ceremony::Ceremony, old: &Manifest, args: &SubmitArgs) -> Result<()> {
-    let plan = &c.plan.plan;
-    let k = usize::from(old.threshold);
+/// The threshold is reached: the operator's key opens the recorded shares (the last-try guard as
+/// the operator asked), the new set is written from the plan, and the state is destroyed.
+fn complete(staged: Staged, args: &SubmitArgs) -> Result<()> {
     eprintln!("The threshold is reached: the operator's key opens the recorded shares.");
-    let candidates: Vec<Candidate> = c
-        .recorded()?
-        .into_iter()
-        .map(|(i, bytes)| Candidate {
-            origin: format!("recorded old share {i}"),
-            piece: Piece::Encrypted { message: bytes, target: None },
-        })
-        .collect();
     let mut keys = io::read_key_files(&args.operator_key_files)?;
-    // The operator's card: the last-try guard as the operator asked (--allow-last-pin-try).
-    let cards = args.old.card.options(None);
-    // The same recovery session as combine's and the one-shot rekey's.
-    let inputs = recovery::Inputs::new(vec![Parsed { candidates, threshold: Some(k) }])?;
-    let recovered = recovery::prepare(inputs, Some(k), Some(old))?.recover(&mut keys, &cards, &mut TerminalPrompt)?;
-    crate::cli::recovery::report(&recovered, None);
-    let previous = recovered.set.as_ref().map(|s| s.id.to_string()).or(Some(old.set_id.clone()));
-    let prepared = plan.new_set(Some((old.target(), old.label.as_str())))?;
-    let out = prepared.out_dir.clone();
-    crate::cli::new_set::write(
-        prepared,
-        recovered.secret,
-        crate::cli::new_set::Origin { generated: false, previous_set_id: previous },
-    )?;
-    let nonce = c.plan.nonce.clone();
-    c.destroy()?;
-    println!("Ceremony {nonce} is complete and its state destroyed.");
+    let out = staged.out_dir();
+    let done = staged.complete(&mut keys, &args.old.card.options(None), &mut TerminalPrompt)?;
+    crate::cli::recovery::report(&done.recovered, None);
+    crate::cli::new_set::render(&done.summary);
+    println!("Ceremony {} is complete and its state destroyed.", done.nonce);
     println!(
         "Next: every new custodian verifies their share: symbolon verify --manifest {}/manifest.json.",
         out.display()
     );
     Ok(())
-}
-
-/// The old share's index and its text form, after checking it belongs to the old set.
-fn check_old(candidate: &Candidate, old: &Manifest) -> Result<(u8, Zeroizing<String>)> {
-    let index = combine::locate(&candidate.piece, old)
-        .map_err(|e| anyhow::anyhow!("{} is not a share of the old set: {e}", candidate.origin))?;
-    let Some(text) = candidate.piece.text_form() else { bail!("{} is still encrypted", candidate.origin) };
-    Ok((index, text))
 }
 
 pub fn status(args: StatusArgs) -> Result<()> {
@@ -245,7 +197,7 @@ pub fn status(args: StatusArgs) -> Result<()> {
     if let Err(e) = c.plan.plan.check(&c.plan.digests, &c.plan.plan_hash) {
         println!("WARNING: {e}");
     }
-    println!("Old shares recorded: {} of {} needed", have.len(), old.threshold);
+    println!("Old shares recorded: {} of {} needed", have.len(), old.set.threshold);
     for (i, _) in &have {
         let who = old.shares.iter().find(|s| s.index == *i).and_then(|s| s.custodian.clone()).unwrap_or_default();
         println!("  share {i:>3}  {}", symbolon::sanitize(&who));

@@ -1,0 +1,182 @@
+//! Who the shares of a new set are for, as the operator names them: custodian specs
+//! `NAME=FILE[#FINGERPRINT][,FILE...]` (plain `FILE` takes the name from the certificate's primary
+//! user ID), and Vault's habits: a list of certificate files (share i to key i) and a file of
+//! base64 certificates (one per line). Every certificate is read and validated, in share order,
+//! and two custodians may share neither a name nor a certificate.
+
+use crate::openpgp::certs::{self, CertError, Custodian};
+use std::path::{Path, PathBuf};
+
+/// The custodians as named by the operator.
+#[derive(Clone, Debug, Default)]
+pub struct Request {
+    /// `NAME=CERT[,CERT...]` or `CERT`, one per share in share order.
+    pub specs: Vec<String>,
+    /// Vault's `-pgp-keys`: one certificate file per share.
+    pub vault_keys: Vec<String>,
+    /// Vault's file of base64 certificates, one per line.
+    pub vault_keys_file: Option<PathBuf>,
+}
+
+/// Why the custodians cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum RecipientError {
+    #[error("custodian '{spec}': no certificate file given")]
+    NoFile { spec: String },
+    #[error("an empty certificate name in a custodian's list of certificates")]
+    EmptyName,
+    #[error("cannot read {what} {}: {source}", path.display())]
+    Unreadable {
+        what: &'static str,
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("two custodians are named '{name}' (shares {first} and {second}): give each a distinct name")]
+    SameName { name: String, stem: String, first: usize, second: usize },
+    #[error(
+        "certificate {fingerprint} is given for both {first_name} (share {first}) and {second_name} (share {second}): one person would hold two shares"
+    )]
+    SameCert { fingerprint: String, first_name: String, first: usize, second_name: String, second: usize },
+    #[error(transparent)]
+    Cert(#[from] CertError),
+}
+
+/// One certificate as named.
+enum CertRef {
+    File { path: PathBuf, fingerprint: Option<String> },
+    Inline { origin: String, base64: String },
+}
+
+struct Spec {
+    name: Option<String>,
+    certs: Vec<CertRef>,
+}
+
+impl Request {
+    pub fn is_empty(&self) -> bool {
+        self.specs.is_empty() && self.vault_keys.is_empty() && self.vault_keys_file.is_none()
+    }
+
+    fn parse(&self) -> Result<Vec<Spec>, RecipientError> {
+        let mut specs = Vec::new();
+        for spec in &self.specs {
+            certs::refuse_keybase(spec)?;
+            let (name, list) = match spec.split_once('=') {
+                Some((name, list)) if !Path::new(spec).exists() && !name.contains('/') => {
+                    (Some(name.to_string()), list)
+                }
+                _ => (None, spec.as_str()),
+            };
+            let certs = list.split(',').map(file_ref).collect::<Result<Vec<_>, _>>()?;
+            if certs.is_empty() {
+                return Err(RecipientError::NoFile { spec: spec.clone() });
+            }
+            specs.push(Spec { name, certs });
+        }
+        for key in &self.vault_keys {
+            certs::refuse_keybase(key)?;
+            specs.push(Spec { name: None, certs: vec![file_ref(key)?] });
+        }
+        if let Some(path) = &self.vault_keys_file {
+            let text = std::fs::read_to_string(path).map_err(|source| RecipientError::Unreadable {
+                what: "the file",
+                path: path.clone(),
+                source,
+            })?;
+            for (i, line) in text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
+                certs::refuse_keybase(line.trim())?;
+                let origin = format!("{} line {}", path.display(), i + 1);
+                specs.push(Spec {
+                    name: None,
+                    certs: vec![CertRef::Inline { origin, base64: line.trim().to_string() }],
+                });
+            }
+        }
+        Ok(specs)
+    }
+
+    /// How many custodians are named, without reading any certificate.
+    pub fn count(&self) -> Result<usize, RecipientError> {
+        Ok(self.parse()?.len())
+    }
+
+    /// Reads and validates every custodian's certificates (on all cores), in share order.
+    pub fn load(&self) -> Result<Vec<Custodian>, RecipientError> {
+        let specs = self.parse()?;
+        let loaded = crate::parallel::map(&specs, |i, spec| self.load_one(i, spec));
+        let mut custodians: Vec<Custodian> = Vec::with_capacity(loaded.len());
+        for (i, custodian) in loaded.into_iter().enumerate() {
+            let custodian = custodian?;
+            if let Some(first) = custodians.iter().position(|c| c.file_stem() == custodian.file_stem()) {
+                return Err(RecipientError::SameName {
+                    name: custodians[first].name.clone(),
+                    stem: custodian.file_stem(),
+                    first: first + 1,
+                    second: i + 1,
+                });
+            }
+            for (j, other) in custodians.iter().enumerate() {
+                if let Some(fpr) = other.fingerprints().into_iter().find(|f| custodian.fingerprints().contains(f)) {
+                    return Err(RecipientError::SameCert {
+                        fingerprint: fpr.to_hex(),
+                        first_name: other.name.clone(),
+                        first: j + 1,
+                        second_name: custodian.name.clone(),
+                        second: i + 1,
+                    });
+                }
+            }
+            custodians.push(custodian);
+        }
+        Ok(custodians)
+    }
+
+    /// Reads and validates the certificates of custodian `i`.
+    fn load_one(&self, i: usize, spec: &Spec) -> Result<Custodian, RecipientError> {
+        let mut certs = Vec::new();
+        for cert_ref in &spec.certs {
+            let (origin, cert) = match cert_ref {
+                CertRef::File { path, fingerprint } => {
+                    let origin = path.display().to_string();
+                    let bytes = std::fs::read(path).map_err(|source| RecipientError::Unreadable {
+                        what: "certificate",
+                        path: path.clone(),
+                        source,
+                    })?;
+                    let found = certs::read_certs(&origin, &bytes)?;
+                    (origin.clone(), certs::select(&origin, found, fingerprint.as_deref())?)
+                }
+                CertRef::Inline { origin, base64 } => {
+                    let found = certs::read_certs(origin, base64.as_bytes())?;
+                    (origin.clone(), certs::select(origin, found, None)?)
+                }
+            };
+            // Validate before anything else is derived from the certificate (e.g. its name).
+            certs::validate(&origin, &cert)?;
+            certs.push((origin, cert));
+        }
+        let name = match &spec.name {
+            Some(name) => name.clone(),
+            // Vault's forms name no one: a key without a user ID is "key-N".
+            None => match certs::primary_name(&certs[0].1) {
+                Some(name) => name,
+                None if self.specs.is_empty() => format!("key-{}", i + 1),
+                None => return Err(CertError::NoUserId { origin: certs[0].0.clone() }.into()),
+            },
+        };
+        Ok(Custodian::new(&name, certs)?)
+    }
+}
+
+fn file_ref(text: &str) -> Result<CertRef, RecipientError> {
+    let text = text.trim();
+    if text.is_empty() {
+        return Err(RecipientError::EmptyName);
+    }
+    let (path, fingerprint) = match text.rsplit_once('#') {
+        Some((path, fpr)) if !Path::new(text).exists() => (path, Some(fpr.to_string())),
+        _ => (text, None),
+    };
+    Ok(CertRef::File { path: PathBuf::from(path), fingerprint })
+}

@@ -1,0 +1,170 @@
+//! The staged rekey, for custodians who come at different times (Vault's model): the rules of
+//! `submit` and of the completion. `init` stores the plan ([`crate::rekey_plan::Plan`]) under a
+//! nonce ([`crate::ceremony`]); each `submit` checks the stored plan part by part, checks that the
+//! share given belongs to the old set, and records it encrypted to the operator's certificate; the
+//! submit that reaches the old threshold — or any later one, if a completion failed — completes:
+//! the operator's key opens the recorded shares in the same recovery session as `combine`'s, the
+//! new set is written from the plan alone, and the state is destroyed.
+
+use crate::candidate::{Candidate, Piece};
+use crate::card::decrypt::Options as CardOptions;
+use crate::ceremony::{Ceremony, CeremonyError};
+use crate::combine::{self, NotInManifest, Recovered};
+use crate::input::Parsed;
+use crate::manifest::Manifest;
+use crate::new_set::{NewSetError, Origin, Summary};
+use crate::openpgp::Custodian;
+use crate::openpgp::decrypt::SecretKeys;
+use crate::openpgp::encrypt::{self, EncryptError, Output};
+use crate::prompt::Prompt;
+use crate::recovery::{self, RecoveryError};
+use crate::rekey_plan::PlanError;
+use crate::secret::SecretBytes;
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, thiserror::Error)]
+pub enum StagedError {
+    #[error(transparent)]
+    Ceremony(#[from] CeremonyError),
+    #[error(transparent)]
+    Plan(#[from] PlanError),
+    #[error("the ceremony's plan has no {0}: cancel it and run init again")]
+    Incomplete(&'static str),
+    #[error("submit takes one old share at a time ({0} given)")]
+    NotOne(usize),
+    #[error("{origin} is not a share of the old set: {why}")]
+    NotOfOldSet { origin: String, why: NotInManifest },
+    #[error("{0} is still encrypted")]
+    StillEncrypted(String),
+    #[error("the share could not be recorded: {0}")]
+    Encrypt(#[from] EncryptError),
+    #[error(transparent)]
+    Recovery(#[from] RecoveryError),
+    #[error(transparent)]
+    NewSet(#[from] NewSetError),
+}
+
+/// An open ceremony whose plan was checked against what the operator confirmed.
+#[derive(Debug)]
+pub struct Staged {
+    ceremony: Ceremony,
+    pub old: Manifest,
+    operator: Custodian,
+}
+
+/// One old share recorded.
+#[derive(Debug)]
+pub struct Recorded {
+    pub index: u8,
+    pub custodian: Option<String>,
+    pub have: usize,
+    pub needed: usize,
+}
+
+/// A completed ceremony: how the secret was recovered and what was written.
+#[derive(Debug)]
+pub struct Completed {
+    pub nonce: String,
+    /// How the old secret was recovered and verified; its `secret` is empty (it went into the
+    /// new set and was wiped).
+    pub recovered: Recovered,
+    pub summary: Summary,
+}
+
+/// Opens ceremony `nonce` and checks its plan, part by part: an edit since `init` is refused with
+/// the part named, before any share is read.
+pub fn open(root: &Path, nonce: &str) -> Result<Staged, StagedError> {
+    let ceremony = crate::ceremony::open(root, nonce)?;
+    let record = &ceremony.plan;
+    record.plan.check(&record.digests, &record.plan_hash)?;
+    let old = record.plan.old_manifest()?.ok_or(StagedError::Incomplete("old manifest"))?;
+    let operator = record.plan.operator()?.ok_or(StagedError::Incomplete("operator"))?;
+    Ok(Staged { ceremony, old, operator })
+}
+
+impl Staged {
+    pub fn nonce(&self) -> &str {
+        &self.ceremony.plan.nonce
+    }
+
+    pub fn plan_hash(&self) -> &str {
+        &self.ceremony.plan.plan_hash
+    }
+
+    /// The old threshold.
+    pub fn needed(&self) -> usize {
+        usize::from(self.old.set.threshold)
+    }
+
+    /// How many old shares are recorded.
+    pub fn have(&self) -> Result<usize, StagedError> {
+        Ok(self.ceremony.recorded()?.len())
+    }
+
+    /// Whether the threshold is already recorded (a completion failed before, e.g. the operator's
+    /// card was absent): the ceremony completes without any custodian.
+    pub fn ready(&self) -> Result<bool, StagedError> {
+        Ok(self.have()? >= self.needed())
+    }
+
+    /// Submit takes one old share at a time: checked before anything is decrypted.
+    pub fn check_one(&self, read: &recovery::Inputs) -> Result<(), StagedError> {
+        match read.len() {
+            1 => Ok(()),
+            n => Err(StagedError::NotOne(n)),
+        }
+    }
+
+    /// Records the one old share in `opened` (already decrypted by its custodian), after checking
+    /// it belongs to the old set, encrypted to the operator's certificate.
+    pub fn submit(&self, opened: Vec<Candidate>) -> Result<Recorded, StagedError> {
+        let [candidate] = <[Candidate; 1]>::try_from(opened).map_err(|v| StagedError::NotOne(v.len()))?;
+        let index = combine::locate(&candidate.piece, &self.old)
+            .map_err(|why| StagedError::NotOfOldSet { origin: candidate.origin.clone(), why })?;
+        let text = candidate.piece.text_form().ok_or_else(|| StagedError::StillEncrypted(candidate.origin.clone()))?;
+        let message = encrypt::encrypt(&self.operator, text.as_bytes(), Output::Binary)?;
+        self.ceremony.record(index, &message)?;
+        Ok(Recorded {
+            index,
+            custodian: self.old.entry(index).and_then(|e| e.custodian.clone()),
+            have: self.have()?,
+            needed: self.needed(),
+        })
+    }
+
+    /// The threshold is reached: the operator's key (`keys`, or the operator's card) opens the
+    /// recorded shares in the recovery session, the new set is written from the plan, and the
+    /// state is destroyed.
+    pub fn complete(
+        self,
+        keys: &mut SecretKeys,
+        cards: &CardOptions,
+        prompt: &mut dyn Prompt,
+    ) -> Result<Completed, StagedError> {
+        let k = self.needed();
+        let candidates: Vec<Candidate> = self
+            .ceremony
+            .recorded()?
+            .into_iter()
+            .map(|(i, bytes)| Candidate {
+                origin: format!("recorded old share {i}"),
+                piece: Piece::Encrypted { message: bytes, target: None },
+            })
+            .collect();
+        let inputs = recovery::Inputs::new(vec![Parsed { candidates, threshold: Some(k) }])?;
+        let mut recovered = recovery::prepare(inputs, Some(k), Some(&self.old))?.recover(keys, cards, prompt)?;
+        let previous = recovered.set.as_ref().map_or(self.old.set.id, |s| s.id);
+        let new_set = self.ceremony.plan.plan.new_set(Some((self.old.target(), self.old.set.label.as_str())))?;
+        let origin = Origin { generated: false, previous_set_id: Some(previous) };
+        let secret = std::mem::replace(&mut recovered.secret, SecretBytes::zeroed(0));
+        let summary = crate::new_set::write(new_set, secret, origin)?;
+        let nonce = self.ceremony.plan.nonce.clone();
+        self.ceremony.destroy()?;
+        Ok(Completed { nonce, recovered, summary })
+    }
+
+    /// Where the new set goes, as `init` fixed it.
+    pub fn out_dir(&self) -> PathBuf {
+        PathBuf::from(&self.ceremony.plan.plan.new_set.out_dir)
+    }
+}
