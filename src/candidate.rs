@@ -33,4 +33,14 @@ impl Piece {
             Piece::Encrypted { .. } => None,
         }
     }
+
+    /// The bytes its QR codes carry, as `split` writes them: the binary OpenPGP message, a
+    /// symbolon share's binary form, or a Vault key's hex line.
+    pub fn qr_form(&self) -> Result<zeroize::Zeroizing<Vec<u8>>, crate::openpgp::decrypt::DecryptError> {
+        Ok(zeroize::Zeroizing::new(match self {
+            Piece::Encrypted { message, .. } => crate::openpgp::dearmor(message)?,
+            Piece::Share(s) => s.to_bytes().expose().to_vec(),
+            Piece::VaultKey { bytes, .. } => crate::vault_keys::hex_line(bytes.expose()).as_bytes().to_vec(),
+        }))
+    }
 }

@@ -39,6 +39,7 @@ pub mod sanitize;
 pub mod secret;
 pub mod shamir;
 pub mod share;
+pub mod sources;
 pub mod split;
 pub mod time;
 pub mod vault_keys;

@@ -109,7 +109,7 @@ pub fn run(
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::manifest::{Manifest, ShareFormat};
     use crate::new_set::QrImages;
@@ -120,7 +120,7 @@ mod tests {
     use sequoia_openpgp::cert::prelude::*;
     use sequoia_openpgp::serialize::SerializeInto;
 
-    fn person(name: &str, keys: Option<&mut SecretKeys>) -> Custodian {
+    pub(crate) fn person(name: &str, keys: Option<&mut SecretKeys>) -> Custodian {
         let (cert, _) = CertBuilder::general_purpose(Some(format!("{name} <{name}@example.org>")))
             .set_cipher_suite(CipherSuite::Cv25519)
             .set_password(Some(format!("{name}-pass").into()))
@@ -132,7 +132,7 @@ mod tests {
         Custodian::new(name, vec![(format!("{name}.asc"), cert)]).unwrap()
     }
 
-    fn new_set(custodians: Vec<Custodian>, k: usize, out_dir: std::path::PathBuf) -> NewSet {
+    pub(crate) fn new_set(custodians: Vec<Custodian>, k: usize, out_dir: std::path::PathBuf) -> NewSet {
         NewSet {
             plan: SplitPlan {
                 scheme: Scheme::Native,

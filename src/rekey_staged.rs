@@ -168,3 +168,77 @@ impl Staged {
         PathBuf::from(&self.ceremony.plan.plan.new_set.out_dir)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ceremony::PlanRecord;
+    use crate::new_set::Origin;
+    use crate::prompt::Scripted;
+    use crate::rekey::tests::{new_set, person};
+    use crate::rekey_plan::Plan;
+
+    /// A whole staged rekey through the scripted prompt, with key files for the custodians and the
+    /// operator: one share per submit, a share of another set refused, a share given twice
+    /// refused, the completion on the operator's key, and the state gone.
+    #[test]
+    fn a_staged_rekey_through_the_prompt() {
+        let root = std::env::temp_dir().join(format!("symbolon-staged-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&root);
+        std::fs::create_dir_all(&root).unwrap();
+        let mut keys = SecretKeys::default();
+        let old_people = vec![person("alice", Some(&mut keys)), person("bob", Some(&mut keys)), person("carol", None)];
+        crate::new_set::write(
+            new_set(old_people, 2, root.join("old")),
+            SecretBytes::copy_from(b"kept"),
+            Origin::default(),
+        )
+        .unwrap();
+        let other = vec![person("alice", Some(&mut keys))];
+        crate::new_set::write(
+            new_set(other, 1, root.join("other")),
+            SecretBytes::copy_from(b"else"),
+            Origin::default(),
+        )
+        .unwrap();
+        let manifest_bytes = std::fs::read(root.join("old/manifest.json")).unwrap();
+        let old = Manifest::from_json(std::str::from_utf8(&manifest_bytes).unwrap()).unwrap();
+        let mut operator_keys = SecretKeys::default();
+        let operator = person("operator", Some(&mut operator_keys));
+        let new = new_set(vec![person("dave", None), person("erin", None)], 2, root.join("new"));
+        let plan = Plan::new(&new, None, None, Some(&manifest_bytes), Vec::new(), Some(&operator)).unwrap();
+        let state = root.join("state");
+        let nonce = crate::ceremony::new_nonce().unwrap();
+        crate::ceremony::create(&state, &PlanRecord::new(nonce.clone(), plan)).unwrap();
+        let cards = CardOptions::default();
+        let opened = |file: &str, pass: &str, keys: &mut SecretKeys| {
+            let parsed = crate::input::parse_bytes(file, &std::fs::read(root.join(file)).unwrap()).unwrap();
+            let inputs = recovery::Inputs::new(vec![parsed]).unwrap();
+            inputs.open(keys, &cards, &mut Scripted::new([pass])).unwrap()
+        };
+
+        let staged = open(&state, &nonce).unwrap();
+        assert!(!staged.ready().unwrap());
+        let err = staged.submit(opened("other/01-alice.asc", "alice-pass", &mut keys)).unwrap_err();
+        assert!(matches!(err, StagedError::NotOfOldSet { .. }), "{err}");
+        let r = staged.submit(opened("old/01-alice.asc", "alice-pass", &mut keys)).unwrap();
+        assert_eq!((r.index, r.custodian.as_deref(), r.have, r.needed), (1, Some("alice"), 1, 2));
+        let err = staged.submit(opened("old/01-alice.asc", "alice-pass", &mut keys)).unwrap_err();
+        assert!(matches!(err, StagedError::Ceremony(CeremonyError::AlreadySubmitted { index: 1, .. })), "{err}");
+
+        // Another session: the ceremony is opened again from its state alone.
+        let staged = open(&state, &nonce).unwrap();
+        let r = staged.submit(opened("old/02-bob.asc", "bob-pass", &mut keys)).unwrap();
+        assert_eq!((r.have, r.needed), (2, 2));
+        assert!(staged.ready().unwrap());
+        let mut prompt = Scripted::new(["operator-pass", "operator-pass"]);
+        let done = staged.complete(&mut operator_keys, &cards, &mut prompt).unwrap();
+        assert!(prompt.asked.iter().all(|a| a.contains("operator")), "only the operator's key: {prompt:?}");
+        assert_eq!(done.nonce, nonce);
+        assert!(done.summary.encrypted && done.recovered.secret.is_empty());
+        assert_eq!(done.summary.origin.previous_set_id, Some(old.set.id));
+        assert!(!state.join(&nonce).exists());
+        assert!(matches!(open(&state, &nonce).unwrap_err(), StagedError::Ceremony(CeremonyError::NoSuch { .. })));
+        std::fs::remove_dir_all(&root).unwrap();
+    }
+}

@@ -167,6 +167,12 @@ fn wrong_pins_count_down_and_the_last_try_is_guarded() {
     let run = run_card(d, &["decrypt", "set/01-alice.asc"]);
     assert_fails(&run, 1, &["ONE PIN try left"]);
     assert_eq!(card_of(&card_list(d), &card.ident)["pin_retries"]["user"], 1);
+    // Making a certificate never spends the last try, and says so (it has no flag to allow it).
+    let run = run_card(d, &["card", "cert", "--out", "again.asc"]);
+    assert_fails(&run, 1, &["ONE PIN try left", "never spends the last try", "Nothing was tried"]);
+    assert!(!run.stderr.contains("--allow-last-pin-try"), "{}", run.stderr);
+    assert!(!d.join("again.asc").exists());
+    assert_eq!(card_of(&card_list(d), &card.ident)["pin_retries"]["user"], 1);
     // With the flag and the right PIN: decrypts, and the counter is back to 3.
     let run = run_card(d, &["decrypt", "set/01-alice.asc", "--allow-last-pin-try"]);
     assert_ok(&run);

@@ -39,11 +39,7 @@ pub fn make_cert(ident: Option<&str>, name: Option<&str>, prompt: &mut dyn Promp
         None => {
             if infos.len() > 1 {
                 let ids = infos.iter().map(|(_, i)| i.ident.clone()).collect::<Vec<_>>().join(", ");
-                return Err(CardError::Card {
-                    card: format!("{} cards", infos.len()),
-                    what: "choosing a card",
-                    why: format!("several cards are inserted ({ids}): say which with --card IDENT"),
-                });
+                return Err(CardError::SeveralCards { idents: ids });
             }
             infos.pop().ok_or_else(|| super::no_cards(&readers, &others, String::new()))?
         }
@@ -57,11 +53,7 @@ pub fn make_cert(ident: Option<&str>, name: Option<&str>, prompt: &mut dyn Promp
     let user_id = match name {
         Some(n) => n.to_string(),
         None if !card_info.cardholder.is_empty() => cardholder_to_user_id(&card_info.cardholder),
-        None => {
-            return Err(failed("naming the certificate")(
-                "the card has no cardholder name: give one with --name \"Name <email>\"".into(),
-            ));
-        }
+        None => return Err(CardError::NoCardholderName { card }),
     };
     let mut tx = open.card.transaction().map_err(|e| failed("opening a transaction")(e.to_string()))?;
     let primary = keys::public_key(&mut tx, KeyType::Signing).map_err(failed("reading the signing key"))?;
@@ -71,7 +63,7 @@ pub fn make_cert(ident: Option<&str>, name: Option<&str>, prompt: &mut dyn Promp
     // Refused before anything is asked: the last try is never spent here.
     match card_info.pin_retries.user {
         0 => return Err(CardError::PinBlocked { card }),
-        1 => return Err(CardError::LastTry { card }),
+        1 => return Err(CardError::LastTryNeverSpent { card }),
         _ => {}
     }
     let request = crate::prompt::SecretRequest::UserPin {

@@ -66,6 +66,14 @@ pub enum CardError {
     )]
     LastTry { card: String },
     #[error(
+        "{card} has ONE PIN try left: a wrong PIN now blocks the card, and making a certificate never spends the last try. Nothing was tried. Unblock the PIN first with the reset code or admin PIN (or reset the counter by entering the PIN right where the last try may be spent, e.g. `symbolon decrypt --check`)"
+    )]
+    LastTryNeverSpent { card: String },
+    #[error("{card} has no cardholder name to name the certificate by")]
+    NoCardholderName { card: String },
+    #[error("several OpenPGP cards are inserted ({idents}): say which one to use")]
+    SeveralCards { idents: String },
+    #[error(
         "{card} was removed or lost contact during the operation: nothing was decrypted. Insert it and run the command again"
     )]
     Removed { card: String },

@@ -7,6 +7,7 @@ use symbolon::combine::CombineError;
 use symbolon::new_set::RequestError;
 use symbolon::recipients::RecipientError;
 use symbolon::recovery::RecoveryError;
+use symbolon::sources::SourceError;
 
 /// Which of the flags hints name the command has.
 #[derive(Clone, Copy, Debug, Default)]
@@ -17,6 +18,8 @@ pub struct Flags {
     pub threshold: bool,
     /// The new set's flags (`split`, `rekey`).
     pub new_set: bool,
+    /// `card cert`'s `--name` and `--card`.
+    pub card_cert: bool,
 }
 
 /// The hints for `error` (each error of its chain), in order, without repeats.
@@ -30,6 +33,9 @@ pub fn hints(error: &anyhow::Error, flags: Flags) -> Vec<String> {
         } else if let Some(RecoveryError::Combine(combine)) = cause.downcast_ref::<RecoveryError>() {
             // A transparent wrapper: its inner error is not a link of the chain.
             combine_hint(combine, flags)
+        } else if let Some(SourceError::StdinIsTerminal) = cause.downcast_ref::<SourceError>().filter(|_| flags.new_set)
+        {
+            Some("give the secret with --secret-file FILE".into())
         } else if let Some(request) = cause.downcast_ref::<RequestError>().filter(|_| flags.new_set) {
             request_hint(request)
         } else if let Some(recipient) = cause.downcast_ref::<RecipientError>().filter(|_| flags.new_set) {
@@ -49,6 +55,10 @@ fn card_hint(e: &CardError, flags: Flags) -> Option<String> {
         CardError::NoService { .. } | CardError::NoReaders | CardError::NoCards { .. } if flags.key_file => {
             Some("a custodian's key kept in a file is given with --key-file FILE".into())
         }
+        CardError::NoCardholderName { .. } if flags.card_cert => {
+            Some("give the user ID with --name \"Name <email>\"".into())
+        }
+        CardError::SeveralCards { .. } if flags.card_cert => Some("say which with --card IDENT".into()),
         CardError::LastTry { .. } if flags.allow_last_pin_try => {
             Some("to spend the last try, sure of the PIN: run again with --allow-last-pin-try".into())
         }

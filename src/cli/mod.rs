@@ -92,6 +92,7 @@ fn hint_flags(command: &Command) -> hint::Flags {
         Command::Decrypt(_) | Command::Verify(_) => hint::Flags { manifest: true, ..cards },
         Command::Rekey(_) => hint::Flags { new_set: true, ..cards },
         Command::Split(_) => hint::Flags { new_set: true, ..hint::Flags::default() },
+        Command::Card(card::Command::Cert { .. }) => hint::Flags { card_cert: true, ..hint::Flags::default() },
         _ => hint::Flags::default(),
     }
 }

@@ -4,8 +4,7 @@ use super::io;
 use anyhow::{Result, bail};
 use std::io::Write;
 use symbolon::candidate::Piece;
-use symbolon::{openpgp, qr, vault_keys};
-use zeroize::Zeroizing;
+use symbolon::qr;
 
 #[derive(clap::Subcommand)]
 pub enum Command {
@@ -24,18 +23,15 @@ pub fn run(command: Command) -> Result<()> {
     if candidates.len() != 1 {
         bail!("{share} holds {} shares: show one share at a time", candidates.len());
     }
-    // The share's binary form, as split writes it into QR codes.
-    let form: Zeroizing<Vec<u8>> = Zeroizing::new(match candidates.remove(0).piece {
-        Piece::Encrypted { message, .. } => openpgp::dearmor(&message)?,
-        Piece::Share(s) => {
-            eprintln!("warning: this share is NOT encrypted: anyone who sees the code holds the share");
-            s.to_bytes().expose().to_vec()
+    let piece = candidates.remove(0).piece;
+    match piece {
+        Piece::Share(_) => eprintln!("warning: this share is NOT encrypted: anyone who sees the code holds the share"),
+        Piece::VaultKey { .. } => {
+            eprintln!("warning: this Vault key is NOT encrypted: anyone who sees the code holds the key")
         }
-        Piece::VaultKey { bytes, .. } => {
-            eprintln!("warning: this Vault key is NOT encrypted: anyone who sees the code holds the key");
-            vault_keys::hex_line(bytes.expose()).as_bytes().to_vec()
-        }
-    });
+        Piece::Encrypted { .. } => {}
+    }
+    let form = piece.qr_form()?;
     let payloads = qr::payloads(&form);
     let mut out = std::io::stdout().lock();
     for (i, payload) in payloads.iter().enumerate() {

@@ -1,0 +1,135 @@
+//! Where a ceremony's inputs come from: share files or share text given as arguments, standard
+//! input, photographs of QR codes, lines typed back from paper, secret files, key files and
+//! manifests. Each is read whole and handed to [`crate::input`] to be recognised; secret bytes
+//! go straight into buffers that are wiped on drop.
+
+use crate::input::{self, InputError, Parsed};
+use crate::manifest::{Manifest, ManifestError};
+use crate::openpgp::decrypt::{DecryptError, SecretKeys};
+use crate::secret::SecretBytes;
+use std::io::{IsTerminal, Read};
+use std::path::{Path, PathBuf};
+use zeroize::Zeroizing;
+
+#[derive(Debug, thiserror::Error)]
+pub enum SourceError {
+    #[error("cannot read {}: {source}", path.display())]
+    Unreadable { path: PathBuf, source: std::io::Error },
+    #[error("{0}: no such file")]
+    NoSuchFile(String),
+    #[error("{} changed while it was read: try again", .0.display())]
+    Changed(PathBuf),
+    #[error("stdin is a terminal, where typed secret bytes would be echoed: pipe them in, or read them from a file")]
+    StdinIsTerminal,
+    #[error("cannot read stdin: {0}")]
+    Stdin(#[source] std::io::Error),
+    #[error("{} is not text", .0.display())]
+    NotText(PathBuf),
+    #[error("{}: {source}", path.display())]
+    Manifest { path: PathBuf, source: ManifestError },
+    #[error(transparent)]
+    Input(#[from] InputError),
+    #[error(transparent)]
+    Key(#[from] DecryptError),
+}
+
+fn unreadable(path: &Path) -> impl FnOnce(std::io::Error) -> SourceError + '_ {
+    move |source| SourceError::Unreadable { path: path.to_path_buf(), source }
+}
+
+/// Reads a whole file into a secret buffer allocated once at the file's size.
+pub fn secret_file(path: &Path) -> Result<SecretBytes, SourceError> {
+    let mut file = std::fs::File::open(path).map_err(unreadable(path))?;
+    let len = file.metadata().map(|m| m.len() as usize).unwrap_or(0);
+    let mut buf = SecretBytes::zeroed(len);
+    file.read_exact(buf.expose_mut()).map_err(unreadable(path))?;
+    let mut probe = [0u8; 1];
+    if file.read(&mut probe).map_err(unreadable(path))? != 0 {
+        return Err(SourceError::Changed(path.to_path_buf()));
+    }
+    Ok(buf)
+}
+
+/// Reads all of stdin as secret bytes; refuses a terminal (the bytes would be echoed).
+pub fn secret_stdin() -> Result<SecretBytes, SourceError> {
+    let mut stdin = std::io::stdin();
+    if stdin.is_terminal() {
+        return Err(SourceError::StdinIsTerminal);
+    }
+    let mut buf = Zeroizing::new(Vec::new());
+    stdin.read_to_end(&mut buf).map_err(SourceError::Stdin)?;
+    Ok(SecretBytes::copy_from(&buf))
+}
+
+/// The shares given as arguments (file paths, or the share text itself) and on stdin.
+#[derive(Debug, Default)]
+pub struct Shares {
+    pub parsed: Vec<Parsed>,
+    /// A share was given as text on the command line, where it can stay in shell history and
+    /// be seen in the process list.
+    pub given_as_text: bool,
+}
+
+/// Reads every share argument: an existing file, or else the share text (an argument that looks
+/// like a path but names no file is refused, rather than read as text).
+pub fn shares(args: &[String], stdin: bool) -> Result<Shares, SourceError> {
+    let mut out = Shares::default();
+    for arg in args {
+        let path = Path::new(arg);
+        if path.exists() {
+            out.parsed.push(input::parse_bytes(arg, secret_file(path)?.expose())?);
+        } else if arg.contains('/') || arg.ends_with(".txt") || arg.ends_with(".json") || arg.ends_with(".asc") {
+            return Err(SourceError::NoSuchFile(arg.clone()));
+        } else {
+            out.given_as_text = true;
+            out.parsed.push(input::parse(&format!("argument {}", out.parsed.len() + 1), arg)?);
+        }
+    }
+    if stdin {
+        out.parsed.push(input::parse_bytes("stdin", secret_stdin()?.expose())?);
+    }
+    Ok(out)
+}
+
+/// Reads shares typed back from paper: numbered lines with their checks.
+pub fn typed(paths: &[PathBuf]) -> Result<Vec<Parsed>, SourceError> {
+    paths
+        .iter()
+        .map(|path| {
+            let text = std::fs::read_to_string(path).map_err(unreadable(path))?;
+            Ok(input::parse_typed(&path.display().to_string(), &text)?)
+        })
+        .collect()
+}
+
+/// Reads the shares in photographs or scans of their QR codes.
+pub fn images(paths: &[PathBuf]) -> Result<Vec<Parsed>, SourceError> {
+    if paths.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut images = Vec::with_capacity(paths.len());
+    for path in paths {
+        let bytes = std::fs::read(path).map_err(unreadable(path))?;
+        images.push((path.display().to_string(), bytes));
+    }
+    Ok(vec![input::parse_images(&images)?])
+}
+
+/// Reads secret key files.
+pub fn key_files(paths: &[PathBuf]) -> Result<SecretKeys, SourceError> {
+    let mut keys = SecretKeys::default();
+    for path in paths {
+        let bytes = secret_file(path)?;
+        keys.add(&path.display().to_string(), bytes.expose())?;
+    }
+    Ok(keys)
+}
+
+/// A manifest file's bytes (as a plan records them) and the manifest they hold.
+pub fn manifest(path: &Path) -> Result<(Vec<u8>, Manifest), SourceError> {
+    let bytes = std::fs::read(path).map_err(unreadable(path))?;
+    let text = std::str::from_utf8(&bytes).map_err(|_| SourceError::NotText(path.to_path_buf()))?;
+    let manifest =
+        Manifest::from_json(text).map_err(|source| SourceError::Manifest { path: path.to_path_buf(), source })?;
+    Ok((bytes, manifest))
+}
