@@ -15,6 +15,8 @@ use zeroize::Zeroizing;
 pub enum SourceError {
     #[error("cannot read {}: {source}", path.display())]
     Unreadable { path: PathBuf, source: std::io::Error },
+    #[error("cannot open {}: {source}", path.display())]
+    Unopenable { path: PathBuf, source: std::io::Error },
     #[error("{0}: no such file")]
     NoSuchFile(String),
     #[error("{} changed while it was read: try again", .0.display())]
@@ -39,7 +41,8 @@ fn unreadable(path: &Path) -> impl FnOnce(std::io::Error) -> SourceError + '_ {
 
 /// Reads a whole file into a secret buffer allocated once at the file's size.
 pub fn secret_file(path: &Path) -> Result<SecretBytes, SourceError> {
-    let mut file = std::fs::File::open(path).map_err(unreadable(path))?;
+    let mut file =
+        std::fs::File::open(path).map_err(|source| SourceError::Unopenable { path: path.to_path_buf(), source })?;
     let len = file.metadata().map(|m| m.len() as usize).unwrap_or(0);
     let mut buf = SecretBytes::zeroed(len);
     file.read_exact(buf.expose_mut()).map_err(unreadable(path))?;
