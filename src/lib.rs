@@ -1,9 +1,12 @@
 //! symbolon: offline Shamir secret sharing for key ceremonies.
 //!
 //! A share's way through the library is a straight line, one module per step:
-//! [`input`] (recognise what was given) → [`share`] / [`vault_keys`] (read and check a share) →
+//! [`sources`] (read) → [`input`] (recognise what was given) → [`openpgp`] (decrypt, on a
+//! [`card`] or with a key file) → [`share`] / [`vault_keys`] (read and check a share) →
 //! [`combine`] or [`split`] (over the [`shamir`] schemes, checked by [`commitment`]) →
-//! [`share`] / [`manifest`] (encode) → [`output`] (write whole or not at all).
+//! [`share`] (encode) → [`openpgp`] (encrypt) → [`manifest`], [`output`] (write whole or not at
+//! all). The ceremony sessions over that line: [`recovery`], [`new_set`], [`rekey`],
+//! [`rekey_staged`], [`verification`] (see docs/DESIGN.md, "Shape of the code").
 //!
 //! The library does no terminal I/O: it never prompts and never prints. Secrets live in
 //! [`secret::SecretBytes`] (zeroized on drop, redacted in `Debug`).
@@ -20,6 +23,7 @@ pub mod doctor;
 pub mod hygiene;
 pub mod input;
 pub mod inspection;
+pub mod interrupt;
 pub mod manifest;
 pub mod names;
 pub mod new_set;

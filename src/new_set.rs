@@ -90,11 +90,17 @@ pub enum RequestError {
     NoCustodians,
     #[error("{count} custodian(s) named for {shares} shares: every share needs exactly one custodian")]
     CustodianCount { count: usize, shares: usize },
-    #[error("Vault's encrypted form is base64 of the OpenPGP message, never hex")]
+    #[error(
+        "Vault's encrypted form is base64 of the OpenPGP message, never hex: write encrypted shares in Vault's base64 form, or hex keys unencrypted"
+    )]
     EncryptedHex,
-    #[error("the Vault share formats write Vault keys, which need the vault scheme")]
+    #[error(
+        "the Vault share formats write Vault keys, which need the vault scheme: use the vault scheme, or symbolon's own share format"
+    )]
     VaultFormatNeedsVaultScheme,
-    #[error("binary OpenPGP applies to symbolon shares; Vault's form is always base64 of a binary message")]
+    #[error(
+        "binary OpenPGP applies to symbolon shares; Vault's form is always base64 of a binary message: leave binary output off for Vault's formats"
+    )]
     BinaryVault,
     #[error(transparent)]
     Recipient(#[from] RecipientError),

@@ -7,6 +7,7 @@
 //! new set is written from the plan alone, and the state is destroyed.
 
 use crate::candidate::{Candidate, Piece};
+use crate::card::ReaderContent;
 use crate::card::decrypt::Options as CardOptions;
 use crate::ceremony::{Ceremony, CeremonyError};
 use crate::combine::{self, NotInManifest, Recovered};
@@ -14,6 +15,7 @@ use crate::input::Parsed;
 use crate::manifest::Manifest;
 use crate::new_set::{NewSetError, Origin, Summary};
 use crate::openpgp::Custodian;
+use crate::openpgp::certs::hex_all;
 use crate::openpgp::decrypt::SecretKeys;
 use crate::openpgp::encrypt::{self, EncryptError, Output};
 use crate::prompt::Prompt;
@@ -42,6 +44,12 @@ pub enum StagedError {
     Recovery(#[from] RecoveryError),
     #[error(transparent)]
     NewSet(#[from] NewSetError),
+    #[error("the new set cannot be written where the plan says: {0}; nothing was recorded")]
+    NewDirectory(#[source] crate::output::OutputError),
+    #[error(
+        "the operator's key ({keys}) is neither in a key file given nor on an inserted card, and this share would reach the threshold: the ceremony records it only when it can complete. Nothing was recorded: insert the operator's card, or give the operator's key file, and submit the share again"
+    )]
+    OperatorKeyAbsent { keys: String },
 }
 
 /// An open ceremony whose plan was checked against what the operator confirmed.
@@ -61,14 +69,13 @@ pub struct Recorded {
     pub needed: usize,
 }
 
-/// A completed ceremony: how the secret was recovered and what was written.
+/// A completed ceremony: what was written, and whether its state is gone.
 #[derive(Debug)]
 pub struct Completed {
     pub nonce: String,
-    /// How the old secret was recovered and verified; its `secret` is empty (it went into the
-    /// new set and was wiped).
-    pub recovered: Recovered,
     pub summary: Summary,
+    /// The state's removal; when it failed, the new set was written all the same.
+    pub destroyed: Result<(), CeremonyError>,
 }
 
 /// Opens ceremony `nonce` and checks its plan, part by part: an edit since `init` is refused with
@@ -79,7 +86,11 @@ pub fn open(root: &Path, nonce: &str) -> Result<Staged, StagedError> {
     record.plan.check(&record.digests, &record.plan_hash)?;
     let old = record.plan.old_manifest()?.ok_or(StagedError::Incomplete("old manifest"))?;
     let operator = record.plan.operator()?.ok_or(StagedError::Incomplete("operator"))?;
-    Ok(Staged { ceremony, old, operator })
+    let staged = Staged { ceremony, old, operator };
+    // What the completion needs of the new set (its certificates, a new directory) is checked
+    // at every submit, before any share is read.
+    crate::output::refuse_existing(&staged.new_set()?.out_dir).map_err(StagedError::NewDirectory)?;
+    Ok(staged)
 }
 
 impl Staged {
@@ -105,6 +116,29 @@ impl Staged {
     /// card was absent): the ceremony completes without any custodian.
     pub fn ready(&self) -> Result<bool, StagedError> {
         Ok(self.have()? >= self.needed())
+    }
+
+    /// The new set as the plan fixed it (its certificates validated again).
+    fn new_set(&self) -> Result<crate::new_set::NewSet, StagedError> {
+        Ok(self.ceremony.plan.plan.new_set(Some((self.old.target(), self.old.set.label.as_str())))?)
+    }
+
+    /// Whether the operator's key can open the records now: one of the key files given holds it,
+    /// or an inserted card does. Checked before the share that reaches the threshold is read,
+    /// so that no custodian's share is recorded for a completion that cannot happen.
+    pub fn check_operator(&self, keys: &SecretKeys) -> Result<(), StagedError> {
+        let wanted = self.operator.encryption_keys();
+        if keys.holds_any(&wanted) {
+            return Ok(());
+        }
+        let hex = hex_all(&wanted);
+        let on_card = crate::card::list().is_ok_and(|readers| {
+            readers.iter().any(|r| match &r.content {
+                ReaderContent::OpenPgp(info) => info.decryption.fingerprint.as_ref().is_some_and(|f| hex.contains(f)),
+                _ => false,
+            })
+        });
+        if on_card { Ok(()) } else { Err(StagedError::OperatorKeyAbsent { keys: hex.join(", ") }) }
     }
 
     /// Submit takes one old share at a time: checked before anything is decrypted.
@@ -133,14 +167,13 @@ impl Staged {
     }
 
     /// The threshold is reached: the operator's key (`keys`, or the operator's card) opens the
-    /// recorded shares in the recovery session, the new set is written from the plan, and the
-    /// state is destroyed.
-    pub fn complete(
-        self,
+    /// recorded shares in the recovery session, and the secret is recovered and verified.
+    pub fn recover(
+        &self,
         keys: &mut SecretKeys,
         cards: &CardOptions,
         prompt: &mut dyn Prompt,
-    ) -> Result<Completed, StagedError> {
+    ) -> Result<Recovered, StagedError> {
         let k = self.needed();
         let candidates: Vec<Candidate> = self
             .ceremony
@@ -152,15 +185,20 @@ impl Staged {
             })
             .collect();
         let inputs = recovery::Inputs::new(vec![Parsed { candidates, threshold: Some(k) }])?;
-        let mut recovered = recovery::prepare(inputs, Some(k), Some(&self.old))?.recover(keys, cards, prompt)?;
+        Ok(recovery::prepare(inputs, Some(k), Some(&self.old))?.recover(keys, cards, prompt)?)
+    }
+
+    /// Writes the new set from the plan with the recovered secret (wiped from `recovered`), and
+    /// destroys the state.
+    pub fn finish(self, recovered: &mut Recovered) -> Result<Completed, StagedError> {
         let previous = recovered.set.as_ref().map_or(self.old.set.id, |s| s.id);
-        let new_set = self.ceremony.plan.plan.new_set(Some((self.old.target(), self.old.set.label.as_str())))?;
+        let new_set = self.new_set()?;
         let origin = Origin { generated: false, previous_set_id: Some(previous) };
         let secret = std::mem::replace(&mut recovered.secret, SecretBytes::zeroed(0));
         let summary = crate::new_set::write(new_set, secret, origin)?;
         let nonce = self.ceremony.plan.nonce.clone();
-        self.ceremony.destroy()?;
-        Ok(Completed { nonce, recovered, summary })
+        let destroyed = self.ceremony.destroy();
+        Ok(Completed { nonce, summary, destroyed })
     }
 
     /// Where the new set goes, as `init` fixed it.
@@ -228,14 +266,24 @@ mod tests {
 
         // Another session: the ceremony is opened again from its state alone.
         let staged = open(&state, &nonce).unwrap();
+        // The share that reaches the threshold is taken only when the operator's key is at hand
+        // (no card here: the key file).
+        let err = staged.check_operator(&keys).unwrap_err();
+        assert!(matches!(err, StagedError::OperatorKeyAbsent { .. }), "{err}");
+        staged.check_operator(&operator_keys).unwrap();
+        // A new directory that appeared since init is refused at the next submit, before any share.
+        std::fs::create_dir(root.join("new")).unwrap();
+        assert!(matches!(open(&state, &nonce).unwrap_err(), StagedError::NewDirectory(_)));
+        std::fs::remove_dir(root.join("new")).unwrap();
         let r = staged.submit(opened("old/02-bob.asc", "bob-pass", &mut keys)).unwrap();
         assert_eq!((r.have, r.needed), (2, 2));
         assert!(staged.ready().unwrap());
         let mut prompt = Scripted::new(["operator-pass", "operator-pass"]);
-        let done = staged.complete(&mut operator_keys, &cards, &mut prompt).unwrap();
+        let mut recovered = staged.recover(&mut operator_keys, &cards, &mut prompt).unwrap();
         assert!(prompt.asked.iter().all(|a| a.contains("operator")), "only the operator's key: {prompt:?}");
+        let done = staged.finish(&mut recovered).unwrap();
         assert_eq!(done.nonce, nonce);
-        assert!(done.summary.encrypted && done.recovered.secret.is_empty());
+        assert!(done.destroyed.is_ok() && done.summary.encrypted && recovered.secret.is_empty());
         assert_eq!(done.summary.origin.previous_set_id, Some(old.set.id));
         assert!(!state.join(&nonce).exists());
         assert!(matches!(open(&state, &nonce).unwrap_err(), StagedError::Ceremony(CeremonyError::NoSuch { .. })));

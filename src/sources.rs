@@ -64,32 +64,39 @@ pub fn secret_stdin() -> Result<SecretBytes, SourceError> {
     Ok(SecretBytes::copy_from(&buf))
 }
 
-/// The shares given as arguments (file paths, or the share text itself) and on stdin.
-#[derive(Debug, Default)]
-pub struct Shares {
-    pub parsed: Vec<Parsed>,
-    /// A share was given as text on the command line, where it can stay in shell history and
-    /// be seen in the process list.
-    pub given_as_text: bool,
+/// How a share argument is taken: an existing file, a path that names no file (refused), or
+/// else the share text itself.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ArgKind {
+    File,
+    Missing,
+    /// Share text on the command line, where it can stay in shell history and be seen in the
+    /// process list.
+    Text,
 }
 
-/// Reads every share argument: an existing file, or else the share text (an argument that looks
-/// like a path but names no file is refused, rather than read as text).
-pub fn shares(args: &[String], stdin: bool) -> Result<Shares, SourceError> {
-    let mut out = Shares::default();
+pub fn arg_kind(arg: &str) -> ArgKind {
+    if Path::new(arg).exists() {
+        ArgKind::File
+    } else if arg.contains('/') || arg.ends_with(".txt") || arg.ends_with(".json") || arg.ends_with(".asc") {
+        ArgKind::Missing
+    } else {
+        ArgKind::Text
+    }
+}
+
+/// Reads every share argument (see [`arg_kind`]), then stdin.
+pub fn shares(args: &[String], stdin: bool) -> Result<Vec<Parsed>, SourceError> {
+    let mut out = Vec::new();
     for arg in args {
-        let path = Path::new(arg);
-        if path.exists() {
-            out.parsed.push(input::parse_bytes(arg, secret_file(path)?.expose())?);
-        } else if arg.contains('/') || arg.ends_with(".txt") || arg.ends_with(".json") || arg.ends_with(".asc") {
-            return Err(SourceError::NoSuchFile(arg.clone()));
-        } else {
-            out.given_as_text = true;
-            out.parsed.push(input::parse(&format!("argument {}", out.parsed.len() + 1), arg)?);
+        match arg_kind(arg) {
+            ArgKind::File => out.push(input::parse_bytes(arg, secret_file(Path::new(arg))?.expose())?),
+            ArgKind::Missing => return Err(SourceError::NoSuchFile(arg.clone())),
+            ArgKind::Text => out.push(input::parse(&format!("argument {}", out.len() + 1), arg)?),
         }
     }
     if stdin {
-        out.parsed.push(input::parse_bytes("stdin", secret_stdin()?.expose())?);
+        out.push(input::parse_bytes("stdin", secret_stdin()?.expose())?);
     }
     Ok(out)
 }

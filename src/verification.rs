@@ -56,8 +56,10 @@ pub enum SetCheck {
 }
 
 /// The outcome of a verification run.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct Report {
+    /// Why each share that failed did (index, error), for advice on what to do.
+    pub failures: Vec<(u8, ShareFailure)>,
     pub set_id: SetId,
     pub threshold: u8,
     pub share_count: u8,
@@ -132,6 +134,7 @@ pub fn verify(
         return Err(VerificationError::NoSuchShare(options.only.clone()));
     }
     let mut shares = Vec::new();
+    let mut failures = Vec::new();
     let mut verified: Vec<Candidate> = Vec::new();
     for (n, entry) in entries.iter().enumerate() {
         let who = entry
@@ -146,7 +149,6 @@ pub fn verify(
                     break Ok(());
                 }
                 Err(why) => {
-                    let why = why.to_string();
                     prompt.notice(&format!("  FAILED: {why}"));
                     // The custodian may insert the right card and try again, or skip.
                     let question = Question::RetryOrSkip { what: "Insert the right card".into() };
@@ -165,8 +167,11 @@ pub fn verify(
             index: entry.index,
             custodian: entry.custodian.clone(),
             verified: result.is_ok(),
-            reason: result.err(),
+            reason: result.as_ref().err().map(ToString::to_string),
         });
+        if let Err(why) = result {
+            failures.push((entry.index, why));
+        }
     }
     let set_check = if verified.len() >= usize::from(manifest.set.threshold) {
         let ctx = combine::Context { threshold: Some(usize::from(manifest.set.threshold)), manifest: Some(manifest) };
@@ -179,6 +184,7 @@ pub fn verify(
         SetCheck::None
     };
     Ok(Report {
+        failures,
         set_id: manifest.set.id,
         threshold: manifest.set.threshold,
         share_count: manifest.set.count,

@@ -66,10 +66,12 @@ pub enum CardError {
     )]
     LastTry { card: String },
     #[error(
-        "{card} has ONE PIN try left: a wrong PIN now blocks the card, and making a certificate never spends the last try. Nothing was tried. Unblock the PIN first with the reset code or admin PIN (or reset the counter by entering the PIN right where the last try may be spent, e.g. `symbolon decrypt --check`)"
+        "{card} has ONE PIN try left: a wrong PIN now blocks the card, and making a certificate never spends the last try. Nothing was tried. Unblock the PIN first with the reset code or admin PIN, or reset the counter by entering the right PIN where the last try may be spent"
     )]
     LastTryNeverSpent { card: String },
-    #[error("{card} has no cardholder name to name the certificate by")]
+    #[error(
+        "{card} has no cardholder name to name the certificate by: give the certificate a user ID (or set the card's cardholder name)"
+    )]
     NoCardholderName { card: String },
     #[error("several OpenPGP cards are inserted ({idents}): say which one to use")]
     SeveralCards { idents: String },

@@ -2,40 +2,50 @@
 //! happened and what to do in their own terms, and name no flag (`rage`'s and `sq`'s way). A hint
 //! is given only where the command at hand has the flag.
 
+use std::error::Error;
 use symbolon::card::CardError;
 use symbolon::combine::CombineError;
 use symbolon::new_set::RequestError;
 use symbolon::recipients::RecipientError;
 use symbolon::recovery::RecoveryError;
+use symbolon::rekey::RekeyError;
+use symbolon::rekey_staged::StagedError;
 use symbolon::sources::SourceError;
+use symbolon::verification::{ShareFailure, VerificationError};
 
 /// Which of the flags hints name the command has.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Flags {
     pub key_file: bool,
+    /// `rekey submit`'s key file for the operator (used when the ceremony completes).
+    pub operator_key_file: bool,
     pub allow_last_pin_try: bool,
     pub manifest: bool,
     pub threshold: bool,
     /// The new set's flags (`split`, `rekey`).
     pub new_set: bool,
+    /// `split --secret-file`.
+    pub secret_file: bool,
     /// `card cert`'s `--name` and `--card`.
     pub card_cert: bool,
 }
 
-/// The hints for `error` (each error of its chain), in order, without repeats.
-pub fn hints(error: &anyhow::Error, flags: Flags) -> Vec<String> {
+/// The hints for `error`, in order, without repeats.
+pub fn hints(error: &(dyn Error + 'static), flags: Flags) -> Vec<String> {
+    let mut links = Vec::new();
+    expand(error, &mut links);
+    // Keys for a staged ceremony's completion are the operator's, given with their own flag.
+    let completing = links.iter().any(|e| matches!(e.downcast_ref::<StagedError>(), Some(StagedError::Recovery(_))));
+    let key_flag = if completing && flags.operator_key_file { Some("--operator-key-file") } else { None }
+        .or(flags.key_file.then_some("--key-file"));
     let mut out = Vec::new();
-    for cause in error.chain() {
+    for cause in links {
         let hint = if let Some(card) = cause.downcast_ref::<CardError>() {
-            card_hint(card, flags)
+            card_hint(card, flags, key_flag)
         } else if let Some(combine) = cause.downcast_ref::<CombineError>() {
-            combine_hint(combine, flags)
-        } else if let Some(RecoveryError::Combine(combine)) = cause.downcast_ref::<RecoveryError>() {
-            // A transparent wrapper: its inner error is not a link of the chain.
-            combine_hint(combine, flags)
-        } else if let Some(SourceError::StdinIsTerminal) = cause.downcast_ref::<SourceError>().filter(|_| flags.new_set)
-        {
-            Some("give the secret with --secret-file FILE".into())
+            combine_hint(combine, flags, key_flag)
+        } else if let Some(SourceError::StdinIsTerminal) = cause.downcast_ref::<SourceError>() {
+            flags.secret_file.then(|| "give the secret with --secret-file FILE".into())
         } else if let Some(request) = cause.downcast_ref::<RequestError>().filter(|_| flags.new_set) {
             request_hint(request)
         } else if let Some(recipient) = cause.downcast_ref::<RecipientError>().filter(|_| flags.new_set) {
@@ -50,31 +60,93 @@ pub fn hints(error: &anyhow::Error, flags: Flags) -> Vec<String> {
     out
 }
 
-fn card_hint(e: &CardError, flags: Flags) -> Option<String> {
-    match e {
-        CardError::NoService { .. } | CardError::NoReaders | CardError::NoCards { .. } if flags.key_file => {
-            Some("a custodian's key kept in a file is given with --key-file FILE".into())
+/// `e` and its causes, looking through the library's transparent wrappers (whose inner error is
+/// not a link of the `source()` chain).
+fn expand<'a>(e: &'a (dyn Error + 'static), out: &mut Vec<&'a (dyn Error + 'static)>) {
+    out.push(e);
+    match transparent_inner(e) {
+        Some(inner) => expand(inner, out),
+        None => {
+            if let Some(source) = e.source() {
+                expand(source, out);
+            }
         }
-        CardError::NoCardholderName { .. } if flags.card_cert => {
+    }
+}
+
+fn transparent_inner<'a>(e: &'a (dyn Error + 'static)) -> Option<&'a (dyn Error + 'static)> {
+    if let Some(e) = e.downcast_ref::<RecoveryError>() {
+        return match e {
+            RecoveryError::Combine(inner) => Some(inner),
+            RecoveryError::Input(inner) => Some(inner),
+            _ => None,
+        };
+    }
+    if let Some(e) = e.downcast_ref::<RekeyError>() {
+        return match e {
+            RekeyError::Recovery(inner) => Some(inner),
+            RekeyError::NewSet(inner) => Some(inner),
+            _ => None,
+        };
+    }
+    if let Some(e) = e.downcast_ref::<StagedError>() {
+        return match e {
+            StagedError::Recovery(inner) => Some(inner),
+            StagedError::Ceremony(inner) => Some(inner),
+            StagedError::NewSet(inner) => Some(inner),
+            _ => None,
+        };
+    }
+    if let Some(VerificationError::Combine(inner)) = e.downcast_ref::<VerificationError>() {
+        return Some(inner);
+    }
+    if let Some(e) = e.downcast_ref::<ShareFailure>() {
+        return match e {
+            ShareFailure::Input(inner) => Some(inner),
+            ShareFailure::Open(inner) => Some(inner),
+            _ => None,
+        };
+    }
+    if let Some(RequestError::Recipient(inner)) = e.downcast_ref::<RequestError>() {
+        return Some(inner);
+    }
+    if let Some(e) = e.downcast_ref::<SourceError>() {
+        return match e {
+            SourceError::Input(inner) => Some(inner),
+            SourceError::Key(inner) => Some(inner),
+            _ => None,
+        };
+    }
+    None
+}
+
+fn card_hint(e: &CardError, flags: Flags, key_flag: Option<&str>) -> Option<String> {
+    match (e, key_flag) {
+        (CardError::NoService { .. } | CardError::NoReaders | CardError::NoCards { .. }, Some(flag)) => {
+            Some(format!("a key kept in a file is given with {flag} FILE"))
+        }
+        (CardError::NoCardholderName { .. }, _) if flags.card_cert => {
             Some("give the user ID with --name \"Name <email>\"".into())
         }
-        CardError::SeveralCards { .. } if flags.card_cert => Some("say which with --card IDENT".into()),
-        CardError::LastTry { .. } if flags.allow_last_pin_try => {
+        (CardError::SeveralCards { .. }, _) if flags.card_cert => Some("say which with --card IDENT".into()),
+        (CardError::LastTryNeverSpent { .. }, _) if flags.card_cert => Some(
+            "to reset the counter, enter the right PIN where the last try may be spent: symbolon decrypt SHARE --check --allow-last-pin-try"
+                .into(),
+        ),
+        (CardError::LastTry { .. }, _) if flags.allow_last_pin_try => {
             Some("to spend the last try, sure of the PIN: run again with --allow-last-pin-try".into())
         }
         _ => None,
     }
 }
 
-fn combine_hint(e: &CombineError, flags: Flags) -> Option<String> {
-    match e {
-        CombineError::StillEncrypted { .. } if flags.key_file => {
-            Some("give the custodian's key with --key-file FILE".into())
-        }
-        CombineError::CommitmentMismatch { .. } if flags.manifest => {
+fn combine_hint(e: &CombineError, flags: Flags, key_flag: Option<&str>) -> Option<String> {
+    match (e, key_flag) {
+        (CombineError::StillEncrypted { .. }, Some(flag)) => Some(format!("give the custodian's key with {flag} FILE")),
+        (CombineError::CommitmentMismatch { .. }, _) if flags.manifest => {
             Some("give the set's manifest with --manifest FILE".into())
         }
-        CombineError::SingleKeyAmbiguous if flags.threshold => Some("for a 1-of-1 set: --threshold 1".into()),
+        (CombineError::SingleKeyAmbiguous, _) if flags.threshold => Some("for a 1-of-1 set: --threshold 1".into()),
         _ => None,
     }
 }
@@ -89,7 +161,6 @@ fn request_hint(e: &RequestError) -> Option<String> {
             RequestError::EncryptedHex => "use --format vault",
             RequestError::VaultFormatNeedsVaultScheme => "add --scheme vault, or use --format symbolon",
             RequestError::BinaryVault => "drop --binary",
-            RequestError::Recipient(e) => return recipient_hint(e),
             _ => return None,
         }
         .into(),

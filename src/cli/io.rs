@@ -21,13 +21,13 @@ pub fn read_secret_stdin() -> Result<SecretBytes> {
 
 /// Every share argument (a file, or the share text) and stdin; warns of shares given as text.
 pub fn read_shares(args: &[String], stdin: bool) -> Result<Vec<Parsed>> {
-    let shares = sources::shares(args, stdin)?;
-    if shares.given_as_text {
+    // Said first: the text is in the shell's history whatever happens next.
+    if args.iter().any(|a| sources::arg_kind(a) == sources::ArgKind::Text) {
         eprintln!(
             "warning: a share given on the command line can stay in shell history and be seen in the process list; prefer files or --stdin"
         );
     }
-    Ok(shares.parsed)
+    Ok(sources::shares(args, stdin)?)
 }
 
 pub fn read_key_files(paths: &[PathBuf]) -> Result<SecretKeys> {

@@ -60,6 +60,11 @@ pub fn main() -> ExitCode {
     for warning in &hardening.warnings {
         eprintln!("warning: {warning}");
     }
+    if let Err(e) = symbolon::interrupt::install(report_interruption) {
+        eprintln!(
+            "warning: interruptions cannot be caught ({e}): an interrupted run may leave unfinished outputs behind"
+        );
+    }
     let flags = hint_flags(&cli.command);
     let result = match cli.command {
         Command::Split(args) => split::run(args),
@@ -72,16 +77,61 @@ pub fn main() -> ExitCode {
         Command::Card(command) => card::run(command),
         Command::Doctor(args) => doctor::run(args, &hardening),
     };
+    report_cleaned();
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {}", describe(&e));
-            for hint in hint::hints(&e, flags) {
+            for hint in hint::hints(e.as_ref(), flags) {
                 eprintln!("hint: {hint}");
             }
             ExitCode::from(1)
         }
     }
+}
+
+/// What an interruption did, said just before the process exits.
+fn report_interruption(i: &symbolon::interrupt::Interrupted) {
+    prompt::restore_terminal();
+    let o = &i.outputs;
+    for (path, pid) in &o.cleaned {
+        note_cleaned(path, *pid);
+    }
+    let shown = |paths: &[std::path::PathBuf]| {
+        paths.iter().map(|p| symbolon::sanitize(&p.display().to_string())).collect::<Vec<_>>().join(", ")
+    };
+    if !o.removed.is_empty() {
+        eprintln!("The unfinished output was removed: {}.", shown(&o.removed));
+    }
+    for (path, e) in &o.left {
+        eprintln!(
+            "error: the unfinished output {} could not be removed ({e}): remove it by hand, it may hold secrets",
+            symbolon::sanitize(&path.display().to_string())
+        );
+    }
+    match (o.written.is_empty(), o.left.is_empty()) {
+        (true, true) => eprintln!("interrupted ({}): nothing was written", i.signal),
+        (false, true) => eprintln!(
+            "interrupted ({}): {} had been written before the interruption; nothing else was",
+            i.signal,
+            shown(&o.written)
+        ),
+        (_, false) => eprintln!("interrupted ({})", i.signal),
+    }
+}
+
+/// Stale temporaries of killed runs that this run removed.
+fn report_cleaned() {
+    for (path, pid) in symbolon::output::take_cleaned() {
+        note_cleaned(&path, pid);
+    }
+}
+
+fn note_cleaned(path: &std::path::Path, pid: u32) {
+    eprintln!(
+        "note: removed {}, an unfinished output left by an interrupted symbolon run (process {pid})",
+        symbolon::sanitize(&path.display().to_string())
+    );
 }
 
 /// Which flags the command has, for the hints after an error.
@@ -90,8 +140,8 @@ fn hint_flags(command: &Command) -> hint::Flags {
     match command {
         Command::Combine(_) => hint::Flags { manifest: true, threshold: true, ..cards },
         Command::Decrypt(_) | Command::Verify(_) => hint::Flags { manifest: true, ..cards },
-        Command::Rekey(_) => hint::Flags { new_set: true, ..cards },
-        Command::Split(_) => hint::Flags { new_set: true, ..hint::Flags::default() },
+        Command::Rekey(_) => hint::Flags { new_set: true, operator_key_file: true, ..cards },
+        Command::Split(_) => hint::Flags { new_set: true, secret_file: true, ..hint::Flags::default() },
         Command::Card(card::Command::Cert { .. }) => hint::Flags { card_cert: true, ..hint::Flags::default() },
         _ => hint::Flags::default(),
     }

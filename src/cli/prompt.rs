@@ -2,14 +2,27 @@
 //! (/dev/tty) with echo off, or through pinentry when there is no terminal or when asked
 //! (SYMBOLON_PINENTRY=1, or a pinentry program path). Never from stdin.
 
-use rustix::termios::{LocalModes, OptionalActions, tcgetattr, tcsetattr};
+use rustix::termios::{LocalModes, OptionalActions, Termios, tcgetattr, tcsetattr};
 use std::fs::OpenOptions;
 use std::io::{BufRead, BufReader, Write};
 use std::process::{Command, Stdio};
+use std::sync::Mutex;
 use symbolon::prompt::{Prompt, PromptError, Question, SecretRequest};
 use zeroize::Zeroizing;
 
 pub struct TerminalPrompt;
+
+/// The terminal's settings while echo is off for a secret, to restore on an interruption.
+static ECHO_OFF: Mutex<Option<Termios>> = Mutex::new(None);
+
+/// Puts the terminal's echo back if an interruption came while a secret was being typed.
+pub fn restore_terminal() {
+    let saved = ECHO_OFF.lock().unwrap_or_else(|e| e.into_inner()).take();
+    if let (Some(saved), Ok(tty)) = (saved, OpenOptions::new().read(true).write(true).open("/dev/tty")) {
+        let _ = tcsetattr(&tty, OptionalActions::Flush, &saved);
+        let _ = writeln!(&tty);
+    }
+}
 
 impl Prompt for TerminalPrompt {
     fn secret(&mut self, request: &SecretRequest) -> Result<Zeroizing<String>, PromptError> {
@@ -66,10 +79,12 @@ fn read_tty(request: &SecretRequest) -> Result<Zeroizing<String>, PromptError> {
     quiet.local_modes.remove(LocalModes::ECHO);
     quiet.local_modes.insert(LocalModes::ECHONL);
     write!(&tty, "{}: ", ask(request)).map_err(failed)?;
+    *ECHO_OFF.lock().unwrap_or_else(|e| e.into_inner()) = Some(saved.clone());
     tcsetattr(&tty, OptionalActions::Flush, &quiet).map_err(|e| failed(e.into()))?;
     let mut line = Zeroizing::new(String::new());
     let read = BufReader::new(&tty).read_line(&mut line);
     let _ = tcsetattr(&tty, OptionalActions::Flush, &saved);
+    *ECHO_OFF.lock().unwrap_or_else(|e| e.into_inner()) = None;
     match read {
         Ok(0) => Err(PromptError::Cancelled),
         Ok(_) => {

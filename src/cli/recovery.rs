@@ -5,7 +5,6 @@ use super::io;
 use super::prompt::TerminalPrompt;
 use anyhow::{Result, bail};
 use std::path::PathBuf;
-use symbolon::candidate::Candidate;
 use symbolon::combine::{self, Verification};
 use symbolon::manifest::Manifest;
 use symbolon::recovery;
@@ -94,12 +93,6 @@ impl Inputs {
         parsed.extend(io::read_images(&self.from_images)?);
         parsed.extend(io::read_typed(&self.from_texts)?);
         Ok(recovery::Inputs::new(parsed)?)
-    }
-
-    /// Decrypts every input (key files first, then the custodians' cards), without combining.
-    pub fn open(&self, read: recovery::Inputs, manifest: Option<&Manifest>) -> Result<Vec<Candidate>> {
-        let mut keys = io::read_key_files(&self.key_files)?;
-        Ok(read.open(&mut keys, &self.card.options(manifest), &mut TerminalPrompt)?)
     }
 
     /// The library's recovery session on these inputs: checked before any PIN, then decrypted

@@ -42,6 +42,19 @@ pub fn run(args: Args) -> Result<()> {
     let options = Options { only: args.only.clone(), wait: !args.no_wait, cards: args.card.options(Some(&manifest)) };
     let report = verification::verify(&manifest, &dir, &mut keys, &options, &mut TerminalPrompt)?;
     render(&report);
+    // What to do about the shares that failed, naming this command's flags.
+    let flags = super::hint::Flags { key_file: true, allow_last_pin_try: true, ..Default::default() };
+    let mut hints: Vec<String> = Vec::new();
+    for (_, failure) in &report.failures {
+        for hint in super::hint::hints(failure, flags) {
+            if !hints.contains(&hint) {
+                hints.push(hint);
+            }
+        }
+    }
+    for hint in hints {
+        eprintln!("hint: {hint}");
+    }
     let record = verification::write_record(&dir, &report)?;
     eprintln!("Recorded in {}.", record.display());
     verdict(&report, args.quorum)

@@ -106,6 +106,11 @@ impl SecretKeys {
         self.keys.is_empty()
     }
 
+    /// Whether one of these keys holds the secret part of one of `wanted`.
+    pub fn holds_any(&self, wanted: &[sequoia_openpgp::Fingerprint]) -> bool {
+        self.keys.iter().any(|(_, cert)| cert.keys().secret().any(|k| wanted.contains(&k.key().fingerprint())))
+    }
+
     fn describe(&self) -> String {
         if self.keys.is_empty() {
             return "none".into();

@@ -7,11 +7,11 @@
 use crate::cli::io;
 use crate::cli::new_set::NewSetArgs;
 use crate::cli::prompt::TerminalPrompt;
-use crate::cli::recovery::Inputs;
-use anyhow::{Context, Result};
+use anyhow::{Context, Result, bail};
 use std::path::{Path, PathBuf};
 use symbolon::ceremony::{self, PlanRecord};
 use symbolon::openpgp::Custodian;
+use symbolon::openpgp::decrypt::SecretKeys;
 use symbolon::rekey_plan::Plan;
 use symbolon::rekey_staged::{self, Staged};
 
@@ -58,13 +58,38 @@ pub struct SubmitArgs {
     /// The ceremony's nonce, as `rekey init` printed it.
     #[arg(long, value_name = "NONCE")]
     nonce: String,
-    /// The old share to record (and how to decrypt it).
+    /// The ONE old share to record (a file). Without it, a ceremony that already holds its
+    /// threshold completes.
+    #[arg(value_name = "SHARE")]
+    share: Option<String>,
+    /// The old share from photographs or scans of its QR code(s) instead of a file.
+    #[arg(long = "from-image", value_name = "IMAGE", conflicts_with_all = ["share", "from_text"])]
+    from_images: Vec<PathBuf>,
+    /// The old share typed back from its paper sheet (the numbered text lines).
+    #[arg(long = "from-text", value_name = "FILE", conflicts_with = "share")]
+    from_text: Option<PathBuf>,
+    /// The custodian's secret key file, if their key is not on a card.
+    #[arg(long = "key-file", value_name = "FILE")]
+    key_files: Vec<PathBuf>,
     #[command(flatten)]
-    old: Inputs,
+    card: crate::cli::options::CardArgs,
     /// The operator's secret key file, if the operator's key is not on a card (used when this
     /// submit completes the ceremony).
     #[arg(long = "operator-key-file", value_name = "FILE")]
     operator_key_files: Vec<PathBuf>,
+}
+
+impl SubmitArgs {
+    /// The old share given, read and recognised (not decrypted); `None` when none was given.
+    fn read(&self) -> Result<Option<symbolon::recovery::Inputs>> {
+        let parsed = match (&self.share, &self.from_text) {
+            (Some(share), _) => io::read_shares(std::slice::from_ref(share), false)?,
+            (None, Some(text)) => io::read_typed(std::slice::from_ref(text))?,
+            (None, None) if !self.from_images.is_empty() => io::read_images(&self.from_images)?,
+            (None, None) => return Ok(None),
+        };
+        Ok(Some(symbolon::recovery::Inputs::new(parsed)?))
+    }
 }
 
 #[derive(clap::Args)]
@@ -124,18 +149,30 @@ pub fn submit(args: SubmitArgs) -> Result<()> {
     // The plan is the one confirmed at init, part by part: an edit is refused with the part named.
     let staged = rekey_staged::open(&args.state.root(), &args.nonce)?;
     println!("Ceremony {} (plan hash {}).", staged.nonce(), staged.plan_hash());
+    let read = args.read()?;
     if staged.ready()? {
         eprintln!(
-            "The ceremony already holds {} of the {} old shares needed: completing it (the share given is not needed).",
+            "The ceremony already holds {} of the {} old shares needed: completing it{}.",
             staged.have()?,
-            staged.needed()
+            staged.needed(),
+            if read.is_some() { " (the share given is not needed)" } else { "" }
         );
         return complete(staged, &args);
     }
-    // The share: decrypted on its custodian's card, checked against the old set, recorded.
-    let read = args.old.read()?;
+    let Some(read) = read else {
+        bail!("no old share given: the ceremony holds {} of the {} it needs", staged.have()?, staged.needed());
+    };
+    // Everything the completion needs is checked before the share that reaches the threshold is
+    // read: no custodian's share is recorded for a completion that cannot happen.
     staged.check_one(&read)?;
-    let opened = args.old.open(read, Some(&staged.old))?;
+    let mut operator_keys = io::read_key_files(&args.operator_key_files)?;
+    if staged.have()? + 1 >= staged.needed() {
+        staged.check_operator(&operator_keys)?;
+    }
+    // The share: decrypted on its custodian's card, checked against the old set, recorded.
+    let mut keys = io::read_key_files(&args.key_files)?;
+    let opened = read.open(&mut keys, &args.card.options(Some(&staged.old)), &mut TerminalPrompt)?;
+    drop(keys);
     let r = staged.submit(opened)?;
     println!(
         "Recorded old share {}{} (encrypted to the operator key): {} of {} needed.",
@@ -148,18 +185,30 @@ pub fn submit(args: SubmitArgs) -> Result<()> {
         println!("Ceremony {} waits for {} more old share(s).", args.nonce, r.needed - r.have);
         return Ok(());
     }
-    complete(staged, &args)
+    complete_with(staged, &args, &mut operator_keys)
 }
 
 /// The threshold is reached: the operator's key opens the recorded shares (the last-try guard as
 /// the operator asked), the new set is written from the plan, and the state is destroyed.
 fn complete(staged: Staged, args: &SubmitArgs) -> Result<()> {
+    complete_with(staged, args, &mut io::read_key_files(&args.operator_key_files)?)
+}
+
+fn complete_with(staged: Staged, args: &SubmitArgs, keys: &mut SecretKeys) -> Result<()> {
     eprintln!("The threshold is reached: the operator's key opens the recorded shares.");
-    let mut keys = io::read_key_files(&args.operator_key_files)?;
     let out = staged.out_dir();
-    let done = staged.complete(&mut keys, &args.old.card.options(None), &mut TerminalPrompt)?;
-    crate::cli::recovery::report(&done.recovered, None);
+    let mut recovered = staged.recover(keys, &args.card.options(None), &mut TerminalPrompt)?;
+    crate::cli::recovery::report(&recovered, None);
+    let done = staged.finish(&mut recovered)?;
     crate::cli::new_set::render(&done.summary);
+    if let Err(e) = done.destroyed {
+        bail!(
+            "the new set was written, but the state of ceremony {} could not be destroyed ({e}): cancel it with symbolon rekey cancel --state-dir {} --nonce {}",
+            done.nonce,
+            args.state.root().display(),
+            done.nonce
+        );
+    }
     println!("Ceremony {} is complete and its state destroyed.", done.nonce);
     println!(
         "Next: every new custodian verifies their share: symbolon verify --manifest {}/manifest.json.",
