@@ -170,7 +170,12 @@ fn wrong_pins_count_down_and_the_last_try_is_guarded() {
     // Making a certificate never spends the last try, and says so (it has no flag to allow it).
     let run = run_card(d, &["card", "cert", "--out", "again.asc", "--name", "Alice <alice@example.org>"]);
     assert_fails(&run, 1, &["ONE PIN try left", "never spends the last try", "Nothing was tried"]);
-    assert!(!run.stderr.contains("--allow-last-pin-try"), "{}", run.stderr);
+    assert!(!run.stderr.contains("run again with --allow-last-pin-try"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("hint: to reset the counter, enter the right PIN where the last try may be spent: symbolon decrypt SHARE --check --allow-last-pin-try"),
+        "{}",
+        run.stderr
+    );
     assert!(!d.join("again.asc").exists());
     assert_eq!(card_of(&card_list(d), &card.ident)["pin_retries"]["user"], 1);
     // With the flag and the right PIN: decrypts, and the counter is back to 3.

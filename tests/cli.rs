@@ -64,7 +64,10 @@ fn split_refuses_bad_parameters_and_writes_nothing() {
         (&["-n", "3", "-t", "0"], "the threshold is 0"),
         (&["-n", "0", "-t", "0"], "the share count is 0"),
         (&["-n", "3", "-t", "1", "--scheme", "vault"], "the vault scheme needs a threshold of at least 2"),
-        (&["-n", "3", "-t", "2", "--format", "vault-hex"], "which need the vault scheme\nhint: add --scheme vault"),
+        (
+            &["-n", "3", "-t", "2", "--format", "vault-hex"],
+            "symbolon's own share format\nhint: add --scheme vault, or use --format symbolon",
+        ),
         (&["-n", "3", "-t", "2", "--label", &"x".repeat(65)], "labels hold at most 64 bytes"),
         (&["-n", "3", "-t", "2", "--label", "two\nlines"], "control character"),
     ];

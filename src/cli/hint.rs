@@ -123,7 +123,8 @@ fn transparent_inner<'a>(e: &'a (dyn Error + 'static)) -> Option<&'a (dyn Error 
 fn card_hint(e: &CardError, flags: Flags, key_flag: Option<&str>) -> Option<String> {
     match (e, key_flag) {
         (CardError::NoService { .. } | CardError::NoReaders | CardError::NoCards { .. }, Some(flag)) => {
-            Some(format!("a key kept in a file is given with {flag} FILE"))
+            let whose = if flag == "--key-file" { "a custodian's key" } else { "the operator's key" };
+            Some(format!("{whose} kept in a file is given with {flag} FILE"))
         }
         (CardError::NoCardholderName { .. }, _) if flags.card_cert => {
             Some("give the user ID with --name \"Name <email>\"".into())
