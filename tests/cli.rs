@@ -425,7 +425,17 @@ fn inspect_shows_the_set_but_not_the_secret() {
     let out = run.stdout_text();
     assert!(out.contains("share 4 of 5, any 3 recover the secret"), "{out}");
     assert!(out.contains("label \"ca root\""), "{out}");
-    assert!(!out.contains(&hex::encode(&secret)));
+    // Nothing of the share's secret part: not its payload (hex or base64), not one of its data
+    // lines, not the secret.
+    let text = std::fs::read_to_string(dir.join("set/04-share.txt")).unwrap();
+    let share = Share::all_from_text(&text).unwrap().remove(0);
+    let payload = share.payload.expose();
+    let data_lines: Vec<&str> = text.lines().filter(|l| l.len() > 10 && l.as_bytes()[0].is_ascii_digit()).collect();
+    assert!(data_lines.len() >= 5, "{text}");
+    let secret_forms = [hex::encode(&secret), hex::encode(payload), base64::engine::general_purpose::STANDARD.encode(payload)];
+    for needle in data_lines.iter().map(|l| l[4..].to_string()).chain(secret_forms) {
+        assert!(!out.contains(&needle), "inspect shows {needle:?}:\n{out}");
+    }
     let run = run_in(dir.path(), &["inspect", "--json", "set/04-share.txt"], None);
     assert_ok(&run);
     let doc: serde_json::Value = serde_json::from_slice(&run.stdout).unwrap();
