@@ -32,6 +32,14 @@ pub enum RecoveryError {
         needed - given
     )]
     TooFew { given: usize, needed: usize },
+    #[error(
+        "none of the shares given is of set {set}, which the manifest describes (their set ids or the keys they are encrypted to are not the manifest's): the manifest is another set's, or the shares are. Nothing was decrypted, no PIN was asked; give the manifest of the shares' own set"
+    )]
+    ManifestOfOtherSet { set: String },
+    #[error(
+        "{shares}: not of set {set}, which the manifest describes (set id, or keys encrypted to, not the manifest's). Nothing was decrypted, no PIN was asked; leave out the shares of other sets"
+    )]
+    NotOfManifestSet { set: String, shares: String },
     #[error(transparent)]
     Input(#[from] InputError),
     #[error(transparent)]
@@ -147,7 +155,39 @@ pub fn prepare<'a>(
     {
         return Err(RecoveryError::TooFew { given: candidates.len(), needed });
     }
+    if let Some(m) = manifest {
+        check_set(&candidates, m)?;
+    }
     Ok(Session { candidates, threshold, needed, manifest })
+}
+
+/// Before any PIN: the shares given must be of the manifest's set, as far as can be told
+/// without decrypting (a plaintext share's set id; an encrypted share's recipients against the
+/// keys the manifest lists). A share that cannot be told (bare Vault keys, hidden recipients) is
+/// left to the checks after decryption.
+fn check_set(candidates: &[Candidate], manifest: &Manifest) -> Result<(), RecoveryError> {
+    let wildcard = sequoia_openpgp::KeyHandle::from(sequoia_openpgp::KeyID::wildcard());
+    let mut other = Vec::new();
+    for c in candidates {
+        let of_other_set = match &c.piece {
+            Piece::Share(share) => share.set.id != manifest.set.id,
+            Piece::Encrypted { message, .. } => match crate::openpgp::decrypt::recipients(message) {
+                Ok(recipients) if recipients.iter().all(|r| *r == wildcard) => false,
+                Ok(recipients) => manifest.entry_for_recipients(&recipients).is_none(),
+                // Unreadable: decryption says why.
+                Err(_) => false,
+            },
+            Piece::VaultKey { .. } => false,
+        };
+        if of_other_set {
+            other.push(c.origin.clone());
+        }
+    }
+    match other.len() {
+        0 => Ok(()),
+        n if n == candidates.len() => Err(RecoveryError::ManifestOfOtherSet { set: manifest.set.id.short() }),
+        _ => Err(RecoveryError::NotOfManifestSet { set: manifest.set.id.short(), shares: other.join(", ") }),
+    }
 }
 
 impl Session<'_> {

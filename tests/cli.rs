@@ -432,7 +432,8 @@ fn inspect_shows_the_set_but_not_the_secret() {
     let payload = share.payload.expose();
     let data_lines: Vec<&str> = text.lines().filter(|l| l.len() > 10 && l.as_bytes()[0].is_ascii_digit()).collect();
     assert!(data_lines.len() >= 5, "{text}");
-    let secret_forms = [hex::encode(&secret), hex::encode(payload), base64::engine::general_purpose::STANDARD.encode(payload)];
+    let secret_forms =
+        [hex::encode(&secret), hex::encode(payload), base64::engine::general_purpose::STANDARD.encode(payload)];
     for needle in data_lines.iter().map(|l| l[4..].to_string()).chain(secret_forms) {
         assert!(!out.contains(&needle), "inspect shows {needle:?}:\n{out}");
     }

@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::{TempDir, assert_ok, bin, run_in, run_with_env};
+use common::{TempDir, assert_ok, bin, person, pinentry, run_in, run_with_env};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -192,45 +192,6 @@ fn an_interrupted_combine_leaves_no_secret() {
         assert_eq!(code, 143, "{stderr}");
         assert_eq!(dir.entries(), ["big.bin", "set"]);
     }
-}
-
-/// A pinentry that answers every passphrase with "pass", except when the prompt's description
-/// holds `$BLOCK_ON`: then it touches `$MARKER` and waits until symbolon goes away.
-fn pinentry(dir: &Path) -> String {
-    let path = dir.join("pinentry");
-    std::fs::write(
-        &path,
-        r#"#!/bin/sh
-echo "OK ready"
-block=no
-while IFS= read -r line; do
-    case "$line" in
-        SETDESC*) case "$line" in *"${BLOCK_ON:-never}"*) block=yes ;; esac; echo OK ;;
-        GETPIN*)
-            if [ "$block" = yes ]; then touch "$MARKER"; read -r _; exit 1; fi
-            echo "D pass"; echo OK ;;
-        BYE*) echo OK; exit 0 ;;
-        *) echo OK ;;
-    esac
-done
-"#,
-    )
-    .unwrap();
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
-    path.display().to_string()
-}
-
-/// A software key with passphrase "pass": NAME.asc (certificate) and NAME.key (secret key).
-fn person(dir: &Path, name: &str) {
-    use sequoia_openpgp::cert::prelude::*;
-    use sequoia_openpgp::serialize::SerializeInto;
-    let (cert, _) = CertBuilder::general_purpose(Some(format!("{name} <{name}@example.org>")))
-        .set_password(Some("pass".into()))
-        .generate()
-        .unwrap();
-    std::fs::write(dir.join(format!("{name}.asc")), cert.armored().to_vec().unwrap()).unwrap();
-    std::fs::write(dir.join(format!("{name}.key")), cert.as_tsk().armored().to_vec().unwrap()).unwrap();
 }
 
 /// decrypt --out, interrupted while the custodian types the passphrase: nothing is written.

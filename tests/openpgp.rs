@@ -387,3 +387,93 @@ fn sequoia_made_key_with_passphrase_through_a_terminal() {
     assert!(stderr.contains("never read from stdin"), "{stderr}");
     assert!(out.stdout.is_empty());
 }
+
+/// A manifest of another set, or a share of another set among the old ones, is refused before any
+/// passphrase is asked (the encrypted shares' recipients against the keys the manifest lists);
+/// too few old shares are refused before the plan is shown.
+#[test]
+fn shares_of_another_set_are_refused_before_any_passphrase() {
+    let dir = TempDir::new("pgp-other-set");
+    let d = dir.path();
+    for name in ["alice", "bob", "carol", "dave"] {
+        common::person(d, name);
+    }
+    let split = |a: &str, b: &str, out: &str| {
+        let args = ["split", "--generate", "32", "-n", "2", "-t", "2", "--recipient", a, "--recipient", b, "-o", out];
+        assert_ok(&run_in(d, &args, None));
+    };
+    split("alice.asc", "bob.asc", "a");
+    split("carol.asc", "dave.asc", "b");
+    let entry = common::pinentry(d);
+    let log = d.join("asked.log");
+    let log_text = log.display().to_string();
+    let env = [("SYMBOLON_PINENTRY", entry.as_str()), ("ASKED_LOG", log_text.as_str())];
+    let keys =
+        ["--key-file", "alice.key", "--key-file", "bob.key", "--key-file", "carol.key", "--key-file", "dave.key"];
+    let cases: &[(&[&str], &str)] = &[
+        (
+            &[
+                "rekey",
+                "a/01-alice.asc",
+                "a/02-bob.asc",
+                "--old-manifest",
+                "b/manifest.json",
+                "-n",
+                "2",
+                "-t",
+                "2",
+                "--plaintext",
+                "-o",
+                "new",
+                "--yes",
+            ],
+            "none of the shares given is of set",
+        ),
+        (
+            &[
+                "combine",
+                "a/01-alice.asc",
+                "b/02-dave.asc",
+                "--manifest",
+                "b/manifest.json",
+                "--stdout",
+                "--encoding",
+                "hex",
+            ],
+            "a/01-alice.asc: not of set",
+        ),
+        (
+            &[
+                "rekey",
+                "a/01-alice.asc",
+                "--old-manifest",
+                "a/manifest.json",
+                "-n",
+                "2",
+                "-t",
+                "2",
+                "--plaintext",
+                "-o",
+                "new",
+                "--yes",
+            ],
+            "too few shares: 1 given, 2 needed",
+        ),
+    ];
+    for (args, message) in cases {
+        let mut args = args.to_vec();
+        args.extend_from_slice(&keys);
+        let run = common::run_with_env(d, &args, None, &env);
+        assert_fails(&run, 1, &[message, "no PIN was asked"]);
+        assert!(!log.exists(), "a passphrase was asked: {args:?}");
+        assert!(!run.stdout_text().contains("Rekey plan"), "the plan was shown first: {}", run.stdout_text());
+        assert!(!d.join("new").exists());
+    }
+    // The same, with the right manifest: two passphrases, and done.
+    let args =
+        ["combine", "a/01-alice.asc", "a/02-bob.asc", "--manifest", "a/manifest.json", "--stdout", "--encoding", "hex"];
+    let mut args = args.to_vec();
+    args.extend_from_slice(&keys);
+    assert_ok(&common::run_with_env(d, &args, None, &env));
+    assert_eq!(std::fs::read_to_string(&log).unwrap().lines().count(), 2);
+}

@@ -187,3 +187,44 @@ pub fn redact_fingerprints(text: &str) -> String {
     out.pop();
     out
 }
+
+/// A pinentry (written into `dir`) that answers every passphrase with "pass" and appends a line
+/// to `$ASKED_LOG` if set, except when the prompt's description holds `$BLOCK_ON`: then it
+/// touches `$MARKER` and waits until symbolon goes away.
+pub fn pinentry(dir: &Path) -> String {
+    let path = dir.join("pinentry");
+    std::fs::write(
+        &path,
+        r#"#!/bin/sh
+echo "OK ready"
+block=no
+while IFS= read -r line; do
+    case "$line" in
+        SETDESC*) case "$line" in *"${BLOCK_ON:-never}"*) block=yes ;; esac; echo OK ;;
+        GETPIN*)
+            if [ "$block" = yes ]; then touch "$MARKER"; read -r _; exit 1; fi
+            if [ -n "$ASKED_LOG" ]; then echo asked >> "$ASKED_LOG"; fi
+            echo "D pass"; echo OK ;;
+        BYE*) echo OK; exit 0 ;;
+        *) echo OK ;;
+    esac
+done
+"#,
+    )
+    .unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+    path.display().to_string()
+}
+
+/// A software key with passphrase "pass": NAME.asc (certificate) and NAME.key (secret key).
+pub fn person(dir: &Path, name: &str) {
+    use sequoia_openpgp::cert::prelude::*;
+    use sequoia_openpgp::serialize::SerializeInto;
+    let (cert, _) = CertBuilder::general_purpose(Some(format!("{name} <{name}@example.org>")))
+        .set_password(Some("pass".into()))
+        .generate()
+        .unwrap();
+    std::fs::write(dir.join(format!("{name}.asc")), cert.armored().to_vec().unwrap()).unwrap();
+    std::fs::write(dir.join(format!("{name}.key")), cert.as_tsk().armored().to_vec().unwrap()).unwrap();
+}
