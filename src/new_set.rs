@@ -108,6 +108,10 @@ pub enum RequestError {
     Parameters(#[from] ShamirError),
     #[error(transparent)]
     Label(#[from] FormatError),
+    #[error(
+        "the label '{label}' holds control or invisible format characters (bidirectional overrides, zero-width characters), which could make it read as another: give a label without them"
+    )]
+    LabelInvisible { label: String },
     #[error(transparent)]
     Output(#[from] OutputError),
 }
@@ -143,6 +147,10 @@ pub fn prepare(req: &Request, inherited: Option<(&str, Target)>) -> Result<(NewS
         Some(recipients) => recipients.load()?,
         None => Vec::new(),
     };
+    // A label given now is shown on every share and sheet: no character that could disguise it.
+    if let Some(given) = req.label.as_deref().filter(|l| crate::sanitize::needs_escaping(l)) {
+        return Err(RequestError::LabelInvisible { label: crate::sanitize(given) });
+    }
     let label = req.label.as_deref().or(inherited.map(|(l, _)| l)).unwrap_or("");
     let plan = SplitPlan {
         scheme: req.scheme,

@@ -477,3 +477,61 @@ fn shares_of_another_set_are_refused_before_any_passphrase() {
     assert_ok(&common::run_with_env(d, &args, None, &env));
     assert_eq!(std::fs::read_to_string(&log).unwrap().lines().count(), 2);
 }
+
+/// A user ID with a right-to-left override (or a zero-width space) never reaches the terminal
+/// raw: it is escaped wherever it is shown, a custodian name derived from it is refused with the
+/// advice to name the custodian, and labels and names given on the command line refuse such
+/// characters.
+#[test]
+fn invisible_characters_from_outside_are_escaped_or_refused() {
+    use sequoia_openpgp::cert::prelude::*;
+    use sequoia_openpgp::serialize::SerializeInto;
+    let dir = TempDir::new("pgp-bidi");
+    let d = dir.path();
+    let (cert, _) = CertBuilder::general_purpose(Some("Mal\u{202E}yrot\u{200B} <m@example.org>"))
+        .set_password(Some("pass".into()))
+        .generate()
+        .unwrap();
+    write(&dir, "mal.asc", &cert.armored().to_vec().unwrap());
+    write(&dir, "mal.key", &cert.as_tsk().armored().to_vec().unwrap());
+    let raw = |run: &common::Run| {
+        let all = format!("{}{}", run.stdout_text(), run.stderr);
+        all.contains('\u{202E}') || all.contains('\u{200B}')
+    };
+    let run =
+        run_in(d, &["split", "--generate", "32", "-n", "1", "-t", "1", "--recipient", "mal.asc", "-o", "s"], None);
+    assert_fails(
+        &run,
+        1,
+        &["'Mal\\u{202e}yrot\\u{200b}' is not a usable custodian name", "name the custodian yourself"],
+    );
+    assert!(!raw(&run), "{}", run.stderr);
+    for (flag, value, message) in [
+        ("--recipient", "ev\u{202E}il=mal.asc", "is not a usable custodian name"),
+        ("--label", "abc\u{202E}def", "the label 'abc\\u{202e}def' holds control or invisible format characters"),
+    ] {
+        let mut args = vec!["split", "--generate", "32", "-n", "1", "-t", "1", "-o", "s", flag, value];
+        if flag == "--label" {
+            args.extend(["--recipient", "mal=mal.asc"]);
+        }
+        let run = run_in(d, &args, None);
+        assert_fails(&run, 1, &[message]);
+        assert!(!raw(&run), "{}", run.stderr);
+        assert!(!d.join("s").exists());
+    }
+    let run =
+        run_in(d, &["split", "--generate", "32", "-n", "1", "-t", "1", "--recipient", "mal=mal.asc", "-o", "s"], None);
+    assert_ok(&run);
+    assert!(!raw(&run), "{}", run.stdout_text());
+    let entry = common::pinentry(d);
+    let env = [("SYMBOLON_PINENTRY", entry.as_str())];
+    common::person(d, "olga");
+    for args in [
+        &["decrypt", "s/01-mal.asc", "--key-file", "mal.key", "--check", "--manifest", "s/manifest.json"][..],
+        &["decrypt", "s/01-mal.asc", "--key-file", "olga.key"][..],
+        &["inspect", "s/01-mal.asc"][..],
+    ] {
+        let run = common::run_with_env(d, args, None, &env);
+        assert!(!raw(&run), "{args:?}: {}{}", run.stdout_text(), run.stderr);
+    }
+}

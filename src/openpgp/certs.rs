@@ -25,7 +25,7 @@ impl Custodian {
     /// Validates `certs` (each with the place it came from) for encryption now.
     pub fn new(name: &str, certs: Vec<(String, Cert)>) -> Result<Custodian, CertError> {
         let name = name.trim();
-        if name.is_empty() || name.len() > 64 || name.chars().any(|c| c.is_control() || c == '/') {
+        if name.is_empty() || name.len() > 64 || name.contains('/') || crate::sanitize::needs_escaping(name) {
             return Err(CertError::BadName { name: name.to_string() });
         }
         if certs.is_empty() {
@@ -90,7 +90,10 @@ pub enum CertError {
         "{origin}: certificate {fingerprint} has no usable encryption key ({why}): add an encryption subkey (`gpg --quick-add-key FPR cv25519 encr`) and export it again"
     )]
     NoEncryptionKey { origin: String, fingerprint: String, why: String },
-    #[error("'{name}' is not a usable custodian name: use up to 64 characters, no '/' or control characters")]
+    #[error(
+        "'{}' is not a usable custodian name: use up to 64 characters, no '/', control characters or invisible format characters (bidirectional overrides, zero-width characters); name the custodian yourself when their certificate's user ID has them",
+        crate::sanitize(name)
+    )]
     BadName { name: String },
     #[error("custodian '{name}' has no certificate")]
     NoCerts { name: String },
