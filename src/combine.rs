@@ -57,6 +57,9 @@ pub struct Recovered {
     pub unattributed: Vec<String>,
     /// Origins of exact repeats of another input, ignored.
     pub repeated: Vec<String>,
+    /// Origins of shares whose entry in the manifest does not match them although they lie on the
+    /// verified secret's polynomials: the manifest's entry is wrong, not the share.
+    pub manifest_wrong: Vec<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -114,6 +117,10 @@ pub enum CombineError {
         "only one key was given: if the set is 1-of-1 (Vault with -key-shares=1) that key is the secret itself; say so by giving the threshold 1. Otherwise give more keys"
     )]
     SingleKeyAmbiguous,
+    #[error(
+        "the threshold of these {given} Vault keys is not known (bare keys do not carry it, and no input states it): any {given} keys combine to some value, so without it symbolon cannot tell a secret from a wrong one. Nothing was recovered: give the set's threshold, or its manifest"
+    )]
+    ThresholdUnknown { given: usize },
     #[error("the threshold given ({given}) differs from the one the input states ({stated}): check which is right")]
     ThresholdConflict { given: usize, stated: usize },
     #[error("too few keys: {have} given, the threshold is {need}; add {} more", .need - .have)]
@@ -128,6 +135,11 @@ pub enum CombineError {
     KeysAmbiguous { given: usize, size: usize },
     #[error("the manifest's set is {manifest_scheme}-scheme, but bare keys are Vault keys")]
     ManifestScheme { manifest_scheme: String },
+    #[error(
+        "the manifest describes set {set} differently from every share given: the manifest says {}. The shares agree with each other, and their description is covered by the set's commitment: the manifest was altered or damaged; use the set's original manifest, or recover without it",
+        differences.join(", ")
+    )]
+    ManifestDiffers { set: String, differences: Vec<String> },
 }
 
 fn describe_sets(sets: &[(String, Vec<String>)]) -> String {
@@ -147,6 +159,11 @@ pub enum NotInManifest {
     OtherSet { share_set: String, manifest_set: String },
     #[error("it does NOT match share {index} in the manifest: it is corrupt or was altered")]
     Mismatch { index: u8 },
+    #[error(
+        "the manifest describes set {set} differently from the share: the manifest says {}. The share's description is covered by the set's commitment; the manifest was altered or damaged: use the set's original manifest",
+        differences.join(", ")
+    )]
+    ManifestDiffers { set: String, differences: Vec<String> },
     #[error("it matches no share in the manifest: it is corrupt or from another set")]
     NoBareMatch,
     #[error("the manifest has no commitments for bare keys ({0}): it cannot be checked alone")]
@@ -165,6 +182,12 @@ pub fn locate(piece: &Piece, manifest: &Manifest) -> Result<u8, NotInManifest> {
                 return Err(NotInManifest::OtherSet {
                     share_set: share.set.id.short(),
                     manifest_set: manifest.set.id.short(),
+                });
+            }
+            if manifest.set != share.set {
+                return Err(NotInManifest::ManifestDiffers {
+                    set: share.set.id.short(),
+                    differences: share.set.differences(&manifest.set),
                 });
             }
             match manifest.check_share(share) {
@@ -238,7 +261,10 @@ fn combine_shares(mut shares: Vec<(String, Share)>, ctx: &Context<'_>) -> Result
         agrees
     });
 
-    // 3. The manifest, when given, vouches for each share on its own.
+    // 3. The manifest, when given, vouches for each share on its own. A share it disputes is
+    //    left out, and looked at again once the secret is verified (step 6).
+    let mut disputed: Vec<(String, Share)> = Vec::new();
+    let mut readded = 0;
     if let Some(manifest) = ctx.manifest {
         let manifest_info = &manifest.set;
         if manifest_info.id != info.id {
@@ -247,15 +273,29 @@ fn combine_shares(mut shares: Vec<(String, Share)>, ctx: &Context<'_>) -> Result
                 share_set: info.id.short(),
             });
         }
+        if *manifest_info != info {
+            return Err(CombineError::ManifestDiffers {
+                set: info.id.short(),
+                differences: info.differences(manifest_info),
+            });
+        }
         let given = shares.len() + bad.len();
         shares.retain(|(origin, s)| {
-            let ok = *manifest_info == s.set && manifest.check_share(s) == Some(true);
+            let ok = manifest.check_share(s) == Some(true);
             if !ok {
-                bad.push(origin.clone());
+                disputed.push((origin.clone(), s.clone()));
             }
             ok
         });
         let need = usize::from(info.threshold);
+        // Too few undisputed: the disputed ones go back into the search, whose result the set's
+        // commitment verifies, and each is judged by that result (step 6).
+        if distinct_indexes(&shares).len() < need {
+            shares.extend(disputed.iter().cloned());
+            readded = disputed.len();
+        } else {
+            bad.extend(disputed.iter().map(|(o, _)| o.clone()));
+        }
         let distinct = distinct_indexes(&shares).len();
         if !bad.is_empty() && distinct < need {
             return Err(CombineError::TooFewGood {
@@ -313,6 +353,14 @@ fn combine_shares(mut shares: Vec<(String, Share)>, ctx: &Context<'_>) -> Result
     };
     let xs: Vec<u8> = points.iter().map(|(p, _)| p.x).collect();
     let best = best_agreement(&xs, need, info.secret_len as usize, accept).map_err(|e| match e {
+        // The shares the manifest disputed could not make up the threshold: they are the bad ones.
+        SearchFailure::Exhausted if readded > 0 => CombineError::TooFewGood {
+            given: shares.len() + bad.len(),
+            bad: readded + bad.len(),
+            bad_list: disputed.iter().map(|(o, _)| o.clone()).chain(bad.iter().cloned()).collect::<Vec<_>>().join(", "),
+            have: shares.len() - readded,
+            need,
+        },
         SearchFailure::Exhausted if shares.len() == need => {
             CombineError::CommitmentMismatch { given: need, set: info.id.short() }
         }
@@ -327,6 +375,21 @@ fn combine_shares(mut shares: Vec<(String, Share)>, ctx: &Context<'_>) -> Result
     let off: Vec<String> = (0..shares.len()).filter(|i| !best.on.contains(i)).map(|i| origin(&i)).collect();
     let (bad_found, unattributed) = if best.tie { (vec![], off) } else { (off, vec![]) };
     bad.extend(bad_found);
+    // A share the manifest disputed that lies on the polynomials of the verified secret is good:
+    // its entry in the manifest is what is wrong.
+    let basis: Vec<Point> = best.subset.iter().map(|&i| points[i].0.clone()).collect();
+    let blind_basis: Vec<Point> = best.subset.iter().map(|&i| points[i].1.clone()).collect();
+    let mut manifest_wrong = Vec::new();
+    for (origin, share) in &disputed {
+        let on = matches!((share.point(), share.blind_point()), (Ok(p), Ok(b))
+            if shamir::lies_on(scheme, &basis, &p) && shamir::lies_on(scheme, &blind_basis, &b));
+        if on {
+            bad.retain(|o| o != origin);
+            manifest_wrong.push(origin.clone());
+        } else if !bad.contains(origin) {
+            bad.push(origin.clone());
+        }
+    }
     Ok(Recovered {
         secret: best.value,
         target: Some(info.target),
@@ -337,6 +400,7 @@ fn combine_shares(mut shares: Vec<(String, Share)>, ctx: &Context<'_>) -> Result
         bad,
         unattributed,
         repeated,
+        manifest_wrong,
     })
 }
 
@@ -458,6 +522,7 @@ fn combine_keys(
         (given, stated) => given.or(stated),
     };
     let outcome = |secret, verification, used, agreeing, bad| Recovered {
+        manifest_wrong: vec![],
         secret,
         set: manifest_info.clone(),
         target,
@@ -563,8 +628,9 @@ fn combine_keys(
             let agreeing = best.on.iter().filter(|i| !best.subset.contains(i)).map(|&i| origins[i].clone()).collect();
             Ok(outcome(secret, Verification::Consistency { agreeing: best.on.len() }, used, agreeing, bad))
         }
-        _ => {
-            // Exactly k keys, or an unknown threshold (then, as Vault does, all keys are used).
+        None => Err(CombineError::ThresholdUnknown { given: points.len() }),
+        Some(_) => {
+            // Exactly k keys.
             if let Some((j, i)) = same_x {
                 return Err(CombineError::SameXDifferent { first: origins[j].clone(), second: origins[i].clone() });
             }

@@ -140,6 +140,26 @@ pub fn prepare<'a>(
     threshold: Option<usize>,
     manifest: Option<&'a Manifest>,
 ) -> Result<Session<'a>, RecoveryError> {
+    prepare_with(inputs, threshold, manifest, true)
+}
+
+/// [`prepare`] for shares a staged ceremony recorded: they are encrypted to the operator, not to
+/// the custodians the manifest lists, so only their number is checked before decryption (their
+/// set, after).
+pub fn prepare_recorded<'a>(
+    inputs: Inputs,
+    threshold: Option<usize>,
+    manifest: Option<&'a Manifest>,
+) -> Result<Session<'a>, RecoveryError> {
+    prepare_with(inputs, threshold, manifest, false)
+}
+
+fn prepare_with<'a>(
+    inputs: Inputs,
+    threshold: Option<usize>,
+    manifest: Option<&'a Manifest>,
+    check_recipients: bool,
+) -> Result<Session<'a>, RecoveryError> {
     let Inputs { candidates, stated } = inputs;
     let threshold = match (threshold, stated) {
         (Some(given), Some(stated)) if given != stated => {
@@ -155,7 +175,7 @@ pub fn prepare<'a>(
     {
         return Err(RecoveryError::TooFew { given: candidates.len(), needed });
     }
-    if let Some(m) = manifest {
+    if let Some(m) = manifest.filter(|_| check_recipients) {
         check_set(&candidates, m)?;
     }
     Ok(Session { candidates, threshold, needed, manifest })

@@ -185,7 +185,7 @@ impl Staged {
             })
             .collect();
         let inputs = recovery::Inputs::new(vec![Parsed { candidates, threshold: Some(k) }])?;
-        Ok(recovery::prepare(inputs, Some(k), Some(&self.old))?.recover(keys, cards, prompt)?)
+        Ok(recovery::prepare_recorded(inputs, Some(k), Some(&self.old))?.recover(keys, cards, prompt)?)
     }
 
     /// Writes the new set from the plan with the recovered secret (wiped from `recovered`), and

@@ -205,10 +205,10 @@ pub enum ShareFailure {
     Open(#[from] crate::recovery::RecoveryError),
     #[error("{origin} holds {count} shares, expected one")]
     NotOne { origin: String, count: usize },
-    #[error("it decrypts, but it is share {found}, not share {index}: the file is misnamed")]
-    Misnamed { found: u8, index: u8 },
-    #[error("it decrypts, but {0}")]
-    NotInManifest(#[from] NotInManifest),
+    #[error("{}, but it is share {found}, not share {index}: the file is misnamed", read_as(*.encrypted))]
+    Misnamed { found: u8, index: u8, encrypted: bool },
+    #[error("{}, but {why}", read_as(*.encrypted))]
+    NotInManifest { why: NotInManifest, encrypted: bool },
 }
 
 /// Decrypts one share (key files first, then the cards) and checks it against the manifest.
@@ -226,15 +226,21 @@ fn verify_one(
         std::fs::read(path).map_err(|source| ShareFailure::Unreadable { origin: origin.clone(), source })?,
     );
     let parsed = crate::input::parse_bytes(&origin, bytes.expose())?;
+    let encrypted = parsed.candidates.iter().any(|c| matches!(c.piece, Piece::Encrypted { .. }));
     let mut opened = crate::recovery::open_with(parsed.candidates, keys, cards, prompt)?;
     if opened.len() != 1 {
         return Err(ShareFailure::NotOne { origin, count: opened.len() });
     }
     let candidate = opened.remove(0);
-    match combine::locate(&candidate.piece, manifest)? {
-        found if found == index => Ok(candidate),
-        found => Err(ShareFailure::Misnamed { found, index }),
+    match combine::locate(&candidate.piece, manifest) {
+        Ok(found) if found == index => Ok(candidate),
+        Ok(found) => Err(ShareFailure::Misnamed { found, index, encrypted }),
+        Err(why) => Err(ShareFailure::NotInManifest { why, encrypted }),
     }
+}
+
+fn read_as(encrypted: bool) -> &'static str {
+    if encrypted { "it decrypts" } else { "it is a well-formed share" }
 }
 
 /// What `decrypt --check` establishes about one decrypted share, with nothing secret in it.

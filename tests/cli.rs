@@ -69,7 +69,7 @@ fn split_refuses_bad_parameters_and_writes_nothing() {
             "symbolon's own share format\nhint: add --scheme vault, or use --format symbolon",
         ),
         (&["-n", "3", "-t", "2", "--label", &"x".repeat(65)], "labels hold at most 64 bytes"),
-        (&["-n", "3", "-t", "2", "--label", "two\nlines"], "control character"),
+        (&["-n", "3", "-t", "2", "--label", "two\nlines"], "holds control or invisible format characters"),
     ];
     for (extra, message) in cases {
         let mut args = base.to_vec();
@@ -337,9 +337,16 @@ fn combine_bare_vault_keys_names_the_bad_one() {
         1,
         &["too few keys: 2 given, the threshold is 3"],
     );
-    let run = run_in(dir.path(), &["combine", "two.txt", "--stdout"], None);
-    assert_ok(&run);
-    assert!(run.stderr.contains("NOT verified"), "{}", run.stderr);
+    // Without the threshold, two keys of a 3-of-5 set would combine to a wrong value: refused.
+    assert_fails(
+        &run_in(dir.path(), &["combine", "two.txt", "--stdout"], None),
+        1,
+        &[
+            "the threshold of these 2 Vault keys is not known",
+            "Nothing was recovered",
+            "hint: give it with --threshold K, or the manifest with --manifest FILE",
+        ],
+    );
 }
 
 #[test]
@@ -612,4 +619,62 @@ fn a_malformed_manifest_field_is_named() {
         );
         assert_fails(&run, 1, &[want]);
     }
+}
+
+/// A manifest altered after the split is blamed, not the shares: an edited threshold is named as
+/// the manifest's, and a share whose commitment entry was altered is called good (the set's
+/// commitment supports it) with the manifest's entry named as wrong; verify says the same and
+/// never "OK".
+#[test]
+fn an_altered_manifest_is_blamed_not_the_shares() {
+    let dir = TempDir::new("manifest-altered");
+    let secret = split_set(&dir, &[]);
+    let original: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.join("set/manifest.json")).unwrap()).unwrap();
+    let write = |name: &str, edit: &dyn Fn(&mut serde_json::Value)| {
+        let mut m = original.clone();
+        edit(&mut m);
+        std::fs::write(dir.join(name), serde_json::to_string_pretty(&m).unwrap()).unwrap();
+    };
+    write("set/threshold.json", &|m| m["threshold"] = 2.into());
+    write("set/commitment.json", &|m| {
+        let c = m["shares"][1]["commitment"].as_str().unwrap().to_string();
+        let flipped = if c.starts_with('0') { "1" } else { "0" };
+        m["shares"][1]["commitment"] = format!("{flipped}{}", &c[1..]).into();
+    });
+    let shares = ["set/01-share.txt", "set/02-share.txt", "set/03-share.txt"];
+    let combine = |manifest: &str| {
+        let mut args = vec!["combine"];
+        args.extend(shares);
+        args.extend(["--manifest", manifest, "--stdout", "--encoding", "hex"]);
+        run_in(dir.path(), &args, None)
+    };
+    let run = combine("set/threshold.json");
+    assert_fails(
+        &run,
+        1,
+        &[
+            "the manifest describes set",
+            "differently from every share given: the manifest says threshold (2, not 3)",
+            "the manifest was altered or damaged",
+        ],
+    );
+    assert!(!run.stderr.contains("BAD SHARE"), "{}", run.stderr);
+    let run = combine("set/commitment.json");
+    assert_ok(&run);
+    assert_eq!(run.stdout_text().trim(), hex::encode(&secret));
+    assert!(
+        run.stderr.contains("warning: set/02-share.txt and the manifest disagree: its commitment in the manifest does not match it, but the set's commitment supports the share"),
+        "{}",
+        run.stderr
+    );
+    assert!(!run.stderr.contains("BAD SHARE"), "{}", run.stderr);
+    // verify: every share named, the manifest blamed, nothing called OK, exit 1.
+    std::fs::copy(dir.join("set/threshold.json"), dir.join("set/manifest.json")).unwrap();
+    let run = run_in(dir.path(), &["verify", "--manifest", "set/manifest.json"], None);
+    assert_fails(&run, 1, &["NOT verified"]);
+    assert!(!run.stderr.contains("OK"), "{}", run.stderr);
+    let blamed = "NOT verified: it is a well-formed share, but the manifest describes set";
+    assert_eq!(run.stdout_text().matches(blamed).count(), 5, "{}", run.stdout_text());
+    assert!(!run.stdout_text().contains("decrypts"), "{}", run.stdout_text());
 }

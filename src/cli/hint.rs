@@ -21,7 +21,8 @@ pub struct Flags {
     pub operator_key_file: bool,
     pub allow_last_pin_try: bool,
     pub manifest: bool,
-    pub threshold: bool,
+    /// The flag that gives a bare keys' threshold (`--threshold`, rekey's `--old-threshold`).
+    pub threshold: Option<&'static str>,
     /// The new set's flags (`split`, `rekey`).
     pub new_set: bool,
     /// `split --secret-file`.
@@ -147,7 +148,14 @@ fn combine_hint(e: &CombineError, flags: Flags, key_flag: Option<&str>) -> Optio
         (CombineError::CommitmentMismatch { .. }, _) if flags.manifest => {
             Some("give the set's manifest with --manifest FILE".into())
         }
-        (CombineError::SingleKeyAmbiguous, _) if flags.threshold => Some("for a 1-of-1 set: --threshold 1".into()),
+        (CombineError::SingleKeyAmbiguous, _) => flags.threshold.map(|f| format!("for a 1-of-1 set: {f} 1")),
+        (CombineError::ThresholdUnknown { .. }, _) => flags.threshold.map(|f| {
+            if flags.manifest {
+                format!("give it with {f} K, or the manifest with --manifest FILE")
+            } else {
+                format!("give it with {f} K")
+            }
+        }),
         _ => None,
     }
 }

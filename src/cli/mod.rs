@@ -138,9 +138,11 @@ fn note_cleaned(path: &std::path::Path, pid: u32) {
 fn hint_flags(command: &Command) -> hint::Flags {
     let cards = hint::Flags { key_file: true, allow_last_pin_try: true, ..hint::Flags::default() };
     match command {
-        Command::Combine(_) => hint::Flags { manifest: true, threshold: true, ..cards },
+        Command::Combine(_) => hint::Flags { manifest: true, threshold: Some("--threshold"), ..cards },
         Command::Decrypt(_) | Command::Verify(_) => hint::Flags { manifest: true, ..cards },
-        Command::Rekey(_) => hint::Flags { new_set: true, operator_key_file: true, ..cards },
+        Command::Rekey(_) => {
+            hint::Flags { new_set: true, operator_key_file: true, threshold: Some("--old-threshold"), ..cards }
+        }
         Command::Split(_) => hint::Flags { new_set: true, secret_file: true, ..hint::Flags::default() },
         Command::Card(card::Command::Cert { .. }) => hint::Flags { card_cert: true, ..hint::Flags::default() },
         _ => hint::Flags::default(),

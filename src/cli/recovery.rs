@@ -61,12 +61,17 @@ pub fn report(r: &combine::Recovered, out: Option<&PathBuf>) {
             eprintln!("Checked: {agreeing} keys lie on one polynomial (no commitment was available to check against).")
         }
         Verification::Unverified => eprintln!(
-            "warning: NOT verified: bare keys carry no commitment. Give the set's manifest (--manifest) or more keys than the threshold to check the result."
+            "warning: NOT verified: bare keys carry no commitment. Give the set's manifest, or one key more than the threshold, to check the result."
         ),
     }
     for bad in &r.bad {
         eprintln!(
             "warning: BAD SHARE: {bad} does not belong to this secret (wrong, corrupt or altered); it was not used."
+        );
+    }
+    for good in &r.manifest_wrong {
+        eprintln!(
+            "warning: {good} and the manifest disagree: its commitment in the manifest does not match it, but the set's commitment supports the share (it lies on the verified secret's polynomials). The share is good; the manifest's entry for it was altered or is damaged."
         );
     }
     if !r.unattributed.is_empty() {

@@ -136,6 +136,26 @@ pub struct SetInfo {
 }
 
 impl SetInfo {
+    /// What `other` says differently about the set, field by field: "threshold (3, not 2)".
+    pub fn differences(&self, other: &SetInfo) -> Vec<String> {
+        let mut out = Vec::new();
+        let mut field = |name: &str, mine: String, theirs: String| {
+            if mine != theirs {
+                out.push(format!("{name} ({theirs}, not {mine})"));
+            }
+        };
+        field("set id", self.id.short(), other.id.short());
+        field("scheme", self.scheme.to_string(), other.scheme.to_string());
+        field("threshold", self.threshold.to_string(), other.threshold.to_string());
+        field("share count", self.count.to_string(), other.count.to_string());
+        field("target", self.target.to_string(), other.target.to_string());
+        field("creation time", self.created.to_string(), other.created.to_string());
+        field("label", crate::sanitize(self.label.as_str()), crate::sanitize(other.label.as_str()));
+        field("secret length", self.secret_len.to_string(), other.secret_len.to_string());
+        field("set commitment", hex::encode(self.commitment), hex::encode(other.commitment));
+        out
+    }
+
     /// The header bytes as they start a v1 share, and as the set commitment covers them.
     pub fn header_bytes(&self) -> Vec<u8> {
         let label = self.label.as_str().as_bytes();
