@@ -19,7 +19,8 @@ const PLAN_FILE: &str = "plan.json";
 #[derive(Debug, thiserror::Error)]
 pub enum CeremonyError {
     #[error(
-        "there is no ceremony with nonce {nonce} in {root}: check the nonce (`symbolon rekey status` lists the ceremonies in progress)"
+        "there is no ceremony with nonce {nonce} in {}: check the nonce, and that this is the state directory the ceremony was started in",
+        root.display()
     )]
     NoSuch { nonce: String, root: PathBuf },
     #[error("share {index} was already submitted to ceremony {nonce}")]

@@ -14,7 +14,6 @@ use crate::manifest::Manifest;
 use crate::secret::SecretBytes;
 use crate::shamir::{self, Point, Scheme, ShamirError};
 use crate::share::{SetInfo, Share, Target};
-use std::collections::BTreeMap;
 
 /// What is known about the set beyond the shares themselves.
 #[derive(Debug, Default)]
@@ -242,12 +241,17 @@ fn drop_repeats<T>(items: &mut Vec<T>, origin: impl Fn(&T) -> &String, same: imp
 
 fn combine_shares(mut shares: Vec<(String, Share)>, ctx: &Context<'_>) -> Result<Recovered, CombineError> {
     // 1. One set only.
-    let mut by_set: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    // In the order the inputs name them.
+    let mut by_set: Vec<(String, Vec<String>)> = Vec::new();
     for (origin, s) in &shares {
-        by_set.entry(s.set.id.short()).or_default().push(origin.clone());
+        let id = s.set.id.short();
+        match by_set.iter_mut().find(|(set, _)| *set == id) {
+            Some((_, origins)) => origins.push(origin.clone()),
+            None => by_set.push((id, vec![origin.clone()])),
+        }
     }
     if by_set.len() > 1 {
-        return Err(CombineError::MixedSets(by_set.into_iter().collect()));
+        return Err(CombineError::MixedSets(by_set));
     }
 
     // 2. Everyone agrees on the set's header; a minority that does not is bad.

@@ -32,8 +32,16 @@ pub enum InputError {
     NotAShareInside { origin: String, what: String },
     #[error("{origin}: {source}")]
     Qr { origin: String, source: crate::qr::QrError },
-    #[error("{origin}: {source}; fix that line and try again")]
+    #[error("{origin}: {source}{}", if matches!(source, crate::checked_lines::LinesError::Empty | crate::checked_lines::LinesError::BadLength) { "; check the lines and try again" } else { "; fix that line and try again" })]
     Typed { origin: String, source: crate::checked_lines::LinesError },
+    #[error(
+        "{origin} is an SVG drawing: symbolon reads photographs and scans (PNG, JPEG), not SVG. Use the PNG written next to it (NN-NAME.qrN.png), or print the SVG and scan or photograph it"
+    )]
+    SvgImage { origin: String },
+    #[error("{origin} is a set's manifest, not a share: the manifest is given on its own, to check the shares")]
+    IsManifest { origin: String },
+    #[error("{origin} is an image ({kind}), not a share file: images of QR codes are read as images")]
+    IsImage { origin: String, kind: &'static str },
     #[error("the pasted share could not be read: {why}")]
     Pasted { why: String },
 }
@@ -115,6 +123,9 @@ pub fn read_pasted(prompt: &mut dyn crate::prompt::Prompt) -> Result<Parsed, Inp
 pub fn parse_images(images: &[(String, Vec<u8>)]) -> Result<Parsed, InputError> {
     let mut by_id: Vec<(String, String, Vec<String>)> = Vec::new(); // (id, origins, payloads)
     for (origin, bytes) in images {
+        if image_kind(bytes) == Some("SVG") {
+            return Err(InputError::SvgImage { origin: origin.clone() });
+        }
         let found =
             crate::qr::read_image(origin, bytes).map_err(|source| InputError::Qr { origin: origin.clone(), source })?;
         for payload in found {
@@ -160,8 +171,31 @@ pub fn parse_bytes(origin: &str, bytes: &[u8]) -> Result<Parsed, InputError> {
         let piece = Piece::Encrypted { message: bytes.to_vec(), target: None };
         return Ok(Parsed { candidates: vec![Candidate { origin: origin.to_string(), piece }], ..Parsed::default() });
     }
+    if let Some(kind) = image_kind(bytes) {
+        return Err(InputError::IsImage { origin: origin.to_string(), kind });
+    }
+    if let Ok(text) = std::str::from_utf8(bytes)
+        && text.contains("\"schema\"")
+        && text.contains(crate::manifest::SCHEMA)
+        && crate::manifest::Manifest::from_json(text).is_ok()
+    {
+        return Err(InputError::IsManifest { origin: origin.to_string() });
+    }
     let text = std::str::from_utf8(bytes).map_err(|_| InputError::NotText { origin: origin.to_string() })?;
     parse(origin, text)
+}
+
+/// The kind of image `bytes` are, by their magic numbers (PNG, JPEG, SVG).
+pub fn image_kind(bytes: &[u8]) -> Option<&'static str> {
+    if bytes.starts_with(b"\x89PNG\r\n\x1a\n") {
+        Some("PNG")
+    } else if bytes.starts_with(&[0xff, 0xd8, 0xff]) {
+        Some("JPEG")
+    } else if std::str::from_utf8(&bytes[..bytes.len().min(512)]).is_ok_and(|t| t.contains("<svg")) {
+        Some("SVG")
+    } else {
+        None
+    }
 }
 
 /// Decrypts every encrypted candidate with the first of `sources` holding its key (asking

@@ -32,10 +32,28 @@ pub enum Description {
     },
     /// An OpenPGP message (an encrypted share): only its recipients can be told.
     #[serde(rename = "openpgp-encrypted")]
-    Encrypted { origin: String, recipients: Vec<String>, target: Option<&'static str> },
+    Encrypted {
+        origin: String,
+        recipients: Vec<String>,
+        target: Option<&'static str>,
+        /// Which share of the manifest given it is, by the keys it is encrypted to.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        manifest: Option<InManifest>,
+    },
     /// A bare Vault key: no set id, threshold or label.
     #[serde(rename = "vault-key")]
     VaultKey { origin: String, length: usize, x_if_share: Option<u8>, target: Option<&'static str> },
+}
+
+/// An encrypted share as the manifest lists it (by the keys it is encrypted to; not checked
+/// against its commitment, which needs it decrypted).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct InManifest {
+    pub set_id_short: String,
+    pub index: u8,
+    pub custodian: Option<String>,
+    pub threshold: u8,
+    pub share_count: u8,
 }
 
 /// `inspect --json`'s document.
@@ -45,8 +63,8 @@ pub struct Inspection {
     pub shares: Vec<Description>,
 }
 
-/// Describes one input.
-pub fn describe(candidate: Candidate) -> Description {
+/// Describes one input; an encrypted one is looked up in `manifest` by its recipients.
+pub fn describe(candidate: Candidate, manifest: Option<&crate::manifest::Manifest>) -> Description {
     let origin = candidate.origin;
     match candidate.piece {
         Piece::Share(s) => {
@@ -68,13 +86,22 @@ pub fn describe(candidate: Candidate) -> Description {
                 share_commitment: hex::encode(s.commitment()),
             }
         }
-        Piece::Encrypted { message, target } => Description::Encrypted {
-            origin,
-            recipients: crate::openpgp::decrypt::recipients(&message)
-                .map(|r| r.iter().map(ToString::to_string).collect())
-                .unwrap_or_default(),
-            target: target.map(|t| t.name()),
-        },
+        Piece::Encrypted { message, target } => {
+            let handles = crate::openpgp::decrypt::recipients(&message).unwrap_or_default();
+            let entry = manifest.and_then(|m| m.entry_for_recipients(&handles).map(|e| (m, e)));
+            Description::Encrypted {
+                origin,
+                recipients: handles.iter().map(ToString::to_string).collect(),
+                target: target.map(|t| t.name()),
+                manifest: entry.map(|(m, e)| InManifest {
+                    set_id_short: m.set.id.short(),
+                    index: e.index,
+                    custodian: e.custodian.clone(),
+                    threshold: m.set.threshold,
+                    share_count: m.set.count,
+                }),
+            }
+        }
         Piece::VaultKey { bytes, target } => Description::VaultKey {
             origin,
             length: bytes.len(),

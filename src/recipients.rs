@@ -38,6 +38,10 @@ pub enum RecipientError {
         "certificate {fingerprint} is given for both {first_name} (share {first}) and {second_name} (share {second}): one person would hold two shares"
     )]
     SameCert { fingerprint: String, first_name: String, first: usize, second_name: String, second: usize },
+    #[error(
+        "certificate {fingerprint} is given twice for one custodian ({first} and {second}): list each of their tokens' certificates once"
+    )]
+    CertTwice { fingerprint: String, first: String, second: String },
     #[error(transparent)]
     Cert(#[from] CertError),
 }
@@ -134,7 +138,7 @@ impl Request {
 
     /// Reads and validates the certificates of custodian `i`.
     fn load_one(&self, i: usize, spec: &Spec) -> Result<Custodian, RecipientError> {
-        let mut certs = Vec::new();
+        let mut certs: Vec<(String, sequoia_openpgp::Cert)> = Vec::new();
         for cert_ref in &spec.certs {
             let (origin, cert) = match cert_ref {
                 CertRef::File { path, fingerprint } => {
@@ -154,6 +158,13 @@ impl Request {
             };
             // Validate before anything else is derived from the certificate (e.g. its name).
             certs::validate(&origin, &cert)?;
+            if let Some((first, _)) = certs.iter().find(|(_, c)| c.fingerprint() == cert.fingerprint()) {
+                return Err(RecipientError::CertTwice {
+                    fingerprint: cert.fingerprint().to_hex(),
+                    first: first.clone(),
+                    second: origin,
+                });
+            }
             certs.push((origin, cert));
         }
         let name = match &spec.name {

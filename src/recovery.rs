@@ -168,15 +168,14 @@ fn prepare_with<'a>(
         (given, stated) => given.or(stated),
     };
     let needed = threshold.or(manifest.map(|m| usize::from(m.set.threshold)));
-    let encrypted = candidates.iter().any(|c| matches!(c.piece, Piece::Encrypted { .. }));
+    // The set first (a manifest of another set makes its threshold meaningless), then the count.
+    if let Some(m) = manifest.filter(|_| check_recipients) {
+        check_set(&candidates, m)?;
+    }
     if let Some(needed) = needed
-        && encrypted
         && candidates.len() < needed
     {
         return Err(RecoveryError::TooFew { given: candidates.len(), needed });
-    }
-    if let Some(m) = manifest.filter(|_| check_recipients) {
-        check_set(&candidates, m)?;
     }
     Ok(Session { candidates, threshold, needed, manifest })
 }
@@ -226,7 +225,7 @@ impl Session<'_> {
     ) -> Result<Recovered, RecoveryError> {
         let Session { candidates, threshold, needed, manifest } = self;
         let opened = if candidates.iter().any(|c| matches!(c.piece, Piece::Encrypted { .. })) {
-            open_one_by_one(candidates, needed, keys, cards, prompt)?
+            open_one_by_one(candidates, needed, manifest, keys, cards, prompt)?
         } else {
             candidates
         };
@@ -237,19 +236,35 @@ impl Session<'_> {
 fn open_one_by_one(
     candidates: Vec<Candidate>,
     needed: Option<usize>,
+    manifest: Option<&Manifest>,
     keys: &mut SecretKeys,
     cards: &CardOptions,
     prompt: &mut dyn Prompt,
 ) -> Result<Vec<Candidate>, RecoveryError> {
     let total = candidates.len();
+    // "input 2 of 3": the inputs are counted; which share an input holds is known only from the
+    // manifest (by the keys it is encrypted to) until it is decrypted.
+    let which = |piece: &Piece| -> String {
+        let Piece::Encrypted { message, .. } = piece else { return String::new() };
+        let recipients = crate::openpgp::decrypt::recipients(message).unwrap_or_default();
+        match manifest.and_then(|m| m.entry_for_recipients(&recipients)) {
+            Some(e) => format!(
+                " (share {}, custodian {}, per the manifest)",
+                e.index,
+                e.custodian.as_deref().map_or("unnamed".into(), crate::sanitize)
+            ),
+            None => String::new(),
+        }
+    };
     let mut spare = needed.map_or(0, |k| total.saturating_sub(k));
     let mut opened = Vec::with_capacity(total);
     for (i, candidate) in candidates.into_iter().enumerate() {
         if needed.is_some_and(|k| opened.len() >= k) {
             prompt.notice(&format!(
-                "Share {} of {total}: {} not needed (the threshold is reached)",
+                "Input {} of {total}: {}{} not needed (the threshold is reached)",
                 i + 1,
-                candidate.origin
+                candidate.origin,
+                which(&candidate.piece)
             ));
             continue;
         }
@@ -258,7 +273,7 @@ fn open_one_by_one(
             continue;
         }
         let origin = candidate.origin.clone();
-        prompt.notice(&format!("Share {} of {total}: {origin}", i + 1));
+        prompt.notice(&format!("Input {} of {total}: {origin}{}", i + 1, which(&candidate.piece)));
         match open_with(vec![candidate], keys, cards, prompt) {
             Ok(mut c) => opened.append(&mut c),
             Err(InputError::Decrypt { source, .. }) if spare > 0 && source.is_key_absent() => {
@@ -384,7 +399,7 @@ mod tests {
         assert!(prompt.asked[0].starts_with("the secret key ") && prompt.asked[0].contains("bob <bob@example.org>"));
         assert!(prompt.asked[1].contains("carol <carol@example.org>"), "{prompt:?}");
         assert_eq!(prompt.notices.len(), 5, "{prompt:?}");
-        assert_eq!(prompt.notices[0], "Share 1 of 4: 01-alice.asc");
+        assert_eq!(prompt.notices[0], "Input 1 of 4: 01-alice.asc");
         assert!(
             prompt.notices[1].starts_with("Skipped 01-alice.asc: none of the given keys can decrypt this share")
                 && prompt.notices[1].ends_with("(another share can stand in for it)"),
@@ -393,9 +408,9 @@ mod tests {
         assert_eq!(
             prompt.notices[2..],
             [
-                "Share 2 of 4: 02-bob.asc",
-                "Share 3 of 4: 03-carol.asc",
-                "Share 4 of 4: 04-dave.asc not needed (the threshold is reached)"
+                "Input 2 of 4: 02-bob.asc",
+                "Input 3 of 4: 03-carol.asc",
+                "Input 4 of 4: 04-dave.asc not needed (the threshold is reached)"
             ]
         );
     }

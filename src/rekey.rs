@@ -72,13 +72,15 @@ pub fn check_target(old: Option<Target>, new: Option<Target>) -> Result<(), Reke
 }
 
 /// Runs the rekey: the plan confirmed through `prompt` (unless `confirmed`), the old shares opened
-/// with `keys` and the cards, the new set written.
+/// with `keys` and the cards (`recovered_report` is shown how the secret was recovered and
+/// checked), the new set written.
 pub fn run(
     rekey: Rekey<'_>,
     confirmed: bool,
     keys: &mut SecretKeys,
     cards: &crate::card::decrypt::Options,
     prompt: &mut dyn Prompt,
+    recovered_report: &mut dyn FnMut(&Recovered),
 ) -> Result<Rekeyed, RekeyError> {
     let Rekey { session, plan, mut new_set, target, label_given } = rekey;
     if !confirmed {
@@ -89,6 +91,8 @@ pub fn run(
     }
     let old_threshold = session.needed();
     let mut recovered = session.recover(keys, cards, prompt)?;
+    // How the secret was recovered and checked is said before anything is written.
+    recovered_report(&recovered);
     let old_target = recovered.set.as_ref().map(|s| s.target).or(recovered.target);
     check_target(old_target, target)?;
     // Label and target follow the old set unless given.
@@ -186,7 +190,7 @@ pub(crate) mod tests {
 
         let rekey = make(inputs(&["01-alice.asc", "02-bob.asc"]));
         let mut prompt = Scripted::new(["not the hash"]);
-        let err = run(rekey, false, &mut keys, &cards, &mut prompt).unwrap_err();
+        let err = run(rekey, false, &mut keys, &cards, &mut prompt, &mut |_| {}).unwrap_err();
         assert!(matches!(err, RekeyError::NotConfirmed), "{err}");
         assert_eq!(prompt.asked.len(), 1, "no passphrase before the plan is confirmed: {prompt:?}");
         assert!(!root.join("new").exists());
@@ -194,7 +198,7 @@ pub(crate) mod tests {
         let rekey = make(inputs(&["01-alice.asc", "02-bob.asc"]));
         let hash = rekey.plan.hash();
         let mut prompt = Scripted::new([hash.as_str(), "alice-pass", "bob-pass"]);
-        let done = run(rekey, false, &mut keys, &cards, &mut prompt).unwrap();
+        let done = run(rekey, false, &mut keys, &cards, &mut prompt, &mut |_| {}).unwrap();
         assert_eq!(prompt.asked.len(), 3, "{prompt:?}");
         assert!(done.recovered.secret.is_empty() && done.vault_threshold_change.is_none());
         assert!(done.summary.encrypted);

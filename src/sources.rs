@@ -19,6 +19,8 @@ pub enum SourceError {
     Unopenable { path: PathBuf, source: std::io::Error },
     #[error("{0}: no such file")]
     NoSuchFile(String),
+    #[error("{arg}: no such file, and not a share's text either ({why})")]
+    NeitherFileNorShare { arg: String, why: String },
     #[error("{} changed while it was read: try again", .0.display())]
     Changed(PathBuf),
     #[error("stdin is a terminal, where typed secret bytes would be echoed: pipe them in, or read them from a file")]
@@ -76,7 +78,10 @@ pub enum ArgKind {
 }
 
 pub fn arg_kind(arg: &str) -> ArgKind {
-    if Path::new(arg).exists() {
+    // A path that exists but cannot be looked at (no permission) is a file: reading it then says
+    // why it cannot be read, rather than "no such file".
+    let looked = std::fs::metadata(arg);
+    if looked.is_ok() || looked.is_err_and(|e| e.kind() != std::io::ErrorKind::NotFound) {
         ArgKind::File
     } else if arg.contains('/') || arg.ends_with(".txt") || arg.ends_with(".json") || arg.ends_with(".asc") {
         ArgKind::Missing
@@ -92,7 +97,14 @@ pub fn shares(args: &[String], stdin: bool) -> Result<Vec<Parsed>, SourceError> 
         match arg_kind(arg) {
             ArgKind::File => out.push(input::parse_bytes(arg, secret_file(Path::new(arg))?.expose())?),
             ArgKind::Missing => return Err(SourceError::NoSuchFile(arg.clone())),
-            ArgKind::Text => out.push(input::parse(&format!("argument {}", out.len() + 1), arg)?),
+            ArgKind::Text => match input::parse(&format!("argument {}", out.len() + 1), arg) {
+                Ok(parsed) => out.push(parsed),
+                // A word that is no share was most likely meant as a file name.
+                Err(e) if !arg.contains(char::is_whitespace) && arg.len() < 64 => {
+                    return Err(SourceError::NeitherFileNorShare { arg: crate::sanitize(arg), why: e.to_string() });
+                }
+                Err(e) => return Err(e.into()),
+            },
         }
     }
     if stdin {

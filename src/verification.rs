@@ -112,8 +112,8 @@ impl Report {
 
 #[derive(Debug, thiserror::Error)]
 pub enum VerificationError {
-    #[error("the manifest lists no share {0:?}")]
-    NoSuchShare(Vec<u8>),
+    #[error("the manifest lists no share {}: the set's shares are 1 to {count}", list(.asked))]
+    NoSuchShare { asked: Vec<u8>, count: u8 },
     #[error(transparent)]
     Combine(#[from] combine::CombineError),
     #[error(transparent)]
@@ -130,8 +130,9 @@ pub fn verify(
 ) -> Result<Report, VerificationError> {
     let entries: Vec<_> =
         manifest.shares.iter().filter(|e| options.only.is_empty() || options.only.contains(&e.index)).collect();
-    if entries.is_empty() {
-        return Err(VerificationError::NoSuchShare(options.only.clone()));
+    let unknown: Vec<u8> = options.only.iter().copied().filter(|i| manifest.entry(*i).is_none()).collect();
+    if entries.is_empty() || !unknown.is_empty() {
+        return Err(VerificationError::NoSuchShare { asked: unknown, count: manifest.set.count });
     }
     let mut shares = Vec::new();
     let mut failures = Vec::new();
@@ -237,6 +238,10 @@ fn verify_one(
         Ok(found) => Err(ShareFailure::Misnamed { found, index, encrypted }),
         Err(why) => Err(ShareFailure::NotInManifest { why, encrypted }),
     }
+}
+
+fn list(indexes: &[u8]) -> String {
+    indexes.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ")
 }
 
 fn read_as(encrypted: bool) -> &'static str {

@@ -196,6 +196,41 @@ pub struct CardList<'a> {
     pub readers: Vec<ListedReader<'a>>,
 }
 
+/// `card list --json` when the readers cannot be listed: the same schema, with the error in place
+/// of the readers, so a script reads why instead of nothing.
+#[derive(Debug, Serialize)]
+pub struct CardListError {
+    pub schema: &'static str,
+    pub schema_version: u32,
+    pub error: ListError,
+}
+
+#[derive(Debug, Serialize)]
+pub struct ListError {
+    /// A stable name of the kind of failure, e.g. "no-service", "no-readers".
+    pub kind: &'static str,
+    pub message: String,
+}
+
+impl CardListError {
+    pub fn of(e: &CardError) -> CardListError {
+        let kind = match e {
+            CardError::NoService { .. } => "no-service",
+            CardError::ProtocolMismatch { .. } => "protocol-mismatch",
+            CardError::NotAuthorized => "not-authorized",
+            CardError::ClientFailed { .. } => "client-failed",
+            CardError::NoReaders => "no-readers",
+            CardError::ReadersRefused { .. } => "readers-refused",
+            _ => "other",
+        };
+        CardListError {
+            schema: "symbolon-card-list",
+            schema_version: 1,
+            error: ListError { kind, message: e.to_string() },
+        }
+    }
+}
+
 /// One reader in [`CardList`]. `card` is null for an empty reader and for one whose content
 /// could not be read (`note` says why; `access` is "refused" where pcscd refused this user).
 #[derive(Debug, Serialize)]

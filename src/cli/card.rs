@@ -39,7 +39,15 @@ pub fn run(command: Command) -> Result<()> {
 }
 
 fn list(json: bool) -> Result<()> {
-    let readers = card::list()?;
+    let readers = match card::list() {
+        Ok(readers) => readers,
+        Err(e) => {
+            if json {
+                println!("{}", serde_json::to_string_pretty(&card::CardListError::of(&e))?);
+            }
+            return Err(e.into());
+        }
+    };
     if json {
         println!("{}", serde_json::to_string_pretty(&card::CardList::of(&readers))?);
         return refuse_if_nothing_seen(&readers);

@@ -21,6 +21,10 @@ pub struct Flags {
     pub operator_key_file: bool,
     pub allow_last_pin_try: bool,
     pub manifest: bool,
+    /// The flag that gives a manifest (`--manifest`, rekey's `--old-manifest`).
+    pub manifest_flag: Option<&'static str>,
+    /// `--from-image`.
+    pub from_image: bool,
     /// The flag that gives a bare keys' threshold (`--threshold`, rekey's `--old-threshold`).
     pub threshold: Option<&'static str>,
     /// The new set's flags (`split`, `rekey`).
@@ -45,6 +49,15 @@ pub fn hints(error: &(dyn Error + 'static), flags: Flags) -> Vec<String> {
             card_hint(card, flags, key_flag)
         } else if let Some(combine) = cause.downcast_ref::<CombineError>() {
             combine_hint(combine, flags, key_flag)
+        } else if let Some(symbolon::ceremony::CeremonyError::NoSuch { root, .. }) = cause.downcast_ref() {
+            Some(format!(
+                "the ceremonies in progress there: symbolon rekey status --state-dir {}",
+                symbolon::sanitize(&root.display().to_string())
+            ))
+        } else if let Some(RekeyError::Prompt(symbolon::prompt::PromptError::NoTerminal)) = cause.downcast_ref() {
+            Some("without a terminal, pass --yes to proceed without typing the plan hash (the plan and its hash are still printed)".into())
+        } else if let Some(e) = cause.downcast_ref::<symbolon::input::InputError>() {
+            input_hint(e, flags)
         } else if let Some(SourceError::StdinIsTerminal) = cause.downcast_ref::<SourceError>() {
             flags.secret_file.then(|| "give the secret with --secret-file FILE".into())
         } else if let Some(request) = cause.downcast_ref::<RequestError>().filter(|_| flags.new_set) {
@@ -156,6 +169,17 @@ fn combine_hint(e: &CombineError, flags: Flags, key_flag: Option<&str>) -> Optio
                 format!("give it with {f} K")
             }
         }),
+        _ => None,
+    }
+}
+
+fn input_hint(e: &symbolon::input::InputError, flags: Flags) -> Option<String> {
+    use symbolon::input::InputError;
+    match e {
+        InputError::IsManifest { .. } => flags.manifest_flag.map(|f| format!("give the manifest with {f} FILE")),
+        InputError::IsImage { kind: "PNG" | "JPEG", .. } if flags.from_image => {
+            Some("give images with --from-image IMAGE".into())
+        }
         _ => None,
     }
 }

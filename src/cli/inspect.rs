@@ -16,6 +16,10 @@ pub struct Args {
     /// Shares typed back from their paper sheets (the numbered text lines).
     #[arg(long = "from-text", value_name = "FILE")]
     from_texts: Vec<std::path::PathBuf>,
+    /// The set's manifest.json: names the set, index and custodian of encrypted shares (by the keys
+    /// they are encrypted to).
+    #[arg(long, value_name = "FILE")]
+    manifest: Option<std::path::PathBuf>,
     /// Print JSON (with a schema_version) instead of text.
     #[arg(long)]
     json: bool,
@@ -25,7 +29,9 @@ pub fn run(args: Args) -> Result<()> {
     let mut parsed = io::read_shares(&args.shares, false)?;
     parsed.extend(io::read_images(&args.from_images)?);
     parsed.extend(io::read_typed(&args.from_texts)?);
-    let shares: Vec<Description> = parsed.into_iter().flat_map(|p| p.candidates).map(inspection::describe).collect();
+    let manifest = args.manifest.as_deref().map(io::read_manifest).transpose()?;
+    let shares: Vec<Description> =
+        parsed.into_iter().flat_map(|p| p.candidates).map(|c| inspection::describe(c, manifest.as_ref())).collect();
     if args.json {
         let doc = Inspection { schema_version: inspection::SCHEMA_VERSION, shares };
         println!("{}", serde_json::to_string_pretty(&doc)?);
@@ -42,10 +48,22 @@ pub fn run(args: Args) -> Result<()> {
 fn render(item: &Description) {
     let opt = |v: Option<u8>| v.map_or("unknown".to_string(), |v| v.to_string());
     match item {
-        Description::Encrypted { origin, recipients, .. } => {
+        Description::Encrypted { origin, recipients, manifest, .. } => {
             println!("{}:", sanitize(origin));
             println!("  OpenPGP-encrypted share, for: {}", recipients.join(", "));
-            println!("  Decrypt it with `symbolon decrypt` to see which set and share it is.");
+            match manifest {
+                Some(m) => println!(
+                    "  per the manifest: share {} of {} (any {} recover the secret) of set {}, custodian {}; decrypt it to check it against its commitment",
+                    m.index,
+                    m.share_count,
+                    m.threshold,
+                    m.set_id_short,
+                    m.custodian.as_deref().map_or("unnamed".into(), sanitize)
+                ),
+                None => println!(
+                    "  Decrypt it with `symbolon decrypt` (or give the set's manifest with --manifest) to see which set and share it is."
+                ),
+            }
         }
         Description::VaultKey { origin, length, x_if_share, target } => {
             println!("{}:", sanitize(origin));

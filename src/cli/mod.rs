@@ -136,12 +136,24 @@ fn note_cleaned(path: &std::path::Path, pid: u32) {
 
 /// Which flags the command has, for the hints after an error.
 fn hint_flags(command: &Command) -> hint::Flags {
-    let cards = hint::Flags { key_file: true, allow_last_pin_try: true, ..hint::Flags::default() };
+    let cards = hint::Flags { key_file: true, allow_last_pin_try: true, from_image: true, ..hint::Flags::default() };
+    let manifest = Some("--manifest");
     match command {
-        Command::Combine(_) => hint::Flags { manifest: true, threshold: Some("--threshold"), ..cards },
-        Command::Decrypt(_) | Command::Verify(_) => hint::Flags { manifest: true, ..cards },
+        Command::Combine(_) => {
+            hint::Flags { manifest: true, manifest_flag: manifest, threshold: Some("--threshold"), ..cards }
+        }
+        Command::Decrypt(_) => hint::Flags { manifest: true, manifest_flag: manifest, ..cards },
+        Command::Verify(_) => hint::Flags { manifest: true, from_image: false, ..cards },
+        Command::Inspect(_) => hint::Flags { from_image: true, ..hint::Flags::default() },
         Command::Rekey(_) => {
-            hint::Flags { new_set: true, operator_key_file: true, threshold: Some("--old-threshold"), ..cards }
+            let old = Some("--old-manifest");
+            hint::Flags {
+                new_set: true,
+                operator_key_file: true,
+                threshold: Some("--old-threshold"),
+                manifest_flag: old,
+                ..cards
+            }
         }
         Command::Split(_) => hint::Flags { new_set: true, secret_file: true, ..hint::Flags::default() },
         Command::Card(card::Command::Cert { .. }) => hint::Flags { card_cert: true, ..hint::Flags::default() },

@@ -140,7 +140,8 @@ pub fn render(summary: &Summary) {
     let info = &summary.set;
     let label = if info.label.as_str().is_empty() { String::new() } else { format!(", label \"{}\"", info.label) };
     println!("Split into set {} ({} scheme, target {}{label}).", info.id.short(), info.scheme, info.target);
-    println!("{} shares, {}. Written to {}:", info.count, info.describe_threshold(), summary.path.display());
+    let shares = if info.count == 1 { "1 share".to_string() } else { format!("{} shares", info.count) };
+    println!("{shares}, {}. Written to {}:", info.describe_threshold(), summary.path.display());
     println!();
     if summary.encrypted {
         let files = &summary.files;

@@ -33,6 +33,10 @@ pub enum DecryptError {
     Prompt { key: String, source: PromptError },
     #[error("decryption failed: {why}")]
     Failed { why: String },
+    #[error(
+        "the encrypted share is truncated or corrupt ({what}): use another copy of it (its QR codes or its paper sheet), or ask its custodian"
+    )]
+    Damaged { what: &'static str },
     /// An error of a key source (e.g. a smartcard's), with its own message. `absent`: the key
     /// is simply not there (its custodian's card is not inserted); nothing was tried or spent.
     #[error("{error}")]
@@ -69,6 +73,12 @@ pub trait KeySource {
 
     /// What this source holds, for "the keys given are ...".
     fn describe(&self) -> String;
+
+    /// Whether this source holds the secret part of one of `recipients` (so that a failure to
+    /// open the message is the message's fault, not a missing key).
+    fn holds(&self, _recipients: &[KeyHandle]) -> bool {
+        false
+    }
 
     /// Why this source held none of the keys, when it can say better than a list (e.g. "no
     /// inserted card holds key X: insert the card of alice").
@@ -156,7 +166,15 @@ pub fn decrypt(
     let available = sources.iter().map(|s| s.describe()).collect::<Vec<_>>().join("; ");
     let p = policy();
     let helper = Helper { sources, prompt };
-    let failed = |e: anyhow::Error| DecryptError::Failed { why: e.to_string() };
+    // Sequoia reports a failed integrity check (MDC or AEAD) as manipulation; for a share file
+    // that is a truncated or damaged copy far more often than an attack.
+    let failed = |e: anyhow::Error| {
+        if e.to_string().contains("manipulated") {
+            DecryptError::Damaged { what: "its integrity check failed, nothing of it was used" }
+        } else {
+            DecryptError::Failed { why: e.to_string() }
+        }
+    };
     let built = DecryptorBuilder::from_bytes(message).map_err(failed)?.with_policy(&p, None, helper);
     let mut decryptor = match built {
         Ok(d) => d,
@@ -219,6 +237,13 @@ impl DecryptionHelper for Helper<'_, '_> {
             return Err(HelperError(miss).into());
         }
         let recipients: Vec<KeyHandle> = pkesks.iter().filter_map(|p| p.recipient()).collect();
+        // The key it names was given, yet nothing opened: the message is damaged.
+        if self.sources.iter().any(|s| s.holds(&recipients)) {
+            return Err(HelperError(DecryptError::Damaged {
+                what: "its encrypted session key does not decrypt with the key given, which is the one it names",
+            })
+            .into());
+        }
         let available = self.sources.iter().map(|s| s.describe()).collect::<Vec<_>>();
         Err(HelperError(DecryptError::NoMatchingKey {
             recipients: describe_recipients(&recipients),
@@ -231,6 +256,12 @@ impl DecryptionHelper for Helper<'_, '_> {
 impl KeySource for SecretKeys {
     fn describe(&self) -> String {
         SecretKeys::describe(self)
+    }
+
+    fn holds(&self, recipients: &[KeyHandle]) -> bool {
+        self.keys.iter().any(|(_, cert)| {
+            cert.keys().secret().any(|k| recipients.iter().any(|r| KeyHandle::from(k.key().fingerprint()).aliases(r)))
+        })
     }
 
     fn open(

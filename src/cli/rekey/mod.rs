@@ -93,8 +93,9 @@ pub fn run(args: Args) -> Result<()> {
     let job =
         Rekey { session, plan, new_set: prepared, target: args.new.target, label_given: args.new.label.is_some() };
     let mut keys = io::read_key_files(&args.old.key_files)?;
-    let done = rekey::run(job, args.yes, &mut keys, &args.old.card.options(old_manifest), &mut TerminalPrompt)?;
-    super::recovery::report(&done.recovered, None);
+    let cards = args.old.card.options(old_manifest);
+    let report = &mut |r: &symbolon::combine::Recovered| super::recovery::report(r, None);
+    let done = rekey::run(job, args.yes, &mut keys, &cards, &mut TerminalPrompt, report)?;
     if let Some((old_k, new_k)) = done.vault_threshold_change {
         eprintln!(
             "warning: the threshold changes from {old_k} to {new_k}: Vault waits for the threshold in its seal \
@@ -116,7 +117,8 @@ fn confirm(plan: &Plan, yes: bool, to: &str, otherwise: &str) -> Result<()> {
     let hash = plan.hash();
     println!("{}", plan.render());
     println!("Plan hash: {hash}");
-    if !yes && !TerminalPrompt.confirm(&Question::PlanHash { hash, action: to.into() })? {
+    let question = Question::PlanHash { hash, action: to.into() };
+    if !yes && !TerminalPrompt.confirm(&question).map_err(symbolon::rekey::RekeyError::Prompt)? {
         bail!("the plan was not confirmed: {otherwise}");
     }
     Ok(())

@@ -105,6 +105,7 @@ pub struct StatusArgs {
 pub struct CancelArgs {
     #[command(flatten)]
     state: StateArgs,
+    /// The ceremony to destroy, as `rekey init` printed it (`rekey status` lists them).
     #[arg(long, value_name = "NONCE")]
     nonce: String,
 }
@@ -211,8 +212,8 @@ fn complete_with(staged: Staged, args: &SubmitArgs, keys: &mut SecretKeys) -> Re
     }
     println!("Ceremony {} is complete and its state destroyed.", done.nonce);
     println!(
-        "Next: every new custodian verifies their share: symbolon verify --manifest {}/manifest.json.",
-        out.display()
+        "Next: every new custodian verifies their share: symbolon verify --manifest {}.",
+        out.join(symbolon::manifest::FILE_NAME).display()
     );
     Ok(())
 }
