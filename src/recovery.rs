@@ -172,7 +172,11 @@ fn prepare_with<'a>(
     if let Some(m) = manifest.filter(|_| check_recipients) {
         check_set(&candidates, m)?;
     }
+    // Counted here where it saves a PIN or a plan confirmation: encrypted shares, or shares given
+    // with their manifest (combine names plain keys and shares precisely itself).
+    let encrypted = candidates.iter().any(|c| matches!(c.piece, Piece::Encrypted { .. }));
     if let Some(needed) = needed
+        && (encrypted || manifest.is_some())
         && candidates.len() < needed
     {
         return Err(RecoveryError::TooFew { given: candidates.len(), needed });
