@@ -27,6 +27,9 @@ use zeroize::Zeroizing;
 pub struct QrImages {
     pub png: bool,
     pub svg: bool,
+    /// The operator asked for these images: a share too large for QR codes is then refused.
+    /// Otherwise (the default) its images are skipped, and the summary says so.
+    pub asked: bool,
 }
 
 /// A new set, checked before any secret is read: what to make and where.
@@ -162,7 +165,7 @@ pub fn prepare(req: &Request, inherited: Option<(&str, Target)>) -> Result<(NewS
     };
     let warning = plan.check()?;
     crate::output::refuse_existing(&req.out_dir)?;
-    let qr = req.qr.unwrap_or(QrImages { png: encrypted, svg: encrypted });
+    let qr = req.qr.unwrap_or(QrImages { png: encrypted, svg: encrypted, asked: false });
     let new =
         NewSet { plan, format, custodians, binary: req.binary, qr, paper: req.paper, out_dir: req.out_dir.clone() };
     Ok((new, warning))
@@ -189,6 +192,9 @@ pub struct Summary {
     pub encrypted: bool,
     pub qr_files: usize,
     pub paper_files: usize,
+    /// QR images were not written (the default asked for them): a share's form is this many
+    /// bytes, more than QR codes carry.
+    pub qr_skipped: Option<usize>,
     /// The cover sheet was written.
     pub cover: bool,
     pub origin: Origin,
@@ -212,7 +218,15 @@ pub enum NewSetError {
     Rng(#[from] crate::rng::RngError),
     #[error("the share set was not written: {0}")]
     Output(#[from] OutputError),
+    #[error(
+        "share {index} is {bytes} bytes, more than QR codes and paper sheets carry ({} bytes, {} codes): nothing was written. Leave out the QR codes and sheets (the share files hold the shares), or split a shorter secret (e.g. a key that encrypts the large one)",
+        crate::qr::MAX_FORM_BYTES, crate::qr::MAX_FORM_BYTES / crate::qr::PART_BYTES
+    )]
+    TooLargeForQr { index: u8, bytes: usize },
 }
+
+/// Beyond this many bytes of secret, shares are made one at a time (memory before speed).
+const LARGE_SECRET: usize = 1 << 20;
 
 /// A file written next to a share (a QR image, a paper sheet): name and contents.
 type ExtraFile = (String, Zeroizing<Vec<u8>>);
@@ -228,15 +242,22 @@ pub fn write(new: NewSet, secret: SecretBytes, origin: Origin) -> Result<Summary
     let mut dir = NewDir::create(&new.out_dir)?;
     let mut files = Vec::with_capacity(set.shares.len());
     let (mut qr_files, mut paper_files) = (0, 0);
-    // A batch of shares per core at a time: encrypted in parallel, then written, hashed and wiped,
-    // so that only a few share files are ever in memory at once.
-    let batch = std::thread::available_parallelism().map_or(1, |n| n.get()) * 4;
+    let mut qr_skipped = None;
+    // A batch of shares at a time: encrypted in parallel, then written, hashed and wiped, so that
+    // only a few share files are ever in memory at once. A share file is several times the
+    // secret's size (text form, message, armor), so a large secret goes one share at a time:
+    // memory stays a small multiple of the secret (see benches/large_secret.rs).
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let batch = if set.info.secret_len as usize > LARGE_SECRET { 1 } else { cores * 4 };
     for (b, shares) in set.shares.chunks(batch).enumerate() {
         let custodians = new.custodians.get(b * batch..).unwrap_or_default();
         // The costly part (encryption, QR codes, PDF sheets) runs on every core.
         let made = crate::parallel::map(shares, |i, share| make_share(&new, &set.info, share, custodians.get(i)));
         for (i, made) in made.into_iter().enumerate() {
             let (made, extra) = made?;
+            if (new.qr.png || new.qr.svg) && made.qr_form.len() > crate::qr::MAX_FORM_BYTES {
+                qr_skipped = qr_skipped.max(Some(made.qr_form.len()));
+            }
             let custodian = custodians.get(i);
             // Even ciphertext is kept private (0600): who may read it is the custodian's business.
             dir.write(&made.name, &made.contents, Privacy::Secret)?;
@@ -277,6 +298,7 @@ pub fn write(new: NewSet, secret: SecretBytes, origin: Origin) -> Result<Summary
         files,
         qr_files,
         paper_files,
+        qr_skipped,
         cover: new.paper.is_some(),
         origin,
         bare_commitments_omitted: manifest.bare_commitments_omitted,
@@ -292,13 +314,20 @@ fn make_share(
 ) -> Result<(Made, Vec<ExtraFile>), NewSetError> {
     let width = info.count.to_string().len().max(2);
     let made = share_file(share, new.format, custodian, new.binary, width)?;
+    // QR codes and sheets carry a share of at most MAX_FORM_BYTES: beyond, they are refused when
+    // asked for, and skipped (and said so) by default.
+    let too_large = made.qr_form.len() > crate::qr::MAX_FORM_BYTES;
+    if too_large && (new.qr.asked && (new.qr.png || new.qr.svg) || new.paper.is_some()) {
+        return Err(NewSetError::TooLargeForQr { index: share.index, bytes: made.qr_form.len() });
+    }
+    let qr = if too_large { QrImages { png: false, svg: false, asked: false } } else { new.qr };
     // Each QR code is made once, for the image files and for the sheet.
-    let codes = if new.qr.png || new.qr.svg || new.paper.is_some() {
+    let codes = if qr.png || qr.svg || new.paper.is_some() {
         crate::qr::payloads(&made.qr_form).iter().map(|p| crate::qr::code(p)).collect::<Result<Vec<_>, _>>()?
     } else {
         Vec::new()
     };
-    let mut extra = qr_files_of(&made, &codes, new.qr)?;
+    let mut extra = qr_files_of(&made, &codes, qr)?;
     if let Some(size) = new.paper {
         let sheet = crate::paper::ShareSheet {
             label: info.label.to_string(),

@@ -21,6 +21,11 @@ pub const PREFIX: &str = "SYMBOLON/1/";
 /// Bytes of the file per QR code: at error correction M, a part fits QR version 20 (97×97
 /// modules), which a phone camera reads from a printed page.
 pub const PART_BYTES: usize = 576;
+
+/// The largest share form QR codes and paper sheets carry: 8 codes. A share's QR codes must all
+/// be scanned to read it back, and a sheet must hold them; beyond this a share is kept in its
+/// file only (see docs/FORMAT.md, "QR codes").
+pub const MAX_FORM_BYTES: usize = 8 * PART_BYTES;
 /// Modules of quiet zone around a code, as the QR standard asks.
 pub const QUIET_ZONE: u32 = 4;
 

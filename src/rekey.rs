@@ -149,7 +149,7 @@ pub(crate) mod tests {
             format: ShareFormat::SymbolonV1,
             custodians,
             binary: false,
-            qr: QrImages { png: false, svg: false },
+            qr: QrImages { png: false, svg: false, asked: false },
             paper: None,
             out_dir,
         }

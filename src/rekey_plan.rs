@@ -247,7 +247,7 @@ impl Plan {
             format: n.format,
             custodians: self.custodians.iter().map(CustodianRecord::custodian).collect::<Result<_, _>>()?,
             binary: n.binary,
-            qr: QrImages { png: n.qr_png, svg: n.qr_svg },
+            qr: QrImages { png: n.qr_png, svg: n.qr_svg, asked: false },
             paper,
             out_dir: n.out_dir.clone(),
         })
@@ -328,7 +328,7 @@ mod tests {
             format: ShareFormat::SymbolonV1,
             custodians: vec![custodian("alice"), custodian("bob")],
             binary: false,
-            qr: QrImages { png: true, svg: false },
+            qr: QrImages { png: true, svg: false, asked: true },
             paper: None,
             out_dir: "/tmp/new-set".into(),
         };

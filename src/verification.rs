@@ -379,7 +379,7 @@ mod tests {
             format: crate::manifest::ShareFormat::SymbolonV1,
             custodians,
             binary: false,
-            qr: QrImages { png: false, svg: false },
+            qr: QrImages { png: false, svg: false, asked: false },
             paper: None,
             out_dir: out_dir.clone(),
         };

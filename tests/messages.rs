@@ -138,6 +138,7 @@ fn setup() -> Fixture {
     // The recovered secret shows as what it is (and is then no "<HASH>").
     f.replace.push((hex::encode(&secret), "<THE-SECRET-IN-HEX>".into()));
     write(&d, "empty.bin", b"");
+    write(&d, "large.bin", &[0x42; 8000]);
     let ok = |f: &Fixture, args: &[&str]| {
         let run = f.run(args);
         assert_eq!(run.code, 0, "{args:?}: {}", run.stderr);
@@ -349,6 +350,60 @@ fn every_command_on_and_off_the_happy_path() {
                 ],
             ),
         ),
+        // A share too large for QR codes: skipped by default and said so; refused when asked for.
+        (
+            "split-large-default-qr",
+            vec![
+                "split",
+                "--secret-file",
+                "large.bin",
+                "-n",
+                "1",
+                "-t",
+                "1",
+                "--recipient",
+                "alice.asc",
+                "-o",
+                "large1",
+            ],
+        ),
+        (
+            "split-large-qr-asked",
+            vec![
+                "split",
+                "--secret-file",
+                "large.bin",
+                "-n",
+                "1",
+                "-t",
+                "1",
+                "--recipient",
+                "alice.asc",
+                "--qr",
+                "png",
+                "-o",
+                "large2",
+            ],
+        ),
+        (
+            "split-large-paper",
+            vec![
+                "split",
+                "--secret-file",
+                "large.bin",
+                "-n",
+                "1",
+                "-t",
+                "1",
+                "--recipient",
+                "alice.asc",
+                "--qr",
+                "none",
+                "--paper",
+                "-o",
+                "large3",
+            ],
+        ),
         // combine
         ("combine-ok", vec!["combine", &s1, &s3, &s4, "--stdout", "--encoding", "hex"]),
         ("combine-names-a-bad-share", vec!["combine", &s1, "bad-02.txt", &s3, &s4, "--stdout", "--encoding", "hex"]),
@@ -529,6 +584,14 @@ fn every_command_on_and_off_the_happy_path() {
         ),
     ];
     let failures: Vec<String> = cases.iter().filter_map(|(name, args)| f.check(name, args).err()).collect();
+    // Refused large splits wrote nothing; the default one wrote the share without QR images.
+    assert!(!f.dir.join("large2").exists() && !f.dir.join("large3").exists());
+    let mut written: Vec<String> = std::fs::read_dir(f.dir.join("large1"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    written.sort();
+    assert_eq!(written, ["01-alice.asc", "manifest.json"]);
     assert!(cases.len() >= 60, "{} cases", cases.len());
     assert!(failures.is_empty(), "{} of {} snapshots differ:\n{}", failures.len(), cases.len(), failures.join("\n\n"));
 }

@@ -163,6 +163,12 @@ pub fn render(summary: &Summary) {
     if summary.paper_files > 0 {
         println!("  paper sheets: NN-<custodian>.pdf ({} files) and cover.pdf (no secrets)", summary.paper_files);
     }
+    if let Some(bytes) = summary.qr_skipped {
+        eprintln!(
+            "note: no QR codes were written: a share is {bytes} bytes, more than QR codes carry ({} bytes); the share files hold the shares",
+            symbolon::qr::MAX_FORM_BYTES
+        );
+    }
     if summary.qr_files > 0 {
         println!("  QR codes of each share: NN-<custodian>.qr[N].png/.svg ({} files)", summary.qr_files);
     }
@@ -189,7 +195,7 @@ pub fn render(summary: &Summary) {
 
 /// Which QR files to write, from `--qr png,svg` or `--qr none`.
 fn parse_qr(list: &str) -> Result<QrImages, String> {
-    let mut out = QrImages { png: false, svg: false };
+    let mut out = QrImages { png: false, svg: false, asked: true };
     for item in list.split(',').map(str::trim) {
         match item {
             "png" => out.png = true,
