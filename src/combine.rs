@@ -6,8 +6,9 @@
 //!   that does not lie on the recovered polynomials is reported as bad.
 //! - Bare Vault keys carry no commitment. With the set's manifest they are checked one by one
 //!   against its bare commitments; with a known threshold and more keys than it, the keys must
-//!   agree with each other (at least k + 1 on one polynomial); otherwise the result is returned as
-//!   unverified, as Vault itself would use it.
+//!   agree with each other (at least k + 1 on one polynomial); exactly k keys of a known threshold
+//!   are returned as unverified, as Vault itself would use them; with no known threshold, keys
+//!   are refused (any number of keys combines to some value).
 
 use crate::candidate::{Candidate, Piece};
 use crate::manifest::Manifest;
@@ -135,7 +136,7 @@ pub enum CombineError {
     #[error("the manifest's set is {manifest_scheme}-scheme, but bare keys are Vault keys")]
     ManifestScheme { manifest_scheme: String },
     #[error(
-        "the manifest describes set {set} differently from every share given: the manifest says {}. The shares agree with each other, and their description is covered by the set's commitment: the manifest was altered or damaged; use the set's original manifest, or recover without it",
+        "the manifest and every share given disagree about set {set}: the manifest says {}. The shares agree with each other, so the manifest was likely altered or damaged, unless all the shares were: recover without the manifest (the set's commitment then decides), or use the set's original manifest",
         differences.join(", ")
     )]
     ManifestDiffers { set: String, differences: Vec<String> },
@@ -159,7 +160,7 @@ pub enum NotInManifest {
     #[error("it does NOT match share {index} in the manifest: it is corrupt or was altered")]
     Mismatch { index: u8 },
     #[error(
-        "the manifest describes set {set} differently from the share: the manifest says {}. The share's description is covered by the set's commitment; the manifest was altered or damaged: use the set's original manifest",
+        "the share and the manifest disagree about set {set}: the manifest says {}. One of them was altered or damaged: check the share with its set's other shares (combine, whose set commitment decides), or use the set's original manifest",
         differences.join(", ")
     )]
     ManifestDiffers { set: String, differences: Vec<String> },
@@ -362,7 +363,7 @@ fn combine_shares(mut shares: Vec<(String, Share)>, ctx: &Context<'_>) -> Result
             given: shares.len() + bad.len(),
             bad: readded + bad.len(),
             bad_list: disputed.iter().map(|(o, _)| o.clone()).chain(bad.iter().cloned()).collect::<Vec<_>>().join(", "),
-            have: shares.len() - readded,
+            have: shares.len().saturating_sub(readded),
             need,
         },
         SearchFailure::Exhausted if shares.len() == need => {
@@ -385,8 +386,12 @@ fn combine_shares(mut shares: Vec<(String, Share)>, ctx: &Context<'_>) -> Result
     let blind_basis: Vec<Point> = best.subset.iter().map(|&i| points[i].1.clone()).collect();
     let mut manifest_wrong = Vec::new();
     for (origin, share) in &disputed {
-        let on = matches!((share.point(), share.blind_point()), (Ok(p), Ok(b))
-            if shamir::lies_on(scheme, &basis, &p) && shamir::lies_on(scheme, &blind_basis, &b));
+        // Only where the index fixes x (the native scheme: x = index) does lying on the
+        // polynomials show the share is the one its index says; a Vault-scheme share relabelled
+        // with another index would lie on them too.
+        let on = scheme == Scheme::Native
+            && matches!((share.point(), share.blind_point()), (Ok(p), Ok(b))
+                if p.x == share.index && shamir::lies_on(scheme, &basis, &p) && shamir::lies_on(scheme, &blind_basis, &b));
         if on {
             bad.retain(|o| o != origin);
             manifest_wrong.push(origin.clone());

@@ -191,7 +191,7 @@ pub fn image_kind(bytes: &[u8]) -> Option<&'static str> {
         Some("PNG")
     } else if bytes.starts_with(&[0xff, 0xd8, 0xff]) {
         Some("JPEG")
-    } else if std::str::from_utf8(&bytes[..bytes.len().min(512)]).is_ok_and(|t| t.contains("<svg")) {
+    } else if bytes[..bytes.len().min(512)].windows(4).any(|w| w == b"<svg") {
         Some("SVG")
     } else {
         None

@@ -32,7 +32,8 @@ pub fn install(report: impl Fn(&Interrupted) + Send + 'static) -> std::io::Resul
                 _ => "SIGHUP",
             };
             let interrupted = Interrupted { signal: name, status: 128 + signal, outputs: output::abandon() };
-            report(&interrupted);
+            // The report may fail (a hung-up terminal): the process exits all the same.
+            let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| report(&interrupted)));
             std::process::exit(interrupted.status);
         }
     })?;

@@ -37,6 +37,10 @@ pub enum OutputError {
     BadName { name: String },
     #[error("{path} was not written: symbolon was interrupted")]
     Interrupted { path: PathBuf },
+    #[error(
+        "{path} was written, but its directory could not be synced to disk ({source}): check the disk and the output before relying on it"
+    )]
+    NotSynced { path: PathBuf, source: std::io::Error },
 }
 
 fn io(path: &Path) -> impl FnOnce(std::io::Error) -> OutputError + '_ {
@@ -185,8 +189,7 @@ fn clean_stale(dir: &Path) {
         if meta.uid() != uid {
             continue;
         }
-        // Still running (the same process: same id, same start time), or /proc cannot tell.
-        if !Path::new("/proc/self/stat").exists() || start_time(pid) == Some(start) {
+        if !is_gone(pid, start) {
             continue;
         }
         let path = entry.path();
@@ -196,8 +199,25 @@ fn clean_stale(dir: &Path) {
     }
 }
 
+/// Whether the process that made a temporary is certainly gone: no process has its id (the
+/// kernel says so, whatever /proc shows: a non-dumpable process is hidden under `hidepid`), or
+/// one has, but it started at another time (the id was reused). Anything else, including a /proc
+/// that cannot be read, counts as alive.
+fn is_gone(pid: u32, start: u64) -> bool {
+    let Some(raw) = i32::try_from(pid).ok().and_then(rustix::process::Pid::from_raw) else { return false };
+    match rustix::process::test_kill_process(raw) {
+        Err(rustix::io::Errno::SRCH) => true,
+        // It exists: gone only if it is provably another process (its start time differs from
+        // a start time that was recorded).
+        _ => start != 0 && start_time(pid).is_some_and(|now| now != start),
+    }
+}
+
 /// `(pid, start time)` of a name `.NAME.symbolon-tmp-PID-START-RANDOM`.
 fn stale_mark(name: &str) -> Option<(u32, u64)> {
+    if !name.starts_with('.') {
+        return None;
+    }
     let rest = &name[name.rfind(TEMP_MARK)? + TEMP_MARK.len()..];
     let mut parts = rest.split('-');
     let (pid, start, tag) = (parts.next()?, parts.next()?, parts.next()?);
@@ -218,7 +238,19 @@ fn rename_noreplace(from: &Path, to: &Path) -> Result<(), OutputError> {
 }
 
 fn sync_dir(dir: &Path) -> Result<(), OutputError> {
-    File::open(dir).and_then(|d| d.sync_all()).map_err(io(dir))
+    File::open(dir)
+        .and_then(|d| d.sync_all())
+        .map_err(|source| OutputError::NotSynced { path: dir.to_path_buf(), source })
+}
+
+/// Notes that this run wrote (part of) an output to standard output, for what an interruption
+/// then says.
+pub fn note_stdout() {
+    let mut reg = registry();
+    let stdout = PathBuf::from("standard output");
+    if !reg.written.contains(&stdout) {
+        reg.written.push(stdout);
+    }
 }
 
 /// Creates a new file (never an existing one).

@@ -37,7 +37,7 @@ pub enum RecoveryError {
     )]
     ManifestOfOtherSet { set: String },
     #[error(
-        "{shares}: not of set {set}, which the manifest describes (set id, or keys encrypted to, not the manifest's). Nothing was decrypted, no PIN was asked; leave out the shares of other sets"
+        "{shares}: not of set {set}, which the manifest describes (set id, or keys encrypted to, not the manifest's). Nothing was decrypted, no PIN was asked; leave out the shares of other sets (a share its custodian re-encrypted to another key: decrypt it first, and give the plaintext share)"
     )]
     NotOfManifestSet { set: String, shares: String },
     #[error(transparent)]
@@ -194,6 +194,9 @@ fn check_set(candidates: &[Candidate], manifest: &Manifest) -> Result<(), Recove
     for c in candidates {
         let of_other_set = match &c.piece {
             Piece::Share(share) => share.set.id != manifest.set.id,
+            // A plaintext set's manifest lists no keys: a share someone encrypted later cannot
+            // be told before it is decrypted.
+            Piece::Encrypted { .. } if !manifest.is_encrypted() => false,
             Piece::Encrypted { message, .. } => match crate::openpgp::decrypt::recipients(message) {
                 Ok(recipients) if recipients.iter().all(|r| *r == wildcard) => false,
                 Ok(recipients) => manifest.entry_for_recipients(&recipients).is_none(),

@@ -654,9 +654,9 @@ fn an_altered_manifest_is_blamed_not_the_shares() {
         &run,
         1,
         &[
-            "the manifest describes set",
-            "differently from every share given: the manifest says threshold (2, not 3)",
-            "the manifest was altered or damaged",
+            "the manifest and every share given disagree about set",
+            "the manifest says threshold (2, not 3)",
+            "the manifest was likely altered or damaged",
         ],
     );
     assert!(!run.stderr.contains("BAD SHARE"), "{}", run.stderr);
@@ -674,7 +674,7 @@ fn an_altered_manifest_is_blamed_not_the_shares() {
     let run = run_in(dir.path(), &["verify", "--manifest", "set/manifest.json"], None);
     assert_fails(&run, 1, &["NOT verified"]);
     assert!(!run.stderr.contains("OK"), "{}", run.stderr);
-    let blamed = "NOT verified: it is a well-formed share, but the manifest describes set";
+    let blamed = "NOT verified: it is a well-formed share, but the share and the manifest disagree about set";
     assert_eq!(run.stdout_text().matches(blamed).count(), 5, "{}", run.stdout_text());
     assert!(!run.stdout_text().contains("decrypts"), "{}", run.stdout_text());
 }

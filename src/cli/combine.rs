@@ -64,6 +64,7 @@ pub fn run(args: Args) -> Result<()> {
         write_new_file(out, &encoded, Privacy::Secret)?;
     } else {
         let mut stdout = std::io::stdout().lock();
+        symbolon::output::note_stdout();
         stdout.write_all(&encoded).and_then(|()| stdout.flush()).context("cannot write the secret to stdout")?;
     }
     super::recovery::report(&recovered, args.out.as_ref());

@@ -113,6 +113,7 @@ fn write_out(text: &str, out: Option<&std::path::Path>) -> Result<()> {
         }
         None => {
             let mut stdout = std::io::stdout().lock();
+            symbolon::output::note_stdout();
             stdout.write_all(text.as_bytes())?;
             stdout.flush()?;
         }

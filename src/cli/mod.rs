@@ -90,6 +90,14 @@ pub fn main() -> ExitCode {
     }
 }
 
+/// Writes a line to stderr, ignoring failure (after a hangup the terminal is gone).
+macro_rules! say {
+    ($($arg:tt)*) => {{
+        use std::io::Write;
+        let _ = writeln!(std::io::stderr(), $($arg)*);
+    }};
+}
+
 /// What an interruption did, said just before the process exits.
 fn report_interruption(i: &symbolon::interrupt::Interrupted) {
     prompt::restore_terminal();
@@ -101,22 +109,22 @@ fn report_interruption(i: &symbolon::interrupt::Interrupted) {
         paths.iter().map(|p| symbolon::sanitize(&p.display().to_string())).collect::<Vec<_>>().join(", ")
     };
     if !o.removed.is_empty() {
-        eprintln!("The unfinished output was removed: {}.", shown(&o.removed));
+        say!("The unfinished output was removed: {}.", shown(&o.removed));
     }
     for (path, e) in &o.left {
-        eprintln!(
+        say!(
             "error: the unfinished output {} could not be removed ({e}): remove it by hand, it may hold secrets",
             symbolon::sanitize(&path.display().to_string())
         );
     }
     match (o.written.is_empty(), o.left.is_empty()) {
-        (true, true) => eprintln!("interrupted ({}): nothing was written", i.signal),
-        (false, true) => eprintln!(
+        (true, true) => say!("interrupted ({}): nothing was written", i.signal),
+        (false, true) => say!(
             "interrupted ({}): {} had been written before the interruption; nothing else was",
             i.signal,
             shown(&o.written)
         ),
-        (_, false) => eprintln!("interrupted ({})", i.signal),
+        (_, false) => say!("interrupted ({})", i.signal),
     }
 }
 
@@ -128,7 +136,7 @@ fn report_cleaned() {
 }
 
 fn note_cleaned(path: &std::path::Path, pid: u32) {
-    eprintln!(
+    say!(
         "note: removed {}, an unfinished output left by an interrupted symbolon run (process {pid})",
         symbolon::sanitize(&path.display().to_string())
     );
