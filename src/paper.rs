@@ -218,6 +218,62 @@ fn deflate(data: &[u8]) -> Vec<u8> {
 }
 
 /// Writes `text` at (x, y) in the embedded font.
+/// Decodes typed-back lines (`NN  GROUPS...  CC`: the data is Crockford base32, the last token a
+/// check) to the bytes they carry, with python3 alone. Printed on two lines: inside double quotes
+/// a backslash-newline is removed by the shell, so it is one command.
+const PYTHON_DECODE: [&str; 2] = [
+    "python3 -c \"import sys;A='0123456789ABCDEFGHJKMNPQRSTVWXYZ';b=''.join(f'{A.index(c):05b}'for l in open(sys.argv[1])\\",
+    "for c in''.join(l.split()[1:-1]));n=len(b)//8;sys.stdout.buffer.write(int(b[:8*n],2).to_bytes(n,'big'))\" typed.txt",
+];
+
+/// The recovery instructions for this kind of sheet (encrypted or not, symbolon or Vault form),
+/// each a command that works for it (tests/paper.rs runs them).
+fn instructions(sheet: &ShareSheet) -> Vec<String> {
+    let vault_b64 = sheet.file.ends_with(".b64");
+    let mut out = Vec::new();
+    if sheet.encrypted {
+        out.push(
+            "TO RESTORE THIS SHARE (years from now, with this sheet and the custodian's key or card):".to_string(),
+        );
+        out.push("1. Photograph or scan the QR code(s), or type the numbered lines into a file, typed.txt.".into());
+        out.push("2. symbolon decrypt --from-image photo.jpg [--from-image photo2.jpg]   or: symbolon decrypt --from-text typed.txt".into());
+        out.push("   A mistyped character is reported with its line; fix that line only.".into());
+        out.push(
+            "3. Without symbolon (python3 and gpg): the lines are the OpenPGP message; decode and decrypt them:".into(),
+        );
+        out.push(format!("   {}", PYTHON_DECODE[0]));
+        out.push(format!("   {} | gpg --decrypt", PYTHON_DECODE[1]));
+        out.push(if vault_b64 {
+            format!("   The file {0} holds the same message in base64: base64 -d {0} | gpg --decrypt", sheet.file)
+        } else {
+            format!("   The file {0} holds the same message: gpg --decrypt {0}", sheet.file)
+        });
+        out.push(format!(
+            "4. Any {} of the {} shares recover the secret: symbolon combine SHARE... (each decrypted on its custodian's card).",
+            sheet.threshold, sheet.count
+        ));
+    } else {
+        out.push("TO RESTORE THIS SHARE (years from now, with this sheet alone: it is NOT encrypted):".to_string());
+        out.push("1. Photograph or scan the QR code(s), or type the numbered lines into a file, typed.txt.".into());
+        out.push(
+            "2. Check it: symbolon inspect --from-image photo.jpg   or: symbolon inspect --from-text typed.txt".into(),
+        );
+        out.push("   A mistyped character is reported with its line; fix that line only.".into());
+        out.push(format!(
+            "3. The file {} holds the share as it is. Without symbolon, the lines decode (python3) to its",
+            sheet.file
+        ));
+        out.push(format!("   binary form: {}", PYTHON_DECODE[0]));
+        out.push(format!("   {} > share.bin", PYTHON_DECODE[1]));
+        out.push(format!(
+            "4. Any {} of the {} shares recover the secret: symbolon combine --from-text typed.txt OTHER_SHARES...",
+            sheet.threshold, sheet.count
+        ));
+    }
+    out.push("   manifest.json (and the cover sheet) list who holds which share. Keep this sheet private.".into());
+    out
+}
+
 fn text(c: &mut Content, x: f32, y: f32, size: f32, text: &str) {
     c.begin_text();
     c.set_font(Name(b"F1"), size);
@@ -295,29 +351,16 @@ pub fn share_sheet(sheet: &ShareSheet, codes: &[crate::qr::Code], size: PaperSiz
     }
     y -= codes.len().div_ceil(2) as f32 * (code_size + 20.0) + 6.0;
 
-    // Instructions box at the bottom of page 1.
-    let box_height = 118.0;
-    let instructions = [
-        "TO RESTORE THIS SHARE (years from now, with this sheet and the custodian's key or card):".to_string(),
-        "1. Photograph or scan the QR code(s), or type the numbered lines into a file.".to_string(),
-        "2. symbolon decrypt --from-image photo.jpg [--from-image photo2.jpg]   (or: symbolon decrypt typed.txt)"
-            .to_string(),
-        "   A mistyped character is reported with its line; fix that line only.".to_string(),
-        "3. Without symbolon: the lines are Crockford base32 of an OpenPGP message; decode them and run".to_string(),
-        format!("   gpg --decrypt. The file {} holds the same message (gpg --decrypt {}).", sheet.file, sheet.file),
-        format!(
-            "4. Any {} of the {} shares recover the secret: symbolon combine SHARE... --key-file ...",
-            sheet.threshold, sheet.count
-        ),
-        "   manifest.json (and the cover sheet) list who holds which share. Keep this sheet private.".to_string(),
-    ];
+    // Instructions box at the bottom of page 1: what works for this kind of share.
+    let instructions = instructions(sheet);
+    let box_height = 14.0 + instructions.len() as f32 * 11.0;
     c.set_line_width(0.8);
     c.rect(MARGIN, MARGIN, w - 2.0 * MARGIN, box_height);
     c.stroke();
-    let mut by = MARGIN + box_height - 14.0;
+    let mut by = MARGIN + box_height - 12.0;
     for line in &instructions {
-        text(&mut c, MARGIN + 8.0, by, 7.2, line);
-        by -= 13.0;
+        text(&mut c, MARGIN + 6.0, by, 6.5, line);
+        by -= 11.0;
     }
 
     // Text lines: two columns between the codes and the box, then further pages.
@@ -325,7 +368,7 @@ pub fn share_sheet(sheet: &ShareSheet, codes: &[crate::qr::Code], size: PaperSiz
     let leading = 10.5;
     let column_width = 37.0 * ADVANCE / 1000.0 * font_size + 24.0;
     y -= 4.0;
-    text(&mut c, MARGIN, y, 8.0, "The same share as text (type it back: symbolon decrypt FILE):");
+    text(&mut c, MARGIN, y, 8.0, "The same share as text (type the numbered lines into a file, one line each):");
     y -= 14.0;
     let first_rows = (((y - (MARGIN + box_height + 10.0)) / leading).floor().max(0.0)) as usize;
     let mut rest: &[&str] = &lines;

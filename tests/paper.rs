@@ -129,3 +129,112 @@ fn typed_back_text_block_finds_the_wrong_line() {
     assert!(screen.contains("line 7 fails its check") && screen.contains("line 7>"), "{screen}");
     assert_eq!(std::fs::read(dir.join("pasted-share.txt")).unwrap(), sheet.plain);
 }
+
+/// The numbered lines of a sheet's text block, as pdftotext lays them out (two columns; a line is
+/// `NN GROUPS... CC`), one per line in order: what a person types back.
+fn typed_lines(layout: &str) -> String {
+    let num = |s: &str| (2..=3).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_digit());
+    let mut rows = std::collections::BTreeMap::new();
+    for line in layout.lines() {
+        let t: Vec<&str> = line.split_whitespace().collect();
+        let mut i = 0;
+        while i < t.len() {
+            if num(t[i]) && t.get(i + 1).is_some_and(|g| g.len() == 5) {
+                let mut k = i + 2;
+                while k < t.len() {
+                    let end = k + 1 == t.len() || (num(t[k + 1]) && t.get(k + 2).is_some_and(|g| g.len() == 5));
+                    if t[k].len() == 2 && end {
+                        break;
+                    }
+                    k += 1;
+                }
+                rows.insert(t[i].parse::<usize>().unwrap(), t[i..=k.min(t.len() - 1)].join(" "));
+                i = k + 1;
+            } else {
+                i += 1;
+            }
+        }
+    }
+    rows.into_values().map(|r| r + "\n").collect()
+}
+
+/// Runs `command` (as printed on a sheet) with sh in `dir`, with `gnupg` as GnuPG's home.
+fn sh(dir: &Path, command: &str, gnupg: &Path) -> Vec<u8> {
+    let out = Command::new("sh").arg("-c").arg(command).current_dir(dir).env("GNUPGHOME", gnupg).output().unwrap();
+    assert!(out.status.success(), "{command}: {}", String::from_utf8_lossy(&out.stderr));
+    out.stdout
+}
+
+/// Every kind of sheet (encrypted symbolon and Vault shares, plaintext symbolon and Vault hex
+/// keys) carries instructions that work for it: its text is extracted (pdftotext), the numbered
+/// lines typed back into a file, and every command it prints run in a clean directory with only
+/// the sheet's data and the custodian's key — symbolon's, and the one for python3 and gpg alone.
+#[test]
+fn every_kind_of_sheet_restores_with_the_commands_it_prints() {
+    let fx = gpg::split_set("sheet-kinds", 2, 2, &["--paper", "--qr", "none"]);
+    let d = fx.dir.path();
+    let gnupg = fx.gpg.home.clone();
+    let kinds: [(&str, &[&str]); 3] = [
+        ("vset", &["--scheme", "vault", "--format", "vault", "--recipient", "alice.asc", "--recipient", "bob.asc"]),
+        ("pset", &["--plaintext"]),
+        ("hset", &["--scheme", "vault", "--format", "vault-hex", "--plaintext"]),
+    ];
+    for (out, extra) in kinds {
+        let mut args = vec!["split", "--generate", "32", "-n", "2", "-t", "2", "--paper", "--qr", "none", "-o", out];
+        args.extend_from_slice(extra);
+        assert_ok(&run_in(d, &args, None));
+    }
+    let bin = common::bin().display().to_string();
+    for (set, file) in
+        [("set", "01-alice.asc"), ("vset", "01-alice.b64"), ("pset", "01-share.txt"), ("hset", "01-share.hex")]
+    {
+        let stem = file.rsplit_once('.').unwrap().0;
+        let pdf = d.join(set).join(format!("{stem}.pdf"));
+        let out = Command::new("pdftotext").args(["-layout"]).arg(&pdf).arg("-").output().expect("pdftotext");
+        let layout = String::from_utf8(out.stdout).unwrap();
+        // A clean directory: the typed lines, the share file, the custodian's key.
+        let run = d.join(format!("restore-{set}"));
+        std::fs::create_dir(&run).unwrap();
+        std::fs::write(run.join("typed.txt"), typed_lines(&layout)).unwrap();
+        std::fs::copy(d.join(set).join(file), run.join(file)).unwrap();
+        std::fs::copy(d.join("alice.key"), run.join("alice.key")).unwrap();
+        let lines: Vec<&str> = layout.lines().map(str::trim).collect();
+        let at = |needle: &str| {
+            lines.iter().position(|l| l.contains(needle)).unwrap_or_else(|| panic!("{set}: no {needle:?}:\n{layout}"))
+        };
+        // The python3 command, exactly as printed over its two lines.
+        let p = at("python3 -c");
+        let python = format!("{}\n{}", lines[p].trim_start_matches("binary form: "), lines[p + 1]);
+        let python = &python[python.find("python3").unwrap()..];
+        let encrypted = set == "set" || set == "vset";
+        let share = run_in(d, &["inspect", &format!("{set}/{file}")], None);
+        assert_ok(&share);
+        if encrypted {
+            // symbolon, as step 2 prints it (the key from a file instead of a card).
+            let step2 = lines[at("2. symbolon decrypt")];
+            let typed = &step2[step2.find("symbolon decrypt --from-text").unwrap()..];
+            let by_symbolon =
+                sh(&run, &format!("{} --key-file alice.key", typed.replacen("symbolon", &bin, 1)), &gnupg);
+            // python3 and gpg alone, and the share file with gpg.
+            let by_python = sh(&run, python, &gnupg);
+            let holds = lines[at(&format!("The file {file} holds"))];
+            let by_file = sh(&run, &holds[holds.find(": ").unwrap() + 2..], &gnupg);
+            assert_eq!(by_python, by_file, "{set}");
+            assert_eq!(
+                String::from_utf8_lossy(&by_python).trim(),
+                String::from_utf8_lossy(&by_symbolon).trim(),
+                "{set}"
+            );
+        } else {
+            let step2 = lines[at("2. Check it: symbolon inspect")];
+            let typed = &step2[step2.find("symbolon inspect --from-text").unwrap()..];
+            sh(&run, &typed.replacen("symbolon", &bin, 1), &gnupg);
+            sh(&run, python, &gnupg);
+            // share.bin is the share's binary form, as its QR codes carry it.
+            let bytes = std::fs::read(run.join(file)).unwrap();
+            let parsed = symbolon::input::parse_bytes(file, &bytes).unwrap();
+            let form = parsed.candidates[0].piece.qr_form().unwrap();
+            assert_eq!(std::fs::read(run.join("share.bin")).unwrap(), *form, "{set}");
+        }
+    }
+}
