@@ -101,7 +101,12 @@ pub fn shares(args: &[String], stdin: bool) -> Result<Vec<Parsed>, SourceError> 
                 Ok(parsed) => out.push(parsed),
                 // A word that is no share was most likely meant as a file name.
                 Err(e) if !arg.contains(char::is_whitespace) && arg.len() < 64 => {
-                    return Err(SourceError::NeitherFileNorShare { arg: crate::sanitize(arg), why: e.to_string() });
+                    // Named only if it cannot be key material (short, or not of the hex/base64
+                    // alphabet): a mistyped key is not echoed to the terminal or a log.
+                    let keyish =
+                        arg.len() >= 16 && arg.bytes().all(|b| b.is_ascii_alphanumeric() || b"+/=".contains(&b));
+                    let arg = if keyish { format!("argument {}", out.len() + 1) } else { crate::sanitize(arg) };
+                    return Err(SourceError::NeitherFileNorShare { arg, why: e.to_string() });
                 }
                 Err(e) => return Err(e.into()),
             },

@@ -481,6 +481,8 @@ fn every_command_on_and_off_the_happy_path() {
         ("inspect-encrypted-manifest", vec!["inspect", "enc/01-alice.asc", "--manifest", "enc/manifest.json"]),
         ("inspect-vault-key", vec!["inspect", "one-key.txt"]),
         ("inspect-no-such-file", vec!["inspect", "nothere"]),
+        // A word that could be a mistyped key is not echoed back.
+        ("inspect-key-like-word", vec!["inspect", "QUJDREVGR0hJSktMTU5PUFFSU1RVVldYW"]),
         ("inspect-image", vec!["inspect", "enc/01-alice.qr1.png"]),
         // verify
         ("verify-plaintext-set", vec!["verify", "--manifest", "set/manifest.json"]),

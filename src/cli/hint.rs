@@ -56,6 +56,10 @@ pub fn hints(error: &(dyn Error + 'static), flags: Flags) -> Vec<String> {
             ))
         } else if let Some(RekeyError::Prompt(symbolon::prompt::PromptError::NoTerminal)) = cause.downcast_ref() {
             Some("without a terminal, pass --yes to proceed without typing the plan hash (the plan and its hash are still printed)".into())
+        } else if let Some(StagedError::OperatorKeyAbsent { .. } | StagedError::OperatorKeyCannotTell { .. }) =
+            cause.downcast_ref::<StagedError>().filter(|_| flags.operator_key_file)
+        {
+            Some("the operator's key kept in a file is given with --operator-key-file FILE".into())
         } else if let Some(e) = cause.downcast_ref::<symbolon::input::InputError>() {
             input_hint(e, flags)
         } else if let Some(SourceError::StdinIsTerminal) = cause.downcast_ref::<SourceError>() {
