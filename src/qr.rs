@@ -397,6 +397,15 @@ pub fn read_image(origin: &str, bytes: &[u8]) -> Result<Vec<String>, QrError> {
     if !complete(&found) {
         search(half_size(&image), &mut found);
     }
+    // Two more resamplings for the rare rotated scan that still misses a code: the half-size
+    // image at Otsu's threshold, and the image at three quarters of its size.
+    if !complete(&found) {
+        search(binarise(&half_size(&image)), &mut found);
+    }
+    if !complete(&found) {
+        let (w, h) = (image.width() * 3 / 4, image.height() * 3 / 4);
+        search(image::imageops::resize(&image, w, h, image::imageops::FilterType::Triangle), &mut found);
+    }
     if found.is_empty() {
         return Err(QrError::NoCode { origin: origin.to_string() });
     }
