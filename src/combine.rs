@@ -84,7 +84,7 @@ pub enum CombineError {
         "the manifest describes set {manifest_set}, but the shares are from set {share_set}: give the manifest of the shares' own set"
     )]
     ManifestOtherSet { manifest_set: String, share_set: String },
-    #[error("too few shares: {have} distinct share(s) of set {set} given ({present}), {need} needed; add {} more", .need - .have)]
+    #[error("too few shares: {} of set {set} given ({present}), {need} needed; add {} more", crate::wording::counted(*.have, "distinct share", "distinct shares"), .need - .have)]
     TooFewShares { have: usize, need: usize, set: String, present: String },
     #[error(
         "too few good shares: of the {given} given, {bad} ({bad_list}) do not match the manifest, and {have} good ones are fewer than the {need} needed"

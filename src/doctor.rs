@@ -254,27 +254,60 @@ fn readers_and_cards(r: &mut Findings, readers: &[card::Reader]) {
     }) {
         cards += 1;
         let detail = format!(
-            "{} ({}), decryption key {}, user PIN tries left {}",
+            "{} ({}) in reader \"{}\", decryption key {}, user PIN {}",
             info.ident,
             crate::sanitize(&info.manufacturer),
+            crate::sanitize(&info.reader),
             info.decryption.fingerprint.as_deref().unwrap_or("(none)"),
-            info.pin_retries.user
+            crate::wording::tries_left(info.pin_retries.user)
         );
-        if info.pin_retries.user <= 1 {
+        if info.decryption.fingerprint.is_none() {
             r.warn(
                 Topic::Card,
                 detail,
-                "the user PIN is (nearly) blocked: unblock it with the reset code or admin PIN before the ceremony",
+                "this card holds no decryption key, so no share can be encrypted to it: generate or import one \
+                 (gpg --card-edit, then admin, generate), then make its certificate with `symbolon card cert`",
+            );
+        } else if info.pin_retries.user == 0 {
+            r.warn(
+                Topic::Card,
+                detail,
+                "the user PIN is blocked: unblock it with the reset code or admin PIN before the ceremony",
+            );
+        } else if info.pin_retries.user == 1 {
+            r.warn(
+                Topic::Card,
+                detail,
+                "one wrong PIN blocks this card: reset the counter by entering the right PIN once \
+                 (`symbolon decrypt SHARE --check --allow-last-pin-try`), or unblock it with the reset code or admin PIN",
             );
         } else {
             r.ok(Topic::Card, detail);
         }
     }
+    let other_cards: Vec<String> = readers
+        .iter()
+        .filter_map(|rd| match &rd.content {
+            ReaderContent::Other(what) => Some(format!(
+                "reader \"{}\" holds a card that cannot be used ({})",
+                crate::sanitize(&rd.name),
+                crate::sanitize(what)
+            )),
+            _ => None,
+        })
+        .collect();
     if cards == 0 && refused.is_empty() {
+        let what = if other_cards.is_empty() {
+            "no OpenPGP card is inserted".to_string()
+        } else {
+            format!("no OpenPGP card is inserted: {}", other_cards.join("; "))
+        };
+        r.warn(Topic::Cards, what, "insert the custodian's token; `symbolon card list` shows what is seen");
+    } else if !other_cards.is_empty() {
         r.warn(
             Topic::Cards,
-            "no OpenPGP card is inserted",
-            "insert the custodian's token; `symbolon card list` shows what is seen",
+            other_cards.join("; "),
+            "not an OpenPGP token, its OpenPGP application is disabled, or another program holds it",
         );
     }
 }

@@ -48,5 +48,6 @@ pub mod split;
 pub mod time;
 pub mod vault_keys;
 pub mod verification;
+pub mod wording;
 
 pub use sanitize::sanitize;

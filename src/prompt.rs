@@ -42,7 +42,7 @@ impl SecretRequest {
             if left == 1 {
                 "1 try left: a wrong PIN now BLOCKS the card".to_string()
             } else {
-                format!("{left} tries left")
+                crate::wording::tries_left(left)
             }
         };
         match self {

@@ -597,3 +597,642 @@ fn every_command_on_and_off_the_happy_path() {
     assert!(cases.len() >= 60, "{} cases", cases.len());
     assert!(failures.is_empty(), "{} of {} snapshots differ:\n{}", failures.len(), cases.len(), failures.join("\n\n"));
 }
+
+/// Flags that take a value, and the short names the cases use for some of them.
+const VALUE_FLAGS: &[&str] = &[
+    "--manifest",
+    "--old-manifest",
+    "--threshold",
+    "--old-threshold",
+    "--from-image",
+    "--format",
+    "--scheme",
+    "--recipient",
+    "--shares",
+    "--key-file",
+    "--secret-file",
+    "--state-dir",
+    "--pgp-keys",
+    "--operator-key-file",
+];
+const SHORT: &[(&str, &str)] = &[("--shares", "-n"), ("--threshold", "-t")];
+
+/// The commands a hint line suggests, applied to the refused command `args`: a whole
+/// `symbolon ...` command is run as printed; otherwise each alternative ("A, or B") names a flag,
+/// which replaces the last use of that flag ("use", "e.g.", "change"), is removed ("drop") or
+/// is added (any other wording). Upper-case placeholders (FILE, K, IMAGE) and missing values
+/// come from `values`, which is the only thing a case supplies.
+fn follow(args: &[String], hint: &str, values: &[(&str, &str)]) -> Vec<Vec<String>> {
+    let values_of = |key: &str| -> Vec<String> {
+        let found: Vec<String> = values.iter().filter(|(k, _)| *k == key).map(|(_, v)| v.to_string()).collect();
+        assert!(!found.is_empty(), "the case gives no value for {key} in {hint:?}");
+        found
+    };
+    // A placeholder (FILE, K, IMAGE) becomes each of the case's values for it.
+    let placeholders = |word: &str| -> Vec<String> {
+        let key = values
+            .iter()
+            .map(|(k, _)| *k)
+            .find(|k| !k.is_empty() && k.chars().all(|c| c.is_ascii_uppercase()) && word.contains(k));
+        match key {
+            Some(key) => values.iter().filter(|(k, _)| *k == key).map(|(_, v)| word.replace(key, v)).collect(),
+            None => vec![word.to_string()],
+        }
+    };
+    if let Some((_, command)) = hint.split_once("symbolon ") {
+        // The command ends at a closing backtick or at the end of its sentence.
+        let command = command.split(['`']).next().unwrap_or_default();
+        let command = command.split(". ").next().unwrap_or_default().trim_end_matches('.');
+        let words: Vec<String> = command.split_whitespace().flat_map(placeholders).collect();
+        let extra: Vec<&str> = values.iter().filter(|(k, _)| *k == "+").map(|(_, v)| *v).collect();
+        if extra.is_empty() {
+            return vec![words];
+        }
+        return extra
+            .iter()
+            .map(|e| words.iter().cloned().chain(e.split_whitespace().map(String::from)).collect())
+            .collect();
+    }
+    let mut alternatives = Vec::new();
+    for alternative in hint.split(", or ").flat_map(|a| a.split(" (or ")) {
+        let words: Vec<&str> = alternative.split_whitespace().collect();
+        let Some(at) = words.iter().position(|w| w.starts_with("--")) else { continue };
+        let flag = words[at].trim_end_matches([',', ')']);
+        let verb = if at == 0 { "" } else { words[at - 1] };
+        let takes_value = VALUE_FLAGS.contains(&flag);
+        let given: Vec<String> = match words.get(at + 1).map(|w| w.trim_end_matches([',', '.', ')'])) {
+            _ if !takes_value => Vec::new(),
+            Some(w) if !["per", "to", "or", ""].contains(&w) => placeholders(w),
+            _ => values_of(flag),
+        };
+        let names: Vec<&str> =
+            std::iter::once(flag).chain(SHORT.iter().filter(|(long, _)| *long == flag).map(|(_, s)| *s)).collect();
+        let mut out: Vec<String> = args.to_vec();
+        // "... instead of --other": the other goes.
+        if let Some((_, instead)) = alternative.split_once("instead of ") {
+            let other = instead.split([' ', ',']).next().unwrap_or_default();
+            let i = out.iter().position(|a| a == other).unwrap_or_else(|| panic!("{hint:?}: {args:?} has no {other}"));
+            out.remove(i);
+        }
+        let last = out.iter().rposition(|a| names.contains(&a.as_str()));
+        match (verb, last) {
+            ("drop", Some(i)) => {
+                out.drain(i..i + if takes_value { 2 } else { 1 });
+            }
+            ("drop", None) => panic!("{hint:?} drops {flag}, which {args:?} does not have"),
+            ("use" | "e.g." | "change", Some(i)) if takes_value => out[i + 1] = given[0].clone(),
+            _ => {
+                for value in &given {
+                    // "give X with --flag": X moves from where it was given to the flag.
+                    if let Some(p) = out.iter().position(|a| a == value) {
+                        out.remove(p);
+                    }
+                }
+                if given.is_empty() {
+                    out.push(flag.to_string());
+                }
+                for value in given {
+                    out.push(flag.to_string());
+                    out.push(value);
+                }
+            }
+        }
+        alternatives.push(out);
+    }
+    assert!(!alternatives.is_empty(), "no command could be read from the hint {hint:?}");
+    alternatives
+}
+
+/// The advice on a line of output: a "hint: ..." line, a "Next: ..." line, or a command in
+/// backticks.
+fn advice_in(output: &str) -> Vec<String> {
+    let mut found = Vec::new();
+    // The network warning's `symbolon doctor` is the one the pcscd error names (followed below);
+    // the snapshots leave the warning out, as it depends on the machine.
+    for line in output.lines().filter(|l| !l.starts_with("warning: network interfaces are up")) {
+        if let Some(hint) = line.strip_prefix("hint: ") {
+            found.push(hint.to_string());
+        } else if let Some((_, next)) = line.split_once("Next: ") {
+            found.push(next.to_string());
+        } else {
+            found.extend(line.split('`').skip(1).step_by(2).filter(|c| !c.is_empty()).map(|c| format!("`{c}`")));
+        }
+    }
+    found
+}
+
+/// Advice that a test here cannot follow, and why. Everything else any snapshot shows is followed
+/// by `every_printed_advice_is_followed`.
+const NOT_FOLLOWED_HERE: &[(&str, &str)] = &[
+    ("`systemctl start pcscd`", "starts the system's pcscd: scripts/test starts its own, by PID"),
+    ("`pcscd`", "as above"),
+    (
+        "`symbolon card list`",
+        "doctor names it where /sys or USB is missing: tests/portability.rs runs card list in exactly that root",
+    ),
+    (
+        "`keybase pgp export -q jefferai > jefferai.asc`",
+        "keybase is a network service; the gpg form beside it is followed",
+    ),
+    (
+        "to reset the counter, enter the right PIN where the last try may be spent: symbolon decrypt SHARE --check --allow-last-pin-try",
+        "needs a card at its last try: followed in tests/card.rs (last_try_is_guarded)",
+    ),
+    (
+        "to spend the last try, sure of the PIN: run again with --allow-last-pin-try",
+        "needs a card: followed in tests/card.rs",
+    ),
+];
+
+struct Advised {
+    name: &'static str,
+    args: Vec<&'static str>,
+    env: Vec<(&'static str, &'static str)>,
+    /// Values for placeholders, for flags the advice names without one, and ("+") arguments a
+    /// printed command leaves to the reader (the share, the custodian's key file).
+    values: Vec<(&'static str, &'static str)>,
+    /// The exit code of the advised command (0: the advice fixed it).
+    then: i32,
+    /// Run the refused command on a terminal (`script`).
+    tty: bool,
+}
+
+fn advised(name: &'static str, args: &[&'static str], values: &[(&'static str, &'static str)]) -> Advised {
+    Advised { name, args: args.to_vec(), env: Vec::new(), values: values.to_vec(), then: 0, tty: false }
+}
+
+/// `symbolon ARGS` with a terminal as its stdin, stdout and stderr (util-linux `script`); what it
+/// printed comes back as stdout.
+fn on_a_terminal(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Run {
+    let quoted: Vec<String> = std::iter::once(common::bin().display().to_string())
+        .chain(args.iter().map(|a| a.to_string()))
+        .map(|a| format!("'{}'", a.replace('\'', "'\\''")))
+        .collect();
+    let out = std::process::Command::new("script")
+        .args(["-qec", &quoted.join(" "), "/dev/null"])
+        .envs(env.iter().copied())
+        .current_dir(dir)
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    Run { code: out.status.code().unwrap_or(-1), stdout: out.stdout.replace_crlf(), stderr: String::new() }
+}
+
+trait Crlf {
+    fn replace_crlf(self) -> Vec<u8>;
+}
+
+impl Crlf for Vec<u8> {
+    fn replace_crlf(self) -> Vec<u8> {
+        String::from_utf8_lossy(&self).replace("\r\n", "\n").into_bytes()
+    }
+}
+
+/// Every piece of advice the tool prints (hints on refusals, "Next:" lines, commands in
+/// messages) is read from the output and carried out as printed, with only its placeholders
+/// filled in; the advised command must then do what the advice promised. Advice in any snapshot
+/// that no case here follows fails the test, unless listed in NOT_FOLLOWED_HERE with its reason.
+#[test]
+fn every_printed_advice_is_followed() {
+    let f = setup();
+    let d = f.dir.path();
+    let keys: Vec<String> =
+        (1..=3).map(|i| std::fs::read_to_string(d.join(format!("vset/0{i}-share.hex"))).unwrap()).collect();
+    write(d, "three-keys.txt", keys.concat().as_bytes());
+    let no_pcscd = ("PCSCLITE_CSOCK_NAME", "/nonexistent/pcscd.comm");
+    let (s1, s2, s3) = ("set/01-share.txt", "set/02-share.txt", "set/03-share.txt");
+    // A staged ceremony one share short of its threshold, its operator's key in a file.
+    let init = f.run(&[
+        "rekey",
+        "init",
+        "--state-dir",
+        "st",
+        "--operator-cert",
+        "olga.asc",
+        "--old-manifest",
+        "set/manifest.json",
+        "-n",
+        "2",
+        "-t",
+        "2",
+        "--plaintext",
+        "-o",
+        "staged-new",
+        "--yes",
+    ]);
+    assert_eq!(init.code, 0, "{}", init.stderr);
+    let nonce: &'static str = init
+        .stdout_text()
+        .lines()
+        .find_map(|l| l.strip_prefix("Ceremony started. Nonce: "))
+        .map(|n| &*n.to_string().leak())
+        .unwrap();
+    for share in [s1, s2] {
+        let submitted = f.run(&["rekey", "submit", "--state-dir", "st", "--nonce", nonce, share]);
+        assert_eq!(submitted.code, 0, "{}", submitted.stderr);
+    }
+    let mut cases = vec![
+        Advised {
+            env: vec![no_pcscd],
+            ..advised(
+                "operator-key-in-a-file",
+                &["rekey", "submit", "--state-dir", "st", "--nonce", nonce, s3],
+                &[("FILE", "olga.key")],
+            )
+        },
+        Advised {
+            then: 1,
+            ..advised(
+                "manifest-names-the-bad-share",
+                &["combine", s1, "bad-02.txt", s3, "--stdout"],
+                &[("FILE", "set/manifest.json")],
+            )
+        },
+        advised(
+            "manifest-given-as-share",
+            &["combine", "set/manifest.json", s1, s2, s3, "--stdout"],
+            &[("FILE", "set/manifest.json")],
+        ),
+        advised(
+            "image-given-as-share",
+            &["inspect", "enc/01-alice.qr1.png"],
+            &[("IMAGE", "enc/01-alice.qr1.png"), ("IMAGE", "enc/01-alice.qr2.png")],
+        ),
+        advised(
+            "bare-keys-threshold",
+            &["combine", "three-keys.txt", "--stdout"],
+            &[("K", "3"), ("FILE", "vset/manifest.json")],
+        ),
+        advised("one-bare-key", &["combine", "one-key.txt", "--stdout"], &[]),
+        advised(
+            "rekey-bare-keys-threshold",
+            &["rekey", "three-keys.txt", "-n", "2", "-t", "2", "--scheme", "vault", "--plaintext", "--yes", "-o", "rk"],
+            &[("K", "3"), ("FILE", "vset/manifest.json")],
+        ),
+        advised(
+            "unknown-nonce",
+            &["rekey", "cancel", "--state-dir", "state", "--nonce", "00112233445566778899aabbccddeeff"],
+            &[],
+        ),
+        advised(
+            "binary-vault",
+            &[
+                "split",
+                "--secret-file",
+                "secret.bin",
+                "-n",
+                "1",
+                "-t",
+                "1",
+                "--scheme",
+                "vault",
+                "--format",
+                "vault",
+                "--binary",
+                "--recipient",
+                "alice.asc",
+                "-o",
+                "bv",
+            ],
+            &[],
+        ),
+        advised(
+            "custodian-count",
+            &[
+                "split",
+                "--secret-file",
+                "secret.bin",
+                "-n",
+                "3",
+                "-t",
+                "2",
+                "--recipient",
+                "alice.asc",
+                "--recipient",
+                "bob.asc",
+                "-o",
+                "cc",
+            ],
+            &[("--recipient", "carol.asc"), ("--shares", "2")],
+        ),
+        advised(
+            "no-custodians",
+            &["split", "--secret-file", "secret.bin", "-n", "2", "-t", "2", "-o", "nc"],
+            &[("--recipient", "alice.asc"), ("--recipient", "bob.asc"), ("--pgp-keys", "alice.b64,bob.b64")],
+        ),
+        advised(
+            "same-name",
+            &[
+                "split",
+                "--secret-file",
+                "secret.bin",
+                "-n",
+                "2",
+                "-t",
+                "2",
+                "--recipient",
+                "alice.asc",
+                "--recipient",
+                "alice=bob.asc",
+                "-o",
+                "sn",
+            ],
+            &[("FILE", "bob.asc")],
+        ),
+        advised(
+            "vault-hex-encrypted",
+            &[
+                "split",
+                "--secret-file",
+                "secret.bin",
+                "-n",
+                "1",
+                "-t",
+                "1",
+                "--scheme",
+                "vault",
+                "--format",
+                "vault-hex",
+                "--recipient",
+                "alice.asc",
+                "-o",
+                "vh",
+            ],
+            &[],
+        ),
+        advised(
+            "vault-hex-native",
+            &[
+                "split",
+                "--secret-file",
+                "secret.bin",
+                "-n",
+                "3",
+                "-t",
+                "2",
+                "--plaintext",
+                "--format",
+                "vault-hex",
+                "-o",
+                "vn",
+            ],
+            &[],
+        ),
+        Advised {
+            tty: true,
+            ..advised(
+                "secret-from-a-terminal",
+                &["split", "--stdin", "-n", "2", "-t", "2", "--plaintext", "-o", "ns"],
+                &[("FILE", "secret.bin")],
+            )
+        },
+        advised(
+            "rekey-without-terminal",
+            &[
+                "rekey",
+                s1,
+                s2,
+                s3,
+                "--old-manifest",
+                "set/manifest.json",
+                "-n",
+                "2",
+                "-t",
+                "2",
+                "--plaintext",
+                "-o",
+                "nt",
+            ],
+            &[],
+        ),
+        Advised {
+            env: vec![no_pcscd],
+            ..advised(
+                "share-on-a-card-or-a-file",
+                &["decrypt", "enc/01-alice.asc", "--check"],
+                &[("FILE", "alice.key")],
+            )
+        },
+        // Success paths: the next step they name.
+        advised(
+            "split-encrypted-next",
+            &[
+                "split",
+                "--secret-file",
+                "secret.bin",
+                "-n",
+                "2",
+                "-t",
+                "2",
+                "--recipient",
+                "alice.asc",
+                "--recipient",
+                "bob.asc",
+                "--qr",
+                "none",
+                "-o",
+                "se",
+            ],
+            &[("+", "se/01-alice.asc --key-file alice.key"), ("+", "se/02-bob.asc --key-file bob.key")],
+        ),
+        advised(
+            "rekey-next",
+            &[
+                "rekey",
+                s1,
+                s2,
+                s3,
+                "--old-manifest",
+                "set/manifest.json",
+                "-n",
+                "2",
+                "-t",
+                "2",
+                "--recipient",
+                "alice.asc",
+                "--recipient",
+                "bob.asc",
+                "--qr",
+                "none",
+                "-o",
+                "new",
+                "--yes",
+            ],
+            &[("+", "--key-file alice.key --key-file bob.key")],
+        ),
+        // Commands named in messages.
+        advised("plaintext-share-given-to-decrypt", &["decrypt", s1], &[("+", "set/01-share.txt")]),
+        advised(
+            "encrypted-share-given-to-inspect",
+            &["inspect", "enc/01-alice.asc"],
+            &[("+", "enc/01-alice.asc --key-file alice.key")],
+        ),
+        Advised { env: vec![no_pcscd], ..advised("without-pcscd", &["card", "list"], &[]) },
+    ];
+    for name in ["alice", "bob"] {
+        let cert = sequoia_openpgp::Cert::from_bytes(&std::fs::read(d.join(format!("{name}.asc"))).unwrap()).unwrap();
+        use base64::Engine;
+        use sequoia_openpgp::parse::Parse;
+        use sequoia_openpgp::serialize::SerializeInto;
+        write(
+            d,
+            &format!("{name}.b64"),
+            base64::engine::general_purpose::STANDARD.encode(cert.to_vec().unwrap()).as_bytes(),
+        );
+    }
+    let mut followed = std::collections::BTreeSet::new();
+    let mut failures = Vec::new();
+    for case in cases.drain(..) {
+        let env: Vec<(String, String)> =
+            f.env.iter().cloned().chain(case.env.iter().map(|(k, v)| (k.to_string(), v.to_string()))).collect();
+        let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        let run = if case.tty { on_a_terminal(d, &case.args, &env) } else { run_with_env(d, &case.args, None, &env) };
+        let output = format!("{}{}", run.stdout_text(), run.stderr);
+        let advice = advice_in(&output);
+        if advice.is_empty() {
+            failures.push(format!("{}: no advice printed (exit {}):\n{output}", case.name, run.code));
+            continue;
+        }
+        let args: Vec<String> = case.args.iter().map(|a| a.to_string()).collect();
+        for text in advice {
+            // Commands of other tools are followed by their own cases below.
+            let command = text.trim_matches('`');
+            if text.starts_with('`') && !command.starts_with("symbolon ") {
+                continue;
+            }
+            for (n, mut then) in follow(&args, command, &case.values).into_iter().enumerate() {
+                // A follow-up writes where the refused command would have, in a fresh directory.
+                if let Some(i) = then.iter().position(|a| a == "-o") {
+                    then[i + 1] = format!("{}-{n}", then[i + 1]);
+                }
+                let words: Vec<&str> = then.iter().map(String::as_str).collect();
+                let after = run_with_env(d, &words, None, &env);
+                let again = advice_in(&after.stderr).contains(&text.to_string());
+                // doctor exits 1 when it finds a problem: what counts is that it made its checks.
+                let wanted = if words == ["doctor"] && after.stdout_text().contains("core dumps:") {
+                    after.code.min(1)
+                } else {
+                    case.then
+                };
+                if after.code != wanted || again {
+                    failures.push(format!(
+                        "{}: advice {text:?} followed as `symbolon {}`: exit {} (wanted {}){}\n{}",
+                        case.name,
+                        words.join(" "),
+                        after.code,
+                        case.then,
+                        if again { ", and the same advice again" } else { "" },
+                        after.stderr
+                    ));
+                }
+                if case.name == "manifest-names-the-bad-share" && !after.stderr.contains("1 (bad-02.txt) do not match")
+                {
+                    failures.push(format!("the manifest did not name the bad share:\n{}", after.stderr));
+                }
+            }
+            followed.insert(text);
+        }
+    }
+    // Other tools' commands, run as printed (gpg in its own home).
+    let gpg_home = d.join("gnupg");
+    std::fs::create_dir_all(&gpg_home).unwrap();
+    let sh = |script: &str| -> std::process::Output {
+        std::process::Command::new("sh")
+            .args(["-c", script])
+            .current_dir(d)
+            .env("GNUPGHOME", &gpg_home)
+            .output()
+            .unwrap()
+    };
+    let imported = sh(
+        "chmod 700 gnupg && gpg --batch --quiet --import alice.asc && gpg --batch --quiet --quick-gen-key --passphrase '' jefferai default default never",
+    );
+    assert!(imported.status.success(), "{}", String::from_utf8_lossy(&imported.stderr));
+    for (case_args, printed, placeholder, then) in [
+        (
+            vec!["split", "--secret-file", "secret.bin", "-n", "1", "-t", "1", "--recipient", "junk.asc", "-o", "g1"],
+            "`gpg --export --armor KEY`",
+            ("KEY", "alice@example.org > from-gpg.asc"),
+            vec![
+                "split",
+                "--secret-file",
+                "secret.bin",
+                "-n",
+                "1",
+                "-t",
+                "1",
+                "--recipient",
+                "from-gpg.asc",
+                "-o",
+                "g1",
+            ],
+        ),
+        (
+            vec![
+                "split",
+                "--secret-file",
+                "secret.bin",
+                "-n",
+                "1",
+                "-t",
+                "1",
+                "--recipient",
+                "keybase:jefferai",
+                "-o",
+                "g2",
+            ],
+            "`gpg --export jefferai | base64 -w0 > jefferai.b64`",
+            ("", ""),
+            vec![
+                "split",
+                "--secret-file",
+                "secret.bin",
+                "-n",
+                "1",
+                "-t",
+                "1",
+                "--pgp-keys",
+                "jefferai.b64",
+                "-o",
+                "g2",
+            ],
+        ),
+    ] {
+        let run = f.run(&case_args);
+        let advice = advice_in(&run.stderr);
+        assert!(
+            run.code != 0 && advice.iter().any(|a| a == printed),
+            "{case_args:?} did not print {printed}:\n{}",
+            run.stderr
+        );
+        let script = printed.trim_matches('`');
+        let script =
+            if placeholder.0.is_empty() { script.to_string() } else { script.replace(placeholder.0, placeholder.1) };
+        let out = sh(&script);
+        assert!(out.status.success(), "{script}: {}", String::from_utf8_lossy(&out.stderr));
+        let after = f.run(&then);
+        if after.code != 0 {
+            failures.push(format!("after `{script}`, {then:?}: exit {}\n{}", after.code, after.stderr));
+        }
+        followed.insert(printed.to_string());
+    }
+    let _ = std::process::Command::new("gpgconf").args(["--kill", "all"]).env("GNUPGHOME", &gpg_home).output();
+    // Every piece of advice any snapshot shows was followed here, or is listed with its reason.
+    let snapshots = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/snapshots");
+    let mut unfollowed = std::collections::BTreeSet::new();
+    for entry in std::fs::read_dir(&snapshots).unwrap() {
+        let text = std::fs::read_to_string(entry.unwrap().path()).unwrap();
+        for advice in advice_in(&text) {
+            let known = followed.contains(&advice)
+                || NOT_FOLLOWED_HERE.iter().any(|(a, _)| *a == advice)
+                // A share or command line quoted back in backticks is not advice.
+                || !advice.contains(' ') && !advice.starts_with("`symbolon")
+                || advice.starts_with("`$ ");
+            if !known {
+                unfollowed.insert(advice);
+            }
+        }
+    }
+    assert!(unfollowed.is_empty(), "advice in tests/snapshots that no test follows:\n{unfollowed:#?}");
+    assert!(failures.is_empty(), "{} pieces of advice did not work:\n{}", failures.len(), failures.join("\n\n"));
+}

@@ -162,7 +162,7 @@ fn decrypt_on(
     let touch =
         tx.user_interaction_flag(KeyType::Decryption).ok().flatten().is_some_and(|u| u.touch_policy().touch_required());
     let mut left = card_info.pin_retries.user;
-    prompt.notice(&format!("Decrypting on {name}: user PIN, {left} tries left."));
+    prompt.notice(&format!("Decrypting on {name}: user PIN, {}.", crate::wording::tries_left(left)));
     loop {
         if left == 0 {
             return Err(CardError::PinBlocked { card: name });
@@ -191,7 +191,7 @@ fn decrypt_on(
         if left == 0 {
             return Err(CardError::PinBlocked { card: name });
         }
-        prompt.notice(&format!("Wrong PIN for {name}: {left} tries left."));
+        prompt.notice(&format!("Wrong PIN for {name}: {}.", crate::wording::tries_left(left)));
     }
     if touch {
         prompt.notice(&format!("Touch your token now: {name} waits for a touch to decrypt."));

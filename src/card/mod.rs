@@ -55,7 +55,7 @@ pub enum CardError {
         "pcscd does not let this user use the readers {readers} (polkit action org.debian.pcsc-lite.access_card), so whether one holds the card{needed} cannot be told: {POLKIT_ADVICE}"
     )]
     ReadersRefused { readers: String, needed: String },
-    #[error("wrong PIN for {card}: {left} tries left before the PIN is blocked")]
+    #[error("wrong PIN for {card}: {} before the PIN is blocked", crate::wording::tries_left(*.left))]
     WrongPin { card: String, left: u8 },
     #[error(
         "the user PIN of {card} is blocked (no tries left): unblock it with the reset code or the admin PIN (e.g. `gpg --card-edit`, then `admin`, `passwd`, `2`), then try again"

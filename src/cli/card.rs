@@ -81,9 +81,16 @@ fn list(json: bool) -> Result<()> {
                         key.touch.as_deref().map_or(String::new(), |t| format!("  touch: {t}"))
                     );
                 }
+                let counter = |n: u8| if n == 0 { "0 (blocked)".to_string() } else { n.to_string() };
                 println!(
                     "  PIN retries     user {}, reset code {}, admin {}",
-                    info.pin_retries.user, info.pin_retries.reset, info.pin_retries.admin
+                    counter(info.pin_retries.user),
+                    if info.pin_retries.reset == 0 {
+                        "0 (not set, or blocked)".to_string()
+                    } else {
+                        info.pin_retries.reset.to_string()
+                    },
+                    counter(info.pin_retries.admin)
                 );
             }
         }

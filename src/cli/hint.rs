@@ -63,7 +63,9 @@ pub fn hints(error: &(dyn Error + 'static), flags: Flags) -> Vec<String> {
         } else if let Some(e) = cause.downcast_ref::<symbolon::input::InputError>() {
             input_hint(e, flags)
         } else if let Some(SourceError::StdinIsTerminal) = cause.downcast_ref::<SourceError>() {
-            flags.secret_file.then(|| "give the secret with --secret-file FILE".into())
+            flags
+                .secret_file
+                .then(|| "give the secret with --secret-file FILE instead of --stdin, which reads only a pipe".into())
         } else if let Some(request) = cause.downcast_ref::<RequestError>().filter(|_| flags.new_set) {
             request_hint(request)
         } else if let Some(recipient) = cause.downcast_ref::<RecipientError>().filter(|_| flags.new_set) {

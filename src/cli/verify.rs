@@ -105,20 +105,25 @@ fn verdict(report: &Report, quorum: bool) -> Result<()> {
                 }
             );
             if failed > 0 {
-                eprintln!("note: {failed} share(s) not verified; the set is NOT verified as a whole");
+                eprintln!(
+                    "note: {} not verified; the set is NOT verified as a whole",
+                    symbolon::wording::counted(failed, "share", "shares")
+                );
             }
         }
         Verdict::SubsetVerified { verified, of } => println!(
             "{verified} of {of} shares verified (only those asked for with --share); the set is NOT verified yet: verify the others too."
         ),
         Verdict::NotVerified { verified, failed, asked } if quorum => bail!(
-            "only {verified} of {asked} share(s) verified, {} needed for --quorum{}: the set is NOT verified",
+            "only {verified} of {} verified, {} needed for --quorum{}: the set is NOT verified",
+            symbolon::wording::counted(asked, "share", "shares"),
             report.threshold,
             if failed == 0 { " (and nothing to check them against)" } else { "" }
         ),
         Verdict::NotVerified { failed, asked, .. } => bail!(
-            "{failed} of {asked} share(s) NOT verified: the set is not verified; keep the old shares until every new \
-             custodian has verified (or pass --quorum to accept a threshold)"
+            "{failed} of {} NOT verified: the set is not verified; keep the old shares until every new \
+             custodian has verified (or pass --quorum to accept a threshold)",
+            symbolon::wording::counted(asked, "share", "shares")
         ),
     }
     Ok(())

@@ -183,7 +183,11 @@ pub fn submit(args: SubmitArgs) -> Result<()> {
         r.needed
     );
     if r.have < r.needed {
-        println!("Ceremony {} waits for {} more old share(s).", args.nonce, r.needed - r.have);
+        println!(
+            "Ceremony {} waits for {} more.",
+            args.nonce,
+            symbolon::wording::counted(r.needed - r.have, "old share", "old shares")
+        );
         return Ok(());
     }
     complete_with(staged, &args, &mut operator_keys)
@@ -230,8 +234,10 @@ pub fn status(args: StatusArgs) -> Result<()> {
                 Ok(c) => {
                     let done = c.recorded().map(|r| r.len()).unwrap_or(0);
                     println!(
-                        "{nonce}  started {}  plan {}  {done} old share(s) recorded",
-                        c.plan.created, c.plan.plan_hash
+                        "{nonce}  started {}  plan {}  {} recorded",
+                        c.plan.created,
+                        c.plan.plan_hash,
+                        symbolon::wording::counted(done, "old share", "old shares")
                     );
                 }
                 Err(e) => println!("{nonce}  {e}"),
