@@ -293,6 +293,7 @@ fn readers_and_cards(r: &mut Findings, readers: &[card::Reader]) {
                 crate::sanitize(&rd.name),
                 crate::sanitize(what)
             )),
+            ReaderContent::Busy => Some(format!("reader \"{}\" {}", crate::sanitize(&rd.name), card::BUSY_NOTE)),
             _ => None,
         })
         .collect();

@@ -678,3 +678,59 @@ fn an_altered_manifest_is_blamed_not_the_shares() {
     assert_eq!(run.stdout_text().matches(blamed).count(), 5, "{}", run.stdout_text());
     assert!(!run.stdout_text().contains("decrypts"), "{}", run.stdout_text());
 }
+
+/// Every command with its stdout already closed (as `| head -1` closes it): no panic, exit 141
+/// (a process ended by SIGPIPE) when it had something to print, nothing unfinished left behind,
+/// and outputs committed before the pipe broke are whole.
+#[test]
+fn a_closed_stdout_ends_every_command_quietly() {
+    let dir = TempDir::new("closed-stdout");
+    let d = dir.path();
+    assert_ok(&run_in(d, &["split", "--generate", "32", "-n", "3", "-t", "2", "--plaintext", "-o", "set"], None));
+    // The exit code wanted: 141 where stdout is written; clap's help ignores a closed stdout;
+    // combine --out prints on stderr only; card list exits as pcscd and the cards make it.
+    let commands: &[(&[&str], Option<i32>)] = &[
+        (&["--help"], Some(0)),
+        (&["--version"], Some(0)),
+        (&["split", "--help"], Some(0)),
+        (&["split", "--generate", "32", "-n", "3", "-t", "2", "--plaintext", "-o", "new"], Some(141)),
+        (&["combine", "set/01-share.txt", "set/02-share.txt", "--stdout", "--encoding", "hex"], Some(141)),
+        (&["combine", "set/01-share.txt", "set/02-share.txt", "--out", "secret.bin"], Some(0)),
+        (&["inspect", "set/01-share.txt"], Some(141)),
+        (&["inspect", "set/01-share.txt", "--json"], Some(141)),
+        (&["qr", "show", "set/01-share.txt"], Some(141)),
+        (&["verify", "--manifest", "set/manifest.json"], Some(141)),
+        (&["rekey", "status", "--state-dir", "state"], Some(141)),
+        (&["card", "list"], None),
+        (&["card", "list", "--json"], Some(141)),
+        (&["doctor"], Some(141)),
+    ];
+    let mut failures = Vec::new();
+    for (args, wanted) in commands {
+        let (reader, writer) = std::io::pipe().unwrap();
+        drop(reader);
+        let out = std::process::Command::new(common::bin())
+            .args(*args)
+            .current_dir(d)
+            .stdin(std::process::Stdio::null())
+            .stdout(writer)
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        let code = out.status.code();
+        if stderr.contains("panicked") || code == Some(101) || wanted.is_some_and(|w| code != Some(w)) {
+            failures.push(format!("{args:?}: exit {code:?}\n{stderr}"));
+        }
+    }
+    let mut left: Vec<String> = std::fs::read_dir(d)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.contains("symbolon-tmp"))
+        .collect();
+    left.sort();
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+    assert!(left.is_empty(), "temporaries left behind: {left:?}");
+    // What was committed before the pipe broke is whole.
+    assert_ok(&run_in(d, &["combine", "new/01-share.txt", "new/03-share.txt", "--stdout", "--encoding", "hex"], None));
+    assert_eq!(std::fs::read(d.join("secret.bin")).unwrap().len(), 32);
+}

@@ -55,11 +55,19 @@ pub fn make_cert(ident: Option<&str>, name: Option<&str>, prompt: &mut dyn Promp
         None if !card_info.cardholder.is_empty() => cardholder_to_user_id(&card_info.cardholder),
         None => return Err(CardError::NoCardholderName { card }),
     };
-    let mut tx = open.card.transaction().map_err(|e| failed("opening a transaction")(e.to_string()))?;
-    let primary = keys::public_key(&mut tx, KeyType::Signing).map_err(failed("reading the signing key"))?;
-    let subkey = keys::public_key(&mut tx, KeyType::Decryption).map_err(failed("reading the decryption key"))?;
-    let touch =
-        tx.user_interaction_flag(KeyType::Signing).ok().flatten().is_some_and(|u| u.touch_policy().touch_required());
+    // The keys are read in one transaction, which ends before the PIN is asked: no card is held
+    // while a person types.
+    let (primary, subkey, touch, limits) = {
+        let mut tx = open.card.transaction().map_err(|e| failed("opening a transaction")(e.to_string()))?;
+        let primary = keys::public_key(&mut tx, KeyType::Signing).map_err(failed("reading the signing key"))?;
+        let subkey = keys::public_key(&mut tx, KeyType::Decryption).map_err(failed("reading the decryption key"))?;
+        let touch = tx
+            .user_interaction_flag(KeyType::Signing)
+            .ok()
+            .flatten()
+            .is_some_and(|u| u.touch_policy().touch_required());
+        (primary, subkey, touch, super::pin::Limits::read(&mut tx))
+    };
     // Refused before anything is asked: the last try is never spent here.
     match card_info.pin_retries.user {
         0 => return Err(CardError::PinBlocked { card }),
@@ -71,7 +79,17 @@ pub fn make_cert(ident: Option<&str>, name: Option<&str>, prompt: &mut dyn Promp
         tries_left: card_info.pin_retries.user,
         purpose: Some("to sign the certificate"),
     };
-    let pin = prompt.secret(&request).map_err(|e| CardError::NoPin { card: card.clone(), why: e.to_string() })?;
+    let pin = super::pin::ask(prompt, &request, limits, &card)?;
+    open.forget.now();
+    let mut tx = open.card.transaction().map_err(|e| failed("opening a transaction")(e.to_string()))?;
+    let _ = tx.invalidate_cache();
+    // Another program may have spent tries while the PIN was typed.
+    match tx.pw_status_bytes().map(|pw| pw.err_count_pw1()) {
+        Ok(0) => return Err(CardError::PinBlocked { card }),
+        Ok(1) => return Err(CardError::LastTryNeverSpent { card }),
+        Ok(_) => {}
+        Err(e) => return Err(failed("reading the PIN retry counter")(e.to_string())),
+    }
     let primary: Key<PublicParts, PrimaryRole> = primary.role_into_primary();
     let subkey: Key<PublicParts, SubordinateRole> = subkey.role_into_subordinate();
     let mut signer =

@@ -3,7 +3,7 @@
 //! says when the card waits for a touch, and sends the session key packet's ciphertext to the card
 //! (PSO:DECIPHER) through a Sequoia [`Decryptor`] of our own.
 
-use super::{CardError, OpenCard, context, info, keys, open_all};
+use super::{CardError, OpenCard, context, info, keys, open_all, pin};
 use crate::openpgp::decrypt::{DecryptError, KeySource, SessionKeyCheck};
 use crate::prompt::Prompt;
 use openpgp_card::ocard::KeyType;
@@ -141,7 +141,10 @@ impl KeySource for Cards {
     }
 }
 
-/// VERIFY and PSO:DECIPHER on one card, in one transaction.
+/// The PIN, then VERIFY and PSO:DECIPHER on one card. The card's key, touch policy and PIN
+/// limits are read in one transaction, which ends before the PIN is asked: no card is held while
+/// a person types. VERIFY and DECIPHER then run in one transaction of their own, after the
+/// retry counter is read afresh (another program may have spent tries meanwhile).
 fn decrypt_on(
     open: &mut OpenCard,
     card_info: &super::CardInfo,
@@ -153,62 +156,86 @@ fn decrypt_on(
 ) -> Result<bool, CardError> {
     let name = card_info.describe();
     let removed_or = |what: &'static str, e: openpgp_card::Error| classify(&name, what, e);
-    let mut tx = open.card.transaction().map_err(|e| removed_or("opening a transaction", e))?;
-    let public = keys::public_key(&mut tx, KeyType::Decryption).map_err(|why| CardError::Card {
-        card: name.clone(),
-        what: "reading the decryption key",
-        why,
-    })?;
-    let touch =
-        tx.user_interaction_flag(KeyType::Decryption).ok().flatten().is_some_and(|u| u.touch_policy().touch_required());
+    let (public, touch, limits) = {
+        let mut tx = open.card.transaction().map_err(|e| removed_or("opening a transaction", e))?;
+        let public = keys::public_key(&mut tx, KeyType::Decryption).map_err(|why| CardError::Card {
+            card: name.clone(),
+            what: "reading the decryption key",
+            why,
+        })?;
+        let touch = tx
+            .user_interaction_flag(KeyType::Decryption)
+            .ok()
+            .flatten()
+            .is_some_and(|u| u.touch_policy().touch_required());
+        (public, touch, pin::Limits::read(&mut tx))
+    };
     let mut left = card_info.pin_retries.user;
     prompt.notice(&format!("Decrypting on {name}: user PIN, {}.", crate::wording::tries_left(left)));
     loop {
-        if left == 0 {
-            return Err(CardError::PinBlocked { card: name });
-        }
-        if left == 1 && !options.allow_last_pin_try {
-            return Err(CardError::LastTry { card: name });
-        }
+        guard(left, options, &name)?;
         let request = crate::prompt::SecretRequest::UserPin { card: name.clone(), tries_left: left, purpose: None };
-        let pin = prompt.secret(&request).map_err(|e| CardError::NoPin { card: name.clone(), why: e.to_string() })?;
-        let pin = secrecy::SecretString::from(pin.as_str());
-        match tx.verify_user_pin(pin) {
-            Ok(()) => break,
-            Err(openpgp_card::Error::CardStatus(openpgp_card::ocard::StatusBytes::PasswordNotChecked(n))) => {
-                left = n;
-            }
+        let pin = pin::ask(prompt, &request, limits, &name)?;
+        open.forget.now();
+        let mut tx = open.card.transaction().map_err(|e| removed_or("opening a transaction", e))?;
+        let _ = tx.invalidate_cache();
+        let now = tx.pw_status_bytes().map_err(|e| removed_or("reading the PIN retry counter", e))?.err_count_pw1();
+        if now != left {
+            // Another program spent tries (or reset the counter) while the PIN was typed.
+            prompt.notice(&format!("{name} now has {}.", crate::wording::tries_left(now)));
+            left = now;
+            guard(left, options, &name)?;
+        }
+        // The card says whether the PIN was right; nothing else is asked of it (an empty VERIFY,
+        // the status query, costs a try on some cards).
+        let wrong = match tx.verify_user_pin(secrecy::SecretString::from(pin.as_str())) {
+            Ok(()) => None,
+            Err(openpgp_card::Error::CardStatus(openpgp_card::ocard::StatusBytes::PasswordNotChecked(n))) => Some(n),
             Err(openpgp_card::Error::CardStatus(openpgp_card::ocard::StatusBytes::AuthenticationMethodBlocked)) => {
                 return Err(CardError::PinBlocked { card: name });
             }
             Err(openpgp_card::Error::CardStatus(_)) => {
                 // Cards that do not report the count in the status word: read it again.
                 let _ = tx.invalidate_cache();
-                left = tx.pw_status_bytes().map(|pw| pw.err_count_pw1()).unwrap_or(0);
+                open.forget.now();
+                Some(tx.pw_status_bytes().map(|pw| pw.err_count_pw1()).unwrap_or(0))
             }
             Err(e) => return Err(removed_or("verifying the PIN", e)),
+        };
+        if let Some(n) = wrong {
+            left = n;
+            if left == 0 {
+                return Err(CardError::PinBlocked { card: name });
+            }
+            prompt.notice(&format!("Wrong PIN for {name}: {}.", crate::wording::tries_left(left)));
+            continue;
         }
-        if left == 0 {
-            return Err(CardError::PinBlocked { card: name });
+        if touch {
+            prompt.notice(&format!("Touch your token now: {name} waits for a touch to decrypt."));
         }
-        prompt.notice(&format!("Wrong PIN for {name}: {}.", crate::wording::tries_left(left)));
+        let mut decryptor = CardDecryptor { tx: &mut tx, public: public.clone(), failure: None };
+        let opened = pkesk.decrypt(&mut decryptor, sym_algo);
+        if let Some(failure) = decryptor.failure.take() {
+            return Err(failure);
+        }
+        return match opened {
+            Some((algo, sk)) if check(algo, &sk) => Ok(true),
+            _ => Err(CardError::Card {
+                card: name,
+                what: "decrypting",
+                why: "the card's answer does not open the message: its key is not the one the share was encrypted to"
+                    .into(),
+            }),
+        };
     }
-    if touch {
-        prompt.notice(&format!("Touch your token now: {name} waits for a touch to decrypt."));
-    }
-    let mut decryptor = CardDecryptor { tx: &mut tx, public, failure: None };
-    let opened = pkesk.decrypt(&mut decryptor, sym_algo);
-    if let Some(failure) = decryptor.failure.take() {
-        return Err(failure);
-    }
-    match opened {
-        Some((algo, sk)) if check(algo, &sk) => Ok(true),
-        _ => Err(CardError::Card {
-            card: name,
-            what: "decrypting",
-            why: "the card's answer does not open the message: its key is not the one the share was encrypted to"
-                .into(),
-        }),
+}
+
+/// Refuses a blocked PIN, and the last try unless it may be spent: nothing is asked or sent.
+fn guard(left: u8, options: &Options, card: &str) -> Result<(), CardError> {
+    match left {
+        0 => Err(CardError::PinBlocked { card: card.to_string() }),
+        1 if !options.allow_last_pin_try => Err(CardError::LastTry { card: card.to_string() }),
+        _ => Ok(()),
     }
 }
 
@@ -216,6 +243,12 @@ fn decrypt_on(
 fn classify(card: &str, what: &'static str, e: openpgp_card::Error) -> CardError {
     use card_backend::SmartcardError as S;
     match &e {
+        // pcscd went away (stopped, restarted, crashed): the card is not to blame, nor the PIN.
+        openpgp_card::Error::Smartcard(S::Error(m) | S::SmartCardConnectionError(m) | S::ContextError(m))
+            if ["NoService", "ServiceStopped", "CommError", "UnknownReader"].iter().any(|w| m.contains(w)) =>
+        {
+            CardError::DaemonGone { card: card.to_string(), what }
+        }
         // pcsc's RemovedCard, ResetCard, NoSmartcard (as card-backend-pcsc words them).
         openpgp_card::Error::Smartcard(S::Error(m) | S::SmartCardConnectionError(m))
             if ["Removed", "removed", "Reset", "reset", "NoSmartcard", "not present"].iter().any(|w| m.contains(w)) =>

@@ -15,6 +15,7 @@ pub mod cert;
 pub mod daemon;
 pub mod decrypt;
 mod keys;
+pub mod pin;
 mod transport;
 
 use openpgp_card::ocard::KeyType;
@@ -79,6 +80,14 @@ pub enum CardError {
         "{card} was removed or lost contact during the operation: nothing was decrypted. Insert it and run the command again"
     )]
     Removed { card: String },
+    #[error(
+        "no PIN that could be right was given for {card} ({why}): nothing was sent to the card, no try was spent. Type the card's user PIN (6 characters or more)"
+    )]
+    ImpossiblePin { card: String, why: String },
+    #[error(
+        "pcscd, the PC/SC daemon, went away while {what} on {card}: the card and the PIN are not to blame. Start pcscd again (`systemctl start pcscd`); `symbolon card list` shows the PIN tries left"
+    )]
+    DaemonGone { card: String, what: &'static str },
     #[error("the PIN for {card} was not given: {why}")]
     NoPin { card: String, why: String },
     #[error("{card}: {what} failed: {why}")]
@@ -94,6 +103,10 @@ impl CardError {
         matches!(self, CardError::NoReaders | CardError::NoCards { .. } | CardError::NoMatchingCard { .. })
     }
 }
+
+/// A reader whose card another program holds exclusively, and the fix.
+pub const BUSY_NOTE: &str = "holds a card that another program is using exclusively, so symbolon cannot see which card \
+    it is: if it is gpg's scdaemon (it keeps a card it used), release it with `gpgconf --kill scdaemon`";
 
 /// What to do when pcscd's polkit check refuses a user.
 pub const POLKIT_ADVICE: &str = "pcscd asks polkit, which by default allows smartcards only to users of an active local \
@@ -154,6 +167,7 @@ pub(crate) fn describe_others(others: &[Reader]) -> String {
                  application is disabled)",
                 crate::sanitize(&r.name)
             )),
+            ReaderContent::Busy => Some(format!("; reader \"{}\" {BUSY_NOTE}", crate::sanitize(&r.name))),
             _ => None,
         })
         .collect();
@@ -254,6 +268,7 @@ impl<'a> CardList<'a> {
                     ReaderContent::Refused => {
                         (None, Some("refused"), Some("pcscd does not let this user use this reader (polkit)"))
                     }
+                    ReaderContent::Busy => (None, Some("busy"), Some(BUSY_NOTE)),
                     ReaderContent::OpenPgp(info) => (Some(&**info), None, None),
                 };
                 ListedReader { reader: &r.name, card, access, note }
@@ -278,6 +293,9 @@ pub enum ReaderContent {
     /// pcscd does not let this user connect to the reader (its polkit check, `access_card`):
     /// whether a card is in it cannot be told.
     Refused,
+    /// Another program holds the card exclusively (gpg's scdaemon does, until it is stopped):
+    /// what card it is cannot be told until it is released.
+    Busy,
     OpenPgp(Box<CardInfo>),
 }
 
@@ -285,6 +303,9 @@ pub enum ReaderContent {
 pub(crate) struct OpenCard {
     pub reader: String,
     pub card: openpgp_card::Card<Open>,
+    /// Drops what the transport remembers of the card, for a transaction that must read the
+    /// card afresh (another program may have used it since).
+    pub forget: transport::Forget,
 }
 
 /// A PC/SC context, with pcscd's absence or protocol mismatch told apart.
@@ -358,6 +379,10 @@ pub(crate) fn open_all(ctx: &pcsc::Context) -> Result<Found, CardError> {
                 others.push(Reader { name, content: ReaderContent::Refused });
                 continue;
             }
+            Err(pcsc::Error::SharingViolation) => {
+                others.push(Reader { name, content: ReaderContent::Busy });
+                continue;
+            }
             Err(e) => {
                 others.push(Reader { name, content: ReaderContent::Other(format!("cannot connect: {e}")) });
                 continue;
@@ -370,8 +395,10 @@ pub(crate) fn open_all(ctx: &pcsc::Context) -> Result<Found, CardError> {
                 continue;
             }
         };
-        match openpgp_card::Card::<Open>::new(transport::Deduplicating::new(backend)) {
-            Ok(card) => cards.push(OpenCard { reader: name, card }),
+        let transport = transport::Deduplicating::new(backend);
+        let forget = transport.forget();
+        match openpgp_card::Card::<Open>::new(transport) {
+            Ok(card) => cards.push(OpenCard { reader: name, card, forget }),
             Err(_) => others.push(Reader { name, content: ReaderContent::Other("no OpenPGP application".into()) }),
         }
     }

@@ -3,7 +3,8 @@
 //! `openpgp-card` reads the card's Application Related Data (GET DATA 6E, which holds the key
 //! fingerprints, algorithms and PIN counters) when it opens a card, and again at the start of
 //! every transaction. When nothing was sent in between, the second read is answered here from the
-//! first one: the card's state cannot have changed. A first answer that came in pieces (61xx and
+//! first one: the card's state cannot have changed. After a pause (a person typing a PIN), the
+//! caller drops the copy ([`Forget`]): another program may have used the card meanwhile. A first answer that came in pieces (61xx and
 //! GET RESPONSE, when the card does not yet know the reader takes long answers) is put together.
 //! Any other command clears the copy, so PIN counters are always read fresh after a VERIFY.
 
@@ -61,6 +62,23 @@ pub(crate) struct Deduplicating<B> {
 impl<B> Deduplicating<B> {
     pub fn new(inner: B) -> Self {
         Deduplicating { inner, last_ard: Arc::new(Mutex::new(Copy::default())) }
+    }
+
+    /// A handle that drops the copy: for a transaction after a pause (a person typing), when
+    /// another program may have used the card in between.
+    pub fn forget(&self) -> Forget {
+        Forget(self.last_ard.clone())
+    }
+}
+
+/// See [`Deduplicating::forget`].
+pub(crate) struct Forget(Arc<Mutex<Copy>>);
+
+impl Forget {
+    pub fn now(&self) {
+        if let Ok(mut last) = self.0.lock() {
+            last.clear();
+        }
     }
 }
 

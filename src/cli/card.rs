@@ -43,29 +43,30 @@ fn list(json: bool) -> Result<()> {
         Ok(readers) => readers,
         Err(e) => {
             if json {
-                println!("{}", serde_json::to_string_pretty(&card::CardListError::of(&e))?);
+                show!("{}", serde_json::to_string_pretty(&card::CardListError::of(&e))?);
             }
             return Err(e.into());
         }
     };
     if json {
-        println!("{}", serde_json::to_string_pretty(&card::CardList::of(&readers))?);
+        show!("{}", serde_json::to_string_pretty(&card::CardList::of(&readers))?);
         return refuse_if_nothing_seen(&readers);
     }
     for r in &readers {
         // Reader names and what cards say of themselves come from the devices: escaped.
         let name = sanitize(&r.name);
         match &r.content {
-            ReaderContent::Empty => println!("Reader \"{name}\": no card"),
-            ReaderContent::Other(what) => println!("Reader \"{name}\": a card, but {}", sanitize(what)),
-            ReaderContent::Refused => println!(
+            ReaderContent::Empty => show!("Reader \"{name}\": no card"),
+            ReaderContent::Other(what) => show!("Reader \"{name}\": a card, but {}", sanitize(what)),
+            ReaderContent::Busy => show!("Reader \"{name}\": {}", card::BUSY_NOTE),
+            ReaderContent::Refused => show!(
                 "Reader \"{name}\": pcscd does not let this user use this reader (polkit action org.debian.pcsc-lite.access_card): whether it holds a card cannot be told"
             ),
             ReaderContent::OpenPgp(info) => {
-                println!("Reader \"{name}\": OpenPGP card {}", info.ident);
-                println!("  manufacturer    {}", sanitize(&info.manufacturer));
-                println!("  serial          {}", info.serial);
-                println!(
+                show!("Reader \"{name}\": OpenPGP card {}", info.ident);
+                show!("  manufacturer    {}", sanitize(&info.manufacturer));
+                show!("  serial          {}", info.serial);
+                show!(
                     "  cardholder      {}",
                     if info.cardholder.is_empty() { "(not set)".into() } else { sanitize(&info.cardholder) }
                 );
@@ -74,7 +75,7 @@ fn list(json: bool) -> Result<()> {
                     ("decryption", &info.decryption),
                     ("authentication", &info.authentication),
                 ] {
-                    println!(
+                    show!(
                         "  {slot:<15} {}  {}{}",
                         key.fingerprint.as_deref().unwrap_or("(no key)"),
                         key.algorithm,
@@ -82,7 +83,7 @@ fn list(json: bool) -> Result<()> {
                     );
                 }
                 let counter = |n: u8| if n == 0 { "0 (blocked)".to_string() } else { n.to_string() };
-                println!(
+                show!(
                     "  PIN retries     user {}, reset code {}, admin {}",
                     counter(info.pin_retries.user),
                     if info.pin_retries.reset == 0 {
@@ -115,6 +116,6 @@ fn cert(out: &std::path::Path, name: Option<&str>, ident: Option<&str>) -> Resul
     let cert = card::cert::make_cert(ident, name, &mut TerminalPrompt)?;
     let armored = cert.armored().to_vec()?;
     write_new_file(out, &armored, Privacy::Public)?;
-    eprintln!("Wrote the certificate {} to {}.", symbolon::openpgp::certs::describe(&cert), out.display());
+    tell!("Wrote the certificate {} to {}.", symbolon::openpgp::certs::describe(&cert), out.display());
     Ok(())
 }

@@ -1,9 +1,9 @@
 //! `symbolon combine`
 
 use super::io;
-use anyhow::{Context, Result, bail};
+use anyhow::{Result, bail};
 use clap::ValueEnum;
-use std::io::{IsTerminal, Write};
+use std::io::IsTerminal;
 use std::path::PathBuf;
 use symbolon::output::{Privacy, write_new_file};
 use symbolon::vault_keys;
@@ -63,9 +63,8 @@ pub fn run(args: Args) -> Result<()> {
     if let Some(out) = &args.out {
         write_new_file(out, &encoded, Privacy::Secret)?;
     } else {
-        let mut stdout = std::io::stdout().lock();
         symbolon::output::note_stdout();
-        stdout.write_all(&encoded).and_then(|()| stdout.flush()).context("cannot write the secret to stdout")?;
+        super::write_stdout_bytes(&encoded);
     }
     super::recovery::report(&recovered, args.out.as_ref());
     Ok(())

@@ -3,7 +3,6 @@
 use super::io;
 use super::prompt::TerminalPrompt;
 use anyhow::{Result, bail};
-use std::io::Write;
 use std::path::PathBuf;
 use symbolon::candidate::{Candidate, Piece};
 use symbolon::input;
@@ -60,7 +59,7 @@ pub fn run(args: Args) -> Result<()> {
     // Say who the share is for before anything is asked.
     let recipients = decrypt::recipients(message)?;
     let holder = manifest.as_ref().and_then(|m| m.entry_for_recipients(&recipients));
-    eprintln!(
+    tell!(
         "{} is encrypted to: {}{}",
         candidate.origin,
         decrypt::describe_recipients(&recipients),
@@ -109,13 +108,11 @@ fn write_out(text: &str, out: Option<&std::path::Path>) -> Result<()> {
     match out {
         Some(path) => {
             write_new_file(path, text.as_bytes(), Privacy::Secret)?;
-            eprintln!("The decrypted share was written to {} (mode 0600).", path.display());
+            tell!("The decrypted share was written to {} (mode 0600).", path.display());
         }
         None => {
-            let mut stdout = std::io::stdout().lock();
             symbolon::output::note_stdout();
-            stdout.write_all(text.as_bytes())?;
-            stdout.flush()?;
+            super::write_stdout_bytes(text.as_bytes());
         }
     }
     Ok(())
@@ -139,6 +136,6 @@ fn check(inside: &Candidate, manifest: Option<&Manifest>) -> Result<()> {
             format!("OK: decrypts to a Vault key of {len} bytes; give --manifest to check it against the set.")
         }
     };
-    eprintln!("{line}");
+    tell!("{line}");
     Ok(())
 }

@@ -26,7 +26,7 @@ fn print(f: &Finding) {
         Level::Warning => "WARNING",
         Level::Problem => "PROBLEM",
     };
-    println!("{level:<8} {}: {}", f.topic.name(), f.detail);
+    show!("{level:<8} {}: {}", f.topic.name(), f.detail);
     let Some(fix) = &f.fix else { return };
     let flags = match (f.topic, f.level) {
         (Topic::AirGap, Level::Warning) => "; ceremony commands refuse with --require-airgap",
@@ -35,5 +35,5 @@ fn print(f: &Finding) {
         }
         _ => "",
     };
-    println!("         -> {fix}{flags}");
+    show!("         -> {fix}{flags}");
 }

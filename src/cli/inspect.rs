@@ -34,7 +34,7 @@ pub fn run(args: Args) -> Result<()> {
         parsed.into_iter().flat_map(|p| p.candidates).map(|c| inspection::describe(c, manifest.as_ref())).collect();
     if args.json {
         let doc = Inspection { schema_version: inspection::SCHEMA_VERSION, shares };
-        println!("{}", serde_json::to_string_pretty(&doc)?);
+        show!("{}", serde_json::to_string_pretty(&doc)?);
         return Ok(());
     }
     for item in &shares {
@@ -49,10 +49,10 @@ fn render(item: &Description) {
     let opt = |v: Option<u8>| v.map_or("unknown".to_string(), |v| v.to_string());
     match item {
         Description::Encrypted { origin, recipients, manifest, .. } => {
-            println!("{}:", sanitize(origin));
-            println!("  OpenPGP-encrypted share, for: {}", recipients.join(", "));
+            show!("{}:", sanitize(origin));
+            show!("  OpenPGP-encrypted share, for: {}", recipients.join(", "));
             match manifest {
-                Some(m) => println!(
+                Some(m) => show!(
                     "  per the manifest: share {} of {} (any {} recover the secret) of set {}, custodian {}; decrypt it to check it against its commitment",
                     m.index,
                     m.share_count,
@@ -60,22 +60,22 @@ fn render(item: &Description) {
                     m.set_id_short,
                     m.custodian.as_deref().map_or("unnamed".into(), sanitize)
                 ),
-                None => println!(
+                None => show!(
                     "  Decrypt it with `symbolon decrypt` (or give the set's manifest with --manifest) to see which set and share it is."
                 ),
             }
         }
         Description::VaultKey { origin, length, x_if_share, target } => {
-            println!("{}:", sanitize(origin));
-            println!(
+            show!("{}:", sanitize(origin));
+            show!(
                 "  Vault key, {length} bytes (if it is one share of a larger set: x = {}, secret of {} bytes; if the set is 1-of-1: the secret itself)",
                 opt(*x_if_share),
                 length.saturating_sub(1)
             );
             if let Some(t) = target {
-                println!("  target: {t}");
+                show!("  target: {t}");
             }
-            println!("  A bare Vault key carries no set id, threshold or label.");
+            show!("  A bare Vault key carries no set id, threshold or label.");
         }
         Description::Share {
             origin,
@@ -93,13 +93,13 @@ fn render(item: &Description) {
             share_commitment,
             ..
         } => {
-            println!("{}:", sanitize(origin));
-            println!("  set {set_id_short}  ({set_id})");
-            println!("  share {index} of {share_count}, any {threshold} recover the secret");
-            println!("  scheme {scheme}, x = {}", opt(*x));
-            println!("  target {target}, label \"{}\"", sanitize(label));
-            println!("  created {created}, secret length {secret_length} bytes");
-            println!("  share commitment {share_commitment}");
+            show!("{}:", sanitize(origin));
+            show!("  set {set_id_short}  ({set_id})");
+            show!("  share {index} of {share_count}, any {threshold} recover the secret");
+            show!("  scheme {scheme}, x = {}", opt(*x));
+            show!("  target {target}, label \"{}\"", sanitize(label));
+            show!("  created {created}, secret length {secret_length} bytes");
+            show!("  share commitment {share_commitment}");
         }
     }
 }

@@ -23,7 +23,7 @@ pub fn read_secret_stdin() -> Result<SecretBytes> {
 pub fn read_shares(args: &[String], stdin: bool) -> Result<Vec<Parsed>> {
     // Said first: the text is in the shell's history whatever happens next.
     if args.iter().any(|a| sources::arg_kind(a) == sources::ArgKind::Text) {
-        eprintln!(
+        tell!(
             "warning: a share given on the command line can stay in shell history and be seen in the process list; prefer files or --stdin"
         );
     }

@@ -1,5 +1,32 @@
 //! Command-line layer: one file per subcommand, each holding its clap arguments and its `run`.
 
+/// Prints a line to stdout, like `println!`, but a closed stdout (`symbolon doctor | head -1`)
+/// ends the run quietly instead of panicking: see [`stdout_failed`].
+macro_rules! show {
+    () => {
+        $crate::cli::write_stdout(format_args!("\n"))
+    };
+    ($($arg:tt)*) => {
+        $crate::cli::write_stdout(format_args!("{}\n", format_args!($($arg)*)))
+    };
+}
+
+/// `print!` as [`show!`] does `println!`.
+macro_rules! show_raw {
+    ($($arg:tt)*) => {
+        $crate::cli::write_stdout(format_args!($($arg)*))
+    };
+}
+
+/// Prints a line to stderr, like `eprintln!`; a closed stderr is ignored (what was to be said
+/// cannot be said, and the run goes on to its end and its exit code).
+macro_rules! tell {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stderr(), $($arg)*);
+    }};
+}
+
 mod card;
 mod combine;
 mod decrypt;
@@ -58,12 +85,10 @@ pub fn main() -> ExitCode {
     let cli = Cli::parse();
     let hardening = symbolon::hygiene::harden_process();
     for warning in &hardening.warnings {
-        eprintln!("warning: {warning}");
+        tell!("warning: {warning}");
     }
     if let Err(e) = symbolon::interrupt::install(report_interruption) {
-        eprintln!(
-            "warning: interruptions cannot be caught ({e}): an interrupted run may leave unfinished outputs behind"
-        );
+        tell!("warning: interruptions cannot be caught ({e}): an interrupted run may leave unfinished outputs behind");
     }
     let flags = hint_flags(&cli.command);
     let result = match cli.command {
@@ -81,21 +106,52 @@ pub fn main() -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("error: {}", describe(&e));
+            tell!("error: {}", describe(&e));
             for hint in hint::hints(e.as_ref(), flags) {
-                eprintln!("hint: {hint}");
+                tell!("hint: {hint}");
             }
             ExitCode::from(1)
         }
     }
 }
 
-/// Writes a line to stderr, ignoring failure (after a hangup the terminal is gone).
-macro_rules! say {
-    ($($arg:tt)*) => {{
-        use std::io::Write;
-        let _ = writeln!(std::io::stderr(), $($arg)*);
-    }};
+/// Writes to stdout; see [`stdout_failed`] for a failure.
+pub(crate) fn write_stdout(args: std::fmt::Arguments<'_>) {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    if let Err(e) = out.write_fmt(args) {
+        drop(out);
+        stdout_failed(&e);
+    }
+}
+
+/// Writes bytes to stdout and flushes them; see [`stdout_failed`] for a failure.
+pub(crate) fn write_stdout_bytes(bytes: &[u8]) {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    if let Err(e) = out.write_all(bytes).and_then(|()| out.flush()) {
+        drop(out);
+        stdout_failed(&e);
+    }
+}
+
+/// stdout cannot be written. When its reader went away (EPIPE: `| head -1`), the run ends quietly
+/// with 141, the code of a process ended by SIGPIPE, as other Unix tools do; any other failure
+/// is said on stderr, with exit code 1. Either way unfinished outputs are removed first.
+fn stdout_failed(e: &std::io::Error) -> ! {
+    prompt::restore_terminal();
+    let abandoned = symbolon::output::abandon();
+    for (path, why) in &abandoned.left {
+        tell!(
+            "error: the unfinished output {} could not be removed ({why}): remove it by hand, it may hold secrets",
+            symbolon::sanitize(&path.display().to_string())
+        );
+    }
+    if e.kind() == std::io::ErrorKind::BrokenPipe {
+        std::process::exit(141);
+    }
+    tell!("error: writing to stdout failed: {e}");
+    std::process::exit(1);
 }
 
 /// What an interruption did, said just before the process exits.
@@ -109,22 +165,22 @@ fn report_interruption(i: &symbolon::interrupt::Interrupted) {
         paths.iter().map(|p| symbolon::sanitize(&p.display().to_string())).collect::<Vec<_>>().join(", ")
     };
     if !o.removed.is_empty() {
-        say!("The unfinished output was removed: {}.", shown(&o.removed));
+        tell!("The unfinished output was removed: {}.", shown(&o.removed));
     }
     for (path, e) in &o.left {
-        say!(
+        tell!(
             "error: the unfinished output {} could not be removed ({e}): remove it by hand, it may hold secrets",
             symbolon::sanitize(&path.display().to_string())
         );
     }
     match (o.written.is_empty(), o.left.is_empty()) {
-        (true, true) => say!("interrupted ({}): nothing was written", i.signal),
-        (false, true) => say!(
+        (true, true) => tell!("interrupted ({}): nothing was written", i.signal),
+        (false, true) => tell!(
             "interrupted ({}): {} had been written before the interruption; nothing else was",
             i.signal,
             shown(&o.written)
         ),
-        (_, false) => say!("interrupted ({})", i.signal),
+        (_, false) => tell!("interrupted ({})", i.signal),
     }
 }
 
@@ -136,7 +192,7 @@ fn report_cleaned() {
 }
 
 fn note_cleaned(path: &std::path::Path, pid: u32) {
-    say!(
+    tell!(
         "note: removed {}, an unfinished output left by an interrupted symbolon run (process {pid})",
         symbolon::sanitize(&path.display().to_string())
     );

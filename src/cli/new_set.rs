@@ -122,7 +122,7 @@ impl NewSetArgs {
 pub fn prepare(args: &NewSetArgs, inherited: Option<(&str, Target)>) -> Result<Prepared> {
     let (prepared, warning) = symbolon::new_set::prepare(&args.request()?, inherited)?;
     if let Some(warning) = warning {
-        eprintln!("warning: {warning}");
+        tell!("warning: {warning}");
     }
     Ok(prepared)
 }
@@ -139,57 +139,57 @@ pub fn write(prepared: Prepared, secret: SecretBytes, origin: Origin) -> Result<
 pub fn render(summary: &Summary) {
     let info = &summary.set;
     let label = if info.label.as_str().is_empty() { String::new() } else { format!(", label \"{}\"", info.label) };
-    println!("Split into set {} ({} scheme, target {}{label}).", info.id.short(), info.scheme, info.target);
+    show!("Split into set {} ({} scheme, target {}{label}).", info.id.short(), info.scheme, info.target);
     let shares = if info.count == 1 { "1 share".to_string() } else { format!("{} shares", info.count) };
-    println!("{shares}, {}. Written to {}:", info.describe_threshold(), summary.path.display());
-    println!();
+    show!("{shares}, {}. Written to {}:", info.describe_threshold(), summary.path.display());
+    show!();
     if summary.encrypted {
         let files = &summary.files;
         let name_width = files.iter().filter_map(|f| f.custodian.as_ref()).map(|c| c.len()).max().unwrap_or(9).max(9);
-        println!("  share  {:<name_width$}  {:<40}  file", "custodian", "certificate");
+        show!("  share  {:<name_width$}  {:<40}  file", "custodian", "certificate");
         for (i, file) in files.iter().enumerate() {
             let custodian = file.custodian.as_deref().unwrap_or("");
             for (j, fpr) in file.recipients.iter().enumerate() {
                 let (index, who, name) =
                     if j == 0 { ((i + 1).to_string(), custodian, file.name.as_str()) } else { (String::new(), "", "") };
-                println!("  {index:>5}  {who:<name_width$}  {:<40}  {name}", fpr.to_hex());
+                show!("  {index:>5}  {who:<name_width$}  {:<40}  {name}", fpr.to_hex());
             }
         }
     } else {
         for file in &summary.files {
-            println!("  {}", file.name);
+            show!("  {}", file.name);
         }
     }
     if summary.paper_files > 0 {
-        println!("  paper sheets: NN-<custodian>.pdf ({} files) and cover.pdf (no secrets)", summary.paper_files);
+        show!("  paper sheets: NN-<custodian>.pdf ({} files) and cover.pdf (no secrets)", summary.paper_files);
     }
     if let Some(bytes) = summary.qr_skipped {
-        eprintln!(
+        tell!(
             "note: no QR codes were written: a share is {bytes} bytes, more than QR codes carry ({} bytes); the share files hold the shares",
             symbolon::qr::MAX_FORM_BYTES
         );
     }
     if summary.qr_files > 0 {
-        println!("  QR codes of each share: NN-<custodian>.qr[N].png/.svg ({} files)", summary.qr_files);
+        show!("  QR codes of each share: NN-<custodian>.qr[N].png/.svg ({} files)", summary.qr_files);
     }
-    println!("  {}  (public: who holds which share, commitments; no secrets)", manifest::FILE_NAME);
+    show!("  {}  (public: who holds which share, commitments; no secrets)", manifest::FILE_NAME);
     if let Some(reason) = &summary.bare_commitments_omitted {
-        eprintln!("note: the manifest has no per-share commitments for the bare keys: {reason}");
+        tell!("note: the manifest has no per-share commitments for the bare keys: {reason}");
     }
     if summary.origin.generated {
-        println!("The secret was generated here and exists only in these shares.");
+        show!("The secret was generated here and exists only in these shares.");
     }
     if let Some(previous) = &summary.origin.previous_set_id {
-        println!(
+        show!(
             "This set re-splits set {previous}: the same secret, new shares (the old ones still work until destroyed)."
         );
     }
     match (summary.encrypted, &summary.origin.previous_set_id) {
-        (true, None) => println!(
+        (true, None) => show!(
             "Each share is encrypted to its custodian. Next: every custodian checks theirs with `symbolon decrypt --check`."
         ),
-        (true, Some(_)) => println!("Each share is encrypted to its custodian."),
-        (false, _) => println!("These shares are NOT encrypted: hand each to its custodian and delete the rest."),
+        (true, Some(_)) => show!("Each share is encrypted to its custodian."),
+        (false, _) => show!("These shares are NOT encrypted: hand each to its custodian and delete the rest."),
     }
 }
 

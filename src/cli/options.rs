@@ -28,14 +28,14 @@ impl Airgap {
         };
         match hygiene::enforce_air_gap(policy) {
             Ok(AirGap::Offline) => {}
-            Ok(AirGap::Up(up)) => eprintln!(
+            Ok(AirGap::Up(up)) => tell!(
                 "warning: network interfaces are up ({}): a ceremony machine should be offline (`symbolon doctor` checks; --require-airgap refuses)",
                 up.join(", ")
             ),
-            Ok(AirGap::CannotTell(e)) if policy == AirGapPolicy::RequireCheckedByHand => eprintln!(
+            Ok(AirGap::CannotTell(e)) if policy == AirGapPolicy::RequireCheckedByHand => tell!(
                 "note: symbolon could not check the air gap ({e}); you said you checked it by hand (--airgap-checked-by-hand)"
             ),
-            Ok(AirGap::CannotTell(e)) => eprintln!(
+            Ok(AirGap::CannotTell(e)) => tell!(
                 "warning: symbolon cannot tell whether a network interface is up: {e}. To check: {} (--require-airgap refuses until it can tell)",
                 e.fix
             ),

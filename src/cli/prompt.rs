@@ -52,7 +52,7 @@ impl Prompt for TerminalPrompt {
     }
 
     fn notice(&mut self, message: &str) {
-        eprintln!("{message}");
+        tell!("{message}");
     }
 
     fn line(&mut self, prompt: &str) -> Result<Zeroizing<String>, PromptError> {

@@ -2,7 +2,6 @@
 
 use super::io;
 use anyhow::{Result, bail};
-use std::io::Write;
 use symbolon::candidate::Piece;
 use symbolon::qr;
 
@@ -25,15 +24,14 @@ pub fn run(command: Command) -> Result<()> {
     }
     let piece = candidates.remove(0).piece;
     match piece {
-        Piece::Share(_) => eprintln!("warning: this share is NOT encrypted: anyone who sees the code holds the share"),
+        Piece::Share(_) => tell!("warning: this share is NOT encrypted: anyone who sees the code holds the share"),
         Piece::VaultKey { .. } => {
-            eprintln!("warning: this Vault key is NOT encrypted: anyone who sees the code holds the key")
+            tell!("warning: this Vault key is NOT encrypted: anyone who sees the code holds the key")
         }
         Piece::Encrypted { .. } => {}
     }
     let form = piece.qr_form()?;
     let payloads = qr::payloads(&form);
-    let mut out = std::io::stdout().lock();
     for (i, payload) in payloads.iter().enumerate() {
         let mut text = String::new();
         if payloads.len() > 1 {
@@ -41,11 +39,7 @@ pub fn run(command: Command) -> Result<()> {
         }
         text.push_str(&qr::to_terminal(&qr::code(payload)?));
         text.push('\n');
-        match out.write_all(text.as_bytes()) {
-            // The reader went away (e.g. `| head`): nothing more to show.
-            Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => return Ok(()),
-            other => other?,
-        }
+        super::write_stdout_bytes(text.as_bytes());
     }
     Ok(())
 }

@@ -46,45 +46,43 @@ pub fn report(r: &combine::Recovered, out: Option<&PathBuf>) {
         ),
         None => format!("a set of Vault keys{}", r.target.map_or(String::new(), |t| format!(" (target {t})"))),
     };
-    eprintln!("Recovered the secret of {what} from: {}.", r.used.join(", "));
+    tell!("Recovered the secret of {what} from: {}.", r.used.join(", "));
     if !r.agreeing.is_empty() {
-        eprintln!("Also consistent with it: {}.", r.agreeing.join(", "));
+        tell!("Also consistent with it: {}.", r.agreeing.join(", "));
     }
     match r.verification {
         Verification::SetCommitment => {
-            eprintln!("Verified: the secret matches the set's commitment.")
+            tell!("Verified: the secret matches the set's commitment.")
         }
         Verification::Manifest => {
-            eprintln!("Verified: every key used matches its commitment in the manifest.")
+            tell!("Verified: every key used matches its commitment in the manifest.")
         }
         Verification::Consistency { agreeing } => {
-            eprintln!("Checked: {agreeing} keys lie on one polynomial (no commitment was available to check against).")
+            tell!("Checked: {agreeing} keys lie on one polynomial (no commitment was available to check against).")
         }
-        Verification::Unverified => eprintln!(
+        Verification::Unverified => tell!(
             "warning: NOT verified: bare keys carry no commitment. Give the set's manifest, or one key more than the threshold, to check the result."
         ),
     }
     for bad in &r.bad {
-        eprintln!(
-            "warning: BAD SHARE: {bad} does not belong to this secret (wrong, corrupt or altered); it was not used."
-        );
+        tell!("warning: BAD SHARE: {bad} does not belong to this secret (wrong, corrupt or altered); it was not used.");
     }
     for good in &r.manifest_wrong {
-        eprintln!(
+        tell!(
             "warning: {good} and the manifest disagree: its commitment in the manifest does not match it, but the set's commitment supports the share (it lies on the verified secret's polynomials). The share is good; the manifest's entry for it was altered or is damaged."
         );
     }
     if !r.unattributed.is_empty() {
-        eprintln!(
+        tell!(
             "warning: {} disagree with the shares used, and the evidence does not decide which shares are wrong; check them against the manifest (--manifest).",
             r.unattributed.join(", ")
         );
     }
     for repeated in &r.repeated {
-        eprintln!("note: {repeated} repeats another input and was ignored.");
+        tell!("note: {repeated} repeats another input and was ignored.");
     }
     if let Some(path) = out {
-        eprintln!("The secret was written to {} (mode 0600).", path.display());
+        tell!("The secret was written to {} (mode 0600).", path.display());
     }
 }
 

@@ -53,28 +53,28 @@ pub fn run(args: Args) -> Result<()> {
         }
     }
     for hint in hints {
-        eprintln!("hint: {hint}");
+        tell!("hint: {hint}");
     }
     let record = verification::write_record(&dir, &report)?;
-    eprintln!("Recorded in {}.", record.display());
+    tell!("Recorded in {}.", record.display());
     verdict(&report, args.quorum)
 }
 
 fn render(report: &Report) {
-    println!("Verification of set {} ({}-of-{}):", report.set_id.short(), report.threshold, report.share_count);
+    show!("Verification of set {} ({}-of-{}):", report.set_id.short(), report.threshold, report.share_count);
     for s in &report.shares {
         let who = s.custodian.as_deref().map_or("(plaintext)".into(), sanitize);
         match &s.reason {
-            None => println!("  share {:>3}  {who:<16} verified", s.index),
-            Some(why) => println!("  share {:>3}  {who:<16} NOT verified: {why}", s.index),
+            None => show!("  share {:>3}  {who:<16} verified", s.index),
+            Some(why) => show!("  share {:>3}  {who:<16} NOT verified: {why}", s.index),
         }
     }
     let ok = report.verified();
     match report.set_check {
         SetCheck::Commitment => {
-            println!("  {ok} verified shares reconstruct the secret that matches the set's commitment (not shown).")
+            show!("  {ok} verified shares reconstruct the secret that matches the set's commitment (not shown).")
         }
-        SetCheck::EachKey => println!(
+        SetCheck::EachKey => show!(
             "  Each verified key matches its commitment in the manifest; Vault's bare keys carry no set commitment, so the secret they reconstruct was not checked against one."
         ),
         SetCheck::None => {}
@@ -86,17 +86,17 @@ fn verdict(report: &Report, quorum: bool) -> Result<()> {
     let n = report.share_count;
     match report.verdict(quorum) {
         Verdict::SetVerified if !report.encrypted => {
-            println!(
+            show!(
                 "The set is verified: every one of its {n} shares matches its commitment (plaintext shares: nothing to decrypt)."
             );
         }
         Verdict::SetVerified => {
-            println!(
+            show!(
                 "The set is verified: every one of its {n} shares decrypts on its custodian's key and matches its commitment."
             );
         }
         Verdict::QuorumVerified { verified, failed } => {
-            println!(
+            show!(
                 "A threshold is verified (--quorum): {verified} of {n} shares {}match their commitments{}.",
                 if report.encrypted { "decrypt and " } else { "" },
                 match report.set_check {
@@ -105,13 +105,13 @@ fn verdict(report: &Report, quorum: bool) -> Result<()> {
                 }
             );
             if failed > 0 {
-                eprintln!(
+                tell!(
                     "note: {} not verified; the set is NOT verified as a whole",
                     symbolon::wording::counted(failed, "share", "shares")
                 );
             }
         }
-        Verdict::SubsetVerified { verified, of } => println!(
+        Verdict::SubsetVerified { verified, of } => show!(
             "{verified} of {of} shares verified (only those asked for with --share); the set is NOT verified yet: verify the others too."
         ),
         Verdict::NotVerified { verified, failed, asked } if quorum => bail!(

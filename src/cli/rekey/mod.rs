@@ -88,8 +88,8 @@ pub fn run(args: Args) -> Result<()> {
         offered,
         None,
     )?;
-    println!("{}", plan.render());
-    println!("Plan hash: {}", plan.hash());
+    show!("{}", plan.render());
+    show!("Plan hash: {}", plan.hash());
     let job =
         Rekey { session, plan, new_set: prepared, target: args.new.target, label_given: args.new.label.is_some() };
     let mut keys = io::read_key_files(&args.old.key_files)?;
@@ -97,14 +97,14 @@ pub fn run(args: Args) -> Result<()> {
     let report = &mut |r: &symbolon::combine::Recovered| super::recovery::report(r, None);
     let done = rekey::run(job, args.yes, &mut keys, &cards, &mut TerminalPrompt, report)?;
     if let Some((old_k, new_k)) = done.vault_threshold_change {
-        eprintln!(
+        tell!(
             "warning: the threshold changes from {old_k} to {new_k}: Vault waits for the threshold in its seal \
              configuration ({old_k} if this is Vault's key) before combining keys, so `vault operator unseal` needs \
              that number to match; only `vault operator rekey` (online) changes it"
         );
     }
     super::new_set::render(&done.summary);
-    println!(
+    show!(
         "Next: every new custodian verifies their share: symbolon verify --manifest {}. Destroy the old \
          shares only after that.",
         done.summary.path.join(symbolon::manifest::FILE_NAME).display()
@@ -115,8 +115,8 @@ pub fn run(args: Args) -> Result<()> {
 /// Prints the plan and its hash, and asks the operator to type the hash (unless `--yes`).
 fn confirm(plan: &Plan, yes: bool, to: &str, otherwise: &str) -> Result<()> {
     let hash = plan.hash();
-    println!("{}", plan.render());
-    println!("Plan hash: {hash}");
+    show!("{}", plan.render());
+    show!("Plan hash: {hash}");
     let question = Question::PlanHash { hash, action: to.into() };
     if !yes && !TerminalPrompt.confirm(&question).map_err(symbolon::rekey::RekeyError::Prompt)? {
         bail!("the plan was not confirmed: {otherwise}");

@@ -136,8 +136,8 @@ pub fn init(args: InitArgs) -> Result<()> {
     super::confirm(&plan, args.yes, "start the ceremony", "no ceremony was started")?;
     let root = args.state.root();
     let c = ceremony::create(&root, &PlanRecord::new(ceremony::new_nonce()?, plan))?;
-    println!("Ceremony started. Nonce: {}", c.plan.nonce);
-    println!(
+    show!("Ceremony started. Nonce: {}", c.plan.nonce);
+    show!(
         "Each old custodian, in any session: symbolon rekey submit --state-dir {} --nonce {} OLD_SHARE",
         root.display(),
         c.plan.nonce
@@ -149,10 +149,10 @@ pub fn submit(args: SubmitArgs) -> Result<()> {
     args.airgap.check()?;
     // The plan is the one confirmed at init, part by part: an edit is refused with the part named.
     let staged = rekey_staged::open(&args.state.root(), &args.nonce)?;
-    println!("Ceremony {} (plan hash {}).", staged.nonce(), staged.plan_hash());
+    show!("Ceremony {} (plan hash {}).", staged.nonce(), staged.plan_hash());
     let read = args.read()?;
     if staged.ready()? {
-        eprintln!(
+        tell!(
             "The ceremony already holds {} of the {} old shares needed: completing it{}.",
             staged.have()?,
             staged.needed(),
@@ -175,7 +175,7 @@ pub fn submit(args: SubmitArgs) -> Result<()> {
     let opened = read.open(&mut keys, &args.card.options(Some(&staged.old)), &mut TerminalPrompt)?;
     drop(keys);
     let r = staged.submit(opened)?;
-    println!(
+    show!(
         "Recorded old share {}{} (encrypted to the operator key): {} of {} needed.",
         r.index,
         r.custodian.map_or(String::new(), |c| format!(" of {}", symbolon::sanitize(&c))),
@@ -183,7 +183,7 @@ pub fn submit(args: SubmitArgs) -> Result<()> {
         r.needed
     );
     if r.have < r.needed {
-        println!(
+        show!(
             "Ceremony {} waits for {} more.",
             args.nonce,
             symbolon::wording::counted(r.needed - r.have, "old share", "old shares")
@@ -200,7 +200,7 @@ fn complete(staged: Staged, args: &SubmitArgs) -> Result<()> {
 }
 
 fn complete_with(staged: Staged, args: &SubmitArgs, keys: &mut SecretKeys) -> Result<()> {
-    eprintln!("The threshold is reached: the operator's key opens the recorded shares.");
+    tell!("The threshold is reached: the operator's key opens the recorded shares.");
     let out = staged.out_dir();
     let mut recovered = staged.recover(keys, &args.card.options(None), &mut TerminalPrompt)?;
     crate::cli::recovery::report(&recovered, None);
@@ -214,8 +214,8 @@ fn complete_with(staged: Staged, args: &SubmitArgs, keys: &mut SecretKeys) -> Re
             done.nonce
         );
     }
-    println!("Ceremony {} is complete and its state destroyed.", done.nonce);
-    println!(
+    show!("Ceremony {} is complete and its state destroyed.", done.nonce);
+    show!(
         "Next: every new custodian verifies their share: symbolon verify --manifest {}.",
         out.join(symbolon::manifest::FILE_NAME).display()
     );
@@ -227,20 +227,20 @@ pub fn status(args: StatusArgs) -> Result<()> {
     let Some(nonce) = &args.nonce else {
         let all = ceremony::list(&root);
         if all.is_empty() {
-            println!("No ceremony in progress in {}.", root.display());
+            show!("No ceremony in progress in {}.", root.display());
         }
         for (nonce, opened) in all {
             match opened {
                 Ok(c) => {
                     let done = c.recorded().map(|r| r.len()).unwrap_or(0);
-                    println!(
+                    show!(
                         "{nonce}  started {}  plan {}  {} recorded",
                         c.plan.created,
                         c.plan.plan_hash,
                         symbolon::wording::counted(done, "old share", "old shares")
                     );
                 }
-                Err(e) => println!("{nonce}  {e}"),
+                Err(e) => show!("{nonce}  {e}"),
             }
         }
         return Ok(());
@@ -248,21 +248,21 @@ pub fn status(args: StatusArgs) -> Result<()> {
     let c = ceremony::open(&root, nonce)?;
     let old = c.plan.plan.old_manifest()?.context("the ceremony's plan has no old manifest")?;
     let have = c.recorded()?;
-    print!("Ceremony {} (started {})\n{}", c.plan.nonce, c.plan.created, c.plan.plan.render());
-    println!("Plan hash: {}", c.plan.plan_hash);
+    show_raw!("Ceremony {} (started {})\n{}", c.plan.nonce, c.plan.created, c.plan.plan.render());
+    show!("Plan hash: {}", c.plan.plan_hash);
     if let Err(e) = c.plan.plan.check(&c.plan.digests, &c.plan.plan_hash) {
-        println!("WARNING: {e}");
+        show!("WARNING: {e}");
     }
-    println!("Old shares recorded: {} of {} needed", have.len(), old.set.threshold);
+    show!("Old shares recorded: {} of {} needed", have.len(), old.set.threshold);
     for (i, _) in &have {
         let who = old.shares.iter().find(|s| s.index == *i).and_then(|s| s.custodian.clone()).unwrap_or_default();
-        println!("  share {i:>3}  {}", symbolon::sanitize(&who));
+        show!("  share {i:>3}  {}", symbolon::sanitize(&who));
     }
     Ok(())
 }
 
 pub fn cancel(args: CancelArgs) -> Result<()> {
     ceremony::cancel(&args.state.root(), &args.nonce)?;
-    println!("Ceremony {} cancelled: its plan and every recorded share are destroyed.", args.nonce);
+    show!("Ceremony {} cancelled: its plan and every recorded share are destroyed.", args.nonce);
     Ok(())
 }
