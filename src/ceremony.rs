@@ -175,6 +175,11 @@ impl Ceremony {
         Ok(())
     }
 
+    /// Whether share `index` is recorded.
+    pub fn is_recorded(&self, index: u8) -> bool {
+        self.dir.join(format!("share-{index:03}.pgp")).exists()
+    }
+
     /// The recorded shares: (index, encrypted share), by index.
     pub fn recorded(&self) -> Result<Vec<(u8, Vec<u8>)>, CeremonyError> {
         let io = |source| CeremonyError::Io { path: self.dir.clone(), source };

@@ -13,6 +13,12 @@ pub enum PromptError {
     Cancelled,
     #[error("the terminal could not be used: {0}")]
     Terminal(#[source] std::io::Error),
+    #[error("the pinentry program {program} (SYMBOLON_PINENTRY) could not be started: {source}")]
+    PinentryNotStarted {
+        program: String,
+        #[source]
+        source: std::io::Error,
+    },
     #[error("pinentry failed: {0}")]
     Pinentry(#[source] std::io::Error),
     #[error("pinentry closed the connection")]

@@ -73,6 +73,11 @@ impl Inputs {
         Ok(Inputs { candidates, stated })
     }
 
+    /// What was read, before decryption.
+    pub fn candidates(&self) -> &[Candidate] {
+        &self.candidates
+    }
+
     /// How many inputs there are (before decryption; repeats included).
     pub fn len(&self) -> usize {
         self.candidates.len()
@@ -112,12 +117,22 @@ pub fn open_with(
     cards: &CardOptions,
     prompt: &mut dyn Prompt,
 ) -> Result<Vec<Candidate>, InputError> {
-    let mut cards = Cards::new(cards.clone());
+    open_on(candidates, keys, &mut Cards::new(cards.clone()), prompt)
+}
+
+/// As [`open_with`], on cards that stay one session for several calls: a card's PIN is asked
+/// once, however many of the shares are encrypted to it.
+fn open_on(
+    candidates: Vec<Candidate>,
+    keys: &mut SecretKeys,
+    cards: &mut Cards,
+    prompt: &mut dyn Prompt,
+) -> Result<Vec<Candidate>, InputError> {
     let mut sources: Vec<&mut dyn KeySource> = Vec::new();
     if !keys.is_empty() {
         sources.push(keys);
     }
-    sources.push(&mut cards);
+    sources.push(cards);
     crate::input::open_encrypted(candidates, &mut sources, prompt)
 }
 
@@ -265,6 +280,7 @@ fn open_one_by_one(
     };
     let mut spare = needed.map_or(0, |k| total.saturating_sub(k));
     let mut opened = Vec::with_capacity(total);
+    let mut card_session = Cards::new(cards.clone());
     for (i, candidate) in candidates.into_iter().enumerate() {
         if needed.is_some_and(|k| opened.len() >= k) {
             prompt.notice(&format!(
@@ -281,9 +297,9 @@ fn open_one_by_one(
         }
         let origin = candidate.origin.clone();
         prompt.notice(&format!("Input {} of {total}: {origin}{}", i + 1, which(&candidate.piece)));
-        match open_with(vec![candidate], keys, cards, prompt) {
+        match open_on(vec![candidate], keys, &mut card_session, prompt) {
             Ok(mut c) => opened.append(&mut c),
-            Err(InputError::Decrypt { source, .. }) if spare > 0 && source.is_key_absent() => {
+            Err(InputError::Decrypt { source, .. }) if spare > 0 && source.can_stand_in() => {
                 spare -= 1;
                 prompt.notice(&format!("Skipped {origin}: {source} (another share can stand in for it)"));
             }

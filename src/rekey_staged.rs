@@ -30,6 +30,10 @@ pub enum StagedError {
     Ceremony(#[from] CeremonyError),
     #[error(transparent)]
     Plan(#[from] PlanError),
+    #[error(
+        "share {index} of the old set (custodian {custodian}, by the key this file is encrypted to) is already recorded in ceremony {nonce}: it is not needed again. Nothing was decrypted, no PIN was asked"
+    )]
+    CustodianRecorded { index: u8, custodian: String, nonce: String },
     #[error("the ceremony's plan has no {0}: cancel it and run init again")]
     Incomplete(&'static str),
     #[error("submit takes one old share at a time ({0} given)")]
@@ -152,6 +156,46 @@ impl Staged {
             1 => Ok(()),
             n => Err(StagedError::NotOne(n)),
         }
+    }
+
+    /// Refuses a share already recorded before its custodian is asked for anything: the index of
+    /// an encrypted share is the old manifest's for the keys it is encrypted to.
+    pub fn check_not_recorded(&self, read: &recovery::Inputs) -> Result<(), StagedError> {
+        for candidate in read.candidates() {
+            let nonce = self.ceremony.plan.nonce.clone();
+            match &candidate.piece {
+                Piece::Share(share) if self.ceremony.is_recorded(share.index) => {
+                    return Err(StagedError::Ceremony(CeremonyError::AlreadySubmitted { index: share.index, nonce }));
+                }
+                Piece::Encrypted { message, .. } => {
+                    // The old manifest says whose share this is, by the keys it is encrypted to,
+                    // when exactly one of its shares is encrypted to them.
+                    let recipients = crate::openpgp::decrypt::recipients(message).unwrap_or_default();
+                    let whose: Vec<_> = self
+                        .old
+                        .shares
+                        .iter()
+                        .filter(|e| {
+                            e.encryption_keys
+                                .iter()
+                                .chain(&e.recipients)
+                                .any(|f| recipients.iter().any(|r| r.aliases(sequoia_openpgp::KeyHandle::from(f))))
+                        })
+                        .collect();
+                    if let [entry] = whose.as_slice()
+                        && self.ceremony.is_recorded(entry.index)
+                    {
+                        return Err(StagedError::CustodianRecorded {
+                            index: entry.index,
+                            custodian: entry.custodian.as_deref().map_or("unnamed".into(), crate::sanitize),
+                            nonce,
+                        });
+                    }
+                }
+                _ => {}
+            }
+        }
+        Ok(())
     }
 
     /// Records the one old share in `opened` (already decrypted by its custodian), after checking

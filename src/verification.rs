@@ -150,7 +150,11 @@ pub fn verify(
                     break Ok(());
                 }
                 Err(why) => {
-                    prompt.notice(&format!("  FAILED: {why}"));
+                    if why.not_tried() {
+                        prompt.notice(&format!("  skipped: {why}"));
+                    } else {
+                        prompt.notice(&format!("  FAILED: {why}"));
+                    }
                     // The custodian may insert the right card and try again, or skip.
                     let question = Question::RetryOrSkip { what: "Insert the right card".into() };
                     if options.wait && prompt.confirm(&question).unwrap_or(false) {
@@ -210,6 +214,14 @@ pub enum ShareFailure {
     Misnamed { found: u8, index: u8, encrypted: bool },
     #[error("{}, but {why}", read_as(*.encrypted))]
     NotInManifest { why: NotInManifest, encrypted: bool },
+}
+
+impl ShareFailure {
+    /// Whether the share was not looked at because its key cannot be used here (its card is not
+    /// inserted, or is at its last PIN try): nothing was tried, the share is not shown bad.
+    pub fn not_tried(&self) -> bool {
+        matches!(self, ShareFailure::Input(crate::input::InputError::Decrypt { source, .. }) if source.can_stand_in())
+    }
 }
 
 /// Decrypts one share (key files first, then the cards) and checks it against the manifest.

@@ -486,7 +486,7 @@ fn rekey_3_of_5_to_4_of_7_on_cards_then_verify_every_new_share() {
     // Grace's card is missing: her share is reported, the set is not verified, a quorum is.
     cards[6].remove();
     let run = run_card(d, &["verify", "--manifest", "new/manifest.json", "--no-wait"]);
-    assert_fails(&run, 1, &["1 of 7 share(s) NOT verified"]);
+    assert_fails(&run, 1, &["1 of 7 shares NOT verified"]);
     assert!(run.stdout_text().contains("grace            NOT verified"), "{}", run.stdout_text());
     assert_ok(&run_card(d, &["verify", "--manifest", "new/manifest.json", "--no-wait", "--quorum"]));
     let records =
@@ -668,7 +668,17 @@ fn staged_rekey_with_a_nonce_survives_between_sessions_and_refuses_what_it_must(
     let run = submit(&nonce, "old/01-alice.asc");
     assert_ok(&run);
     assert!(run.stdout_text().contains("1 of 2 needed"), "{}", run.stdout_text());
-    assert_fails(&submit(&nonce, "old/01-alice.asc"), 1, &["already submitted"]);
+    // Submitted again: refused before alice's card is asked for anything.
+    let run = submit(&nonce, "old/01-alice.asc");
+    assert_fails(
+        &run,
+        1,
+        &[
+            "share 1 of the old set (custodian alice, by the key this file is encrypted to) is already recorded",
+            "no PIN was asked",
+        ],
+    );
+    assert!(!run.stderr.contains("Decrypting on card"), "{}", run.stderr);
     // Nothing secret sits in the state in the clear.
     for path in files_under(&d.join("state")) {
         let bytes = std::fs::read(&path).unwrap();
@@ -676,8 +686,8 @@ fn staged_rekey_with_a_nonce_survives_between_sessions_and_refuses_what_it_must(
         assert!(!String::from_utf8_lossy(&bytes).contains("BEGIN SYMBOLON SHARE"), "{}", path.display());
     }
     // A share of another set is refused (mixed sets), and nothing is recorded for it.
-    split_to(d, GENERATE, &["alice=alice.asc"], 1, &[], "other");
-    assert_fails(&submit(&nonce, "other/01-alice.asc"), 1, &["not a share of the old set", "belongs to set"]);
+    split_to(d, GENERATE, &["bob=bob.asc"], 1, &[], "other");
+    assert_fails(&submit(&nonce, "other/01-bob.asc"), 1, &["not a share of the old set", "belongs to set"]);
     // The plan is the one confirmed at init, held in the state: a certificate file replaced on
     // disk afterwards changes nothing (checked on the new manifest below), and an edit of any
     // recorded part is refused with the part named, before the share is even read.
@@ -737,8 +747,11 @@ fn staged_rekey_with_a_nonce_survives_between_sessions_and_refuses_what_it_must(
     let run = submit_from_elsewhere(&["--allow-last-pin-try"]);
     assert_ok(&run);
     assert!(run.stderr.contains("already holds 2 of the 2 old shares needed: completing it."), "{}", run.stderr);
-    // Only the operator's card is used: once per recorded share, no custodian's.
+    // Only the operator's card is used, no custodian's, and its PIN is asked once for both
+    // recorded shares.
     assert_eq!(run.stderr.matches("Decrypting on card").count(), 2, "{}", run.stderr);
+    assert_eq!(run.stderr.matches(": user PIN, 1 try left.").count(), 1, "{}", run.stderr);
+    assert_eq!(run.stderr.matches("with the PIN it accepted before in this run.").count(), 1, "{}", run.stderr);
     assert!(!run.stderr.contains("02-bob.asc is encrypted to"), "bob's share was not read again: {}", run.stderr);
     assert!(run.stdout_text().contains("is complete and its state destroyed"), "{}", run.stdout_text());
     assert!(!d.join("state").join(&nonce).exists());
@@ -799,4 +812,155 @@ fn a_card_without_an_openpgp_application_is_named_as_such() {
     );
     let run = run_card(d, &["decrypt", "set/01-alice.asc", "--manifest", "set/manifest.json"]);
     assert_fails(&run, 1, &["no OpenPGP card is inserted", "holds a card that cannot be used", "custodian alice"]);
+}
+
+/// Verifies the user PIN on `card` as another PC/SC client would (gpg's scdaemon after a
+/// `gpg --decrypt`), and keeps the connection open, so that the card stays verified.
+fn verified_by_another_client(card: &VirtualCard) -> openpgp_card::Card<openpgp_card::state::Open> {
+    let ctx = pcsc::Context::establish(pcsc::Scope::User).unwrap();
+    let name = std::ffi::CString::new(card.reader.clone()).unwrap();
+    let backend = card_backend_pcsc::PcscBackend::from_pcsc_reader(&ctx, &name, None).unwrap();
+    let mut open = openpgp_card::Card::<openpgp_card::state::Open>::new(backend).unwrap();
+    open.transaction().unwrap().verify_user_pin(cards::USER_PIN.to_string().into()).unwrap();
+    open
+}
+
+#[test]
+fn a_pin_that_cannot_be_right_costs_no_try_and_none_is_inherited() {
+    let _cards = exclusive();
+    let dir = TempDir::new("cards-pin-length");
+    let d = dir.path();
+    let card = alice_with_one_share(d);
+    let tries = || card_of(&card_list(d), &card.ident)["pin_retries"]["user"].clone();
+    for (pin, why) in [
+        ("12345", "it is 5 characters long, and an OpenPGP card's user PIN has at least 6"),
+        (&*"7".repeat(200), "it is 200 bytes long, and this card's user PIN has at most 127"),
+        ("", "no PIN was typed"),
+    ] {
+        let run = run_pin(d, &["decrypt", "set/01-alice.asc", "--check"], pin);
+        assert_fails(&run, 1, &["nothing was sent to the card, no try was spent", why]);
+        assert_eq!(run.stderr.matches("It was not sent to the card: no try was spent.").count(), 3, "{}", run.stderr);
+        assert_eq!(tries(), 3, "{pin:?} cost a try");
+    }
+    // The card left verified by another program: an empty PIN is still refused here, and a wrong
+    // one is checked by the card (and costs its try), so nothing is inherited.
+    let other = verified_by_another_client(&card);
+    let run = run_pin(d, &["decrypt", "set/01-alice.asc", "--check"], "");
+    assert_fails(&run, 1, &["no PIN was typed"]);
+    assert!(!run.stderr.contains("OK"), "{}", run.stderr);
+    let run = run_pin(d, &["decrypt", "set/01-alice.asc", "--check"], "654321");
+    assert_fails(&run, 1, &["Wrong PIN", "2 tries left"]);
+    drop(other);
+    // The right PIN resets the counter.
+    assert_ok(&run_card(d, &["decrypt", "set/01-alice.asc", "--check", "--allow-last-pin-try"]));
+    assert_eq!(tries(), 3);
+}
+
+#[test]
+fn no_card_is_held_while_a_pin_is_typed() {
+    let _cards = exclusive();
+    let dir = TempDir::new("cards-no-hold");
+    let d = dir.path();
+    let card = alice_with_one_share(d);
+    let gate = d.join("gate");
+    let entry = pinentry();
+    let mut waiting = std::process::Command::new(common::bin())
+        .args(["decrypt", "set/01-alice.asc", "--check"])
+        .current_dir(d)
+        .env("SYMBOLON_PINENTRY", &entry)
+        .env("PIN_GATE", &gate)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let asked = gate.with_extension("asked");
+    let start = std::time::Instant::now();
+    while !asked.exists() {
+        assert!(start.elapsed() < std::time::Duration::from_secs(30), "the PIN was never asked for");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    // While the PIN prompt is open, another symbolon reads the same card: a held transaction
+    // would keep it waiting until pcscd's transaction timeout (about 5 s).
+    let start = std::time::Instant::now();
+    let list = card_list(d);
+    let took = start.elapsed();
+    assert_eq!(card_of(&list, &card.ident)["pin_retries"]["user"], 3);
+    assert!(took < std::time::Duration::from_secs(3), "card list waited {took:?} for the card");
+    assert!(waiting.try_wait().unwrap().is_none(), "decrypt did not wait at its PIN prompt");
+    std::fs::write(gate.with_extension("go"), b"").unwrap();
+    let out = waiting.wait_with_output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+}
+
+#[test]
+fn a_card_held_by_another_program_is_named_with_the_fix() {
+    let _cards = exclusive();
+    let dir = TempDir::new("cards-busy");
+    let d = dir.path();
+    let card = alice_with_one_share(d);
+    let ctx = pcsc::Context::establish(pcsc::Scope::User).unwrap();
+    let name = std::ffi::CString::new(card.reader.clone()).unwrap();
+    let held = ctx.connect(&name, pcsc::ShareMode::Exclusive, pcsc::Protocols::ANY).unwrap();
+    let run = run_card(d, &["card", "list"]);
+    let line = format!("Reader \"{}\": holds a card that another program is using exclusively", card.reader);
+    assert!(run.stdout_text().contains(&line), "{}", run.stdout_text());
+    assert!(run.stdout_text().contains("`gpgconf --kill scdaemon`"), "{}", run.stdout_text());
+    let list = card_list(d);
+    let reader = list["readers"].as_array().unwrap().iter().find(|r| r["reader"] == card.reader.as_str()).unwrap();
+    assert_eq!(reader["access"], "busy", "{list}");
+    let run = run_card(d, &["decrypt", "set/01-alice.asc", "--check"]);
+    assert_fails(
+        &run,
+        1,
+        &[
+            &format!("reader \"{}\" holds a card that another program is using exclusively", card.reader),
+            "gpgconf --kill scdaemon",
+        ],
+    );
+    let run = run_card(d, &["doctor"]);
+    assert!(run.stdout_text().contains("another program is using exclusively"), "{}", run.stdout_text());
+    drop(held);
+    assert_ok(&run_card(d, &["decrypt", "set/01-alice.asc", "--check"]));
+}
+
+#[test]
+fn a_card_at_its_last_try_is_passed_over_for_a_spare_share() {
+    let _cards = exclusive();
+    let dir = TempDir::new("cards-last-try-spare");
+    let d = dir.path();
+    let cards: Vec<(VirtualCard, String)> =
+        ["alice", "bob", "carol"].iter().enumerate().map(|(i, n)| enrolled(d, i, Algo::Cv25519, n)).collect();
+    std::fs::write(d.join("secret"), b"spares stand in for a card at its last try").unwrap();
+    split_to(d, "secret", &["alice=alice.asc", "bob=bob.asc", "carol=carol.asc"], 2, &[], "set");
+    // Alice's card down to its last try.
+    assert_fails(&run_pin(d, &["decrypt", "set/01-alice.asc"], "000000"), 1, &["ONE PIN try left"]);
+    let alice = &cards[0].0.ident;
+    assert_eq!(card_of(&card_list(d), alice)["pin_retries"]["user"], 1);
+    let run = run_card(
+        d,
+        &[
+            "combine",
+            "set/01-alice.asc",
+            "set/02-bob.asc",
+            "set/03-carol.asc",
+            "--manifest",
+            "set/manifest.json",
+            "--stdout",
+        ],
+    );
+    assert_ok(&run);
+    assert_eq!(run.stdout, b"spares stand in for a card at its last try");
+    assert!(
+        run.stderr.contains("Skipped set/01-alice.asc:") && run.stderr.contains("ONE PIN try left"),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stderr.contains("another share can stand in for it"), "{}", run.stderr);
+    assert_eq!(card_of(&card_list(d), alice)["pin_retries"]["user"], 1, "alice's last try was spent");
+    // verify says a card not at hand was skipped, not that its share FAILED.
+    drop(cards);
+    let run = run_card(d, &["verify", "--manifest", "set/manifest.json", "--share", "2", "--no-wait"]);
+    assert!(run.stderr.contains("  skipped: "), "{}", run.stderr);
+    assert!(!run.stderr.contains("FAILED"), "{}", run.stderr);
 }

@@ -42,7 +42,19 @@ impl Fixture {
     }
 
     fn check(&self, name: &str, args: &[&str]) -> Result<(), String> {
-        let run = self.run(args);
+        self.check_with(name, args, &[])
+    }
+
+    /// As `check`, with `extra` set in the environment (and replacing what the fixture sets).
+    fn check_with(&self, name: &str, args: &[&str], extra: &[(&str, &str)]) -> Result<(), String> {
+        let env: Vec<(&str, &str)> = self
+            .env
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .filter(|(k, _)| !extra.iter().any(|(e, _)| e == k))
+            .chain(extra.iter().copied())
+            .collect();
+        let run = run_with_env(self.dir.path(), args, None, &env);
         let text = self.outcome(args, &run);
         std::panic::catch_unwind(|| assert_snapshot(&format!("messages-{name}"), &text))
             .map_err(|e| e.downcast_ref::<String>().cloned().unwrap_or_else(|| format!("messages-{name} differs")))
@@ -585,7 +597,16 @@ fn every_command_on_and_off_the_happy_path() {
             vec!["rekey", "cancel", "--state-dir", "state", "--nonce", "00112233445566778899aabbccddeeff"],
         ),
     ];
-    let failures: Vec<String> = cases.iter().filter_map(|(name, args)| f.check(name, args).err()).collect();
+    let mut failures: Vec<String> = cases.iter().filter_map(|(name, args)| f.check(name, args).err()).collect();
+    // A pinentry named that cannot be started is named, with why.
+    failures.extend(
+        f.check_with(
+            "decrypt-pinentry-missing",
+            &["decrypt", "enc/02-bob.asc", "--key-file", "bob.key"],
+            &[("SYMBOLON_PINENTRY", "/nonexistent/pinentry")],
+        )
+        .err(),
+    );
     // Refused large splits wrote nothing; the default one wrote the share without QR images.
     assert!(!f.dir.join("large2").exists() && !f.dir.join("large3").exists());
     let mut written: Vec<String> = std::fs::read_dir(f.dir.join("large1"))

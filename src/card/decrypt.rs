@@ -15,6 +15,7 @@ use sequoia_openpgp::crypto::{Decryptor, SessionKey, ecdh, mpi};
 use sequoia_openpgp::packet::PKESK;
 use sequoia_openpgp::packet::key::{PublicParts, UnspecifiedRole};
 use sequoia_openpgp::types::{Curve, SymmetricAlgorithm};
+use zeroize::Zeroizing;
 
 /// How to use the cards.
 #[derive(Debug, Clone, Default)]
@@ -40,22 +41,29 @@ impl Options {
     }
 }
 
-/// A card error as a key source's error, marked when the card is simply absent.
+/// A card error as a key source's error, marked when nothing was tried and another share may
+/// stand in: the card is absent, blocked, or at its last try (which is not to be spent while a
+/// spare share can do without it).
 fn source_error(e: CardError) -> DecryptError {
-    let absent = e.is_absent_card();
-    DecryptError::Source { error: Box::new(e), absent }
+    let untried = e.is_absent_card() || matches!(e, CardError::LastTry { .. } | CardError::PinBlocked { .. });
+    DecryptError::Source { error: Box::new(e), untried }
 }
 
-/// The inserted OpenPGP cards, as a source of decryption keys.
+/// The inserted OpenPGP cards, as a source of decryption keys. One `Cards` is one card session:
+/// a PIN the card accepted is kept (in memory, wiped on drop) and sent again for the next share
+/// encrypted to the same card, so that a card holding several shares (the operator's, at a
+/// staged completion) is asked for its PIN once.
 #[derive(Default)]
 pub struct Cards {
     options: Options,
     miss: Option<CardError>,
+    /// PINs each card accepted in this session, by card ident.
+    accepted: Vec<(String, Zeroizing<String>)>,
 }
 
 impl Cards {
     pub fn new(options: Options) -> Self {
-        Cards { options, miss: None }
+        Cards { options, miss: None, accepted: Vec::new() }
     }
 
     fn holder(&self, wanted: &[KeyHandle]) -> String {
@@ -94,7 +102,7 @@ impl KeySource for Cards {
         let wanted_text = if wanted.is_empty() {
             "(the message hides its recipients)".to_string()
         } else {
-            wanted.iter().map(ToString::to_string).collect::<Vec<_>>().join(" or ")
+            wanted.iter().map(|h| sequoia_openpgp::KeyID::from(h).to_hex()).collect::<Vec<_>>().join(" or ")
         };
         let holder = self.holder(&wanted);
         let ctx = match context() {
@@ -123,7 +131,13 @@ impl KeySource for Cards {
         for mut open in cards {
             let Ok(card_info) = info(&mut open, false) else { continue };
             let dec = card_info.decryption.fingerprint.clone();
-            seen.push(format!("{} with decryption key {}", card_info.describe(), dec.as_deref().unwrap_or("(none)")));
+            // Named by key ID, as the message names the key it wants.
+            let key_id = dec.as_deref().map_or("none".to_string(), |f| f[f.len().saturating_sub(16)..].to_string());
+            seen.push(format!(
+                "{} in reader \"{}\" (decryption key {key_id})",
+                card_info.ident,
+                crate::sanitize(&card_info.reader)
+            ));
             let Some(dec) = dec else { continue };
             let Ok(fpr) = dec.parse::<sequoia_openpgp::Fingerprint>() else { continue };
             let handle = KeyHandle::from(fpr);
@@ -133,11 +147,18 @@ impl KeySource for Cards {
             }
         }
         let Some((mut open, card_info, pkesk)) = found else {
+            seen.sort();
             let others = super::describe_others(&others);
             self.miss = Some(CardError::NoMatchingCard { wanted: wanted_text, holder, seen: seen.join("; "), others });
             return Ok(false);
         };
-        decrypt_on(&mut open, &card_info, pkesk, sym_algo, &self.options, prompt, check).map_err(err)
+        let accepted = self.accepted.iter().find(|(ident, _)| *ident == card_info.ident).map(|(_, pin)| pin.clone());
+        let pin = decrypt_on(&mut open, &card_info, (pkesk, sym_algo), &self.options, accepted, prompt, check)
+            .map_err(err)?;
+        if !self.accepted.iter().any(|(ident, _)| *ident == card_info.ident) {
+            self.accepted.push((card_info.ident.clone(), pin));
+        }
+        Ok(true)
     }
 }
 
@@ -148,12 +169,12 @@ impl KeySource for Cards {
 fn decrypt_on(
     open: &mut OpenCard,
     card_info: &super::CardInfo,
-    pkesk: &PKESK,
-    sym_algo: Option<SymmetricAlgorithm>,
+    (pkesk, sym_algo): (&PKESK, Option<SymmetricAlgorithm>),
     options: &Options,
+    accepted: Option<Zeroizing<String>>,
     prompt: &mut dyn Prompt,
     check: &mut SessionKeyCheck<'_>,
-) -> Result<bool, CardError> {
+) -> Result<Zeroizing<String>, CardError> {
     let name = card_info.describe();
     let removed_or = |what: &'static str, e: openpgp_card::Error| classify(&name, what, e);
     let (public, touch, limits) = {
@@ -171,11 +192,19 @@ fn decrypt_on(
         (public, touch, pin::Limits::read(&mut tx))
     };
     let mut left = card_info.pin_retries.user;
-    prompt.notice(&format!("Decrypting on {name}: user PIN, {}.", crate::wording::tries_left(left)));
+    let mut accepted = accepted;
+    if accepted.is_some() {
+        prompt.notice(&format!("Decrypting on {name}, with the PIN it accepted before in this run."));
+    } else {
+        prompt.notice(&format!("Decrypting on {name}: user PIN, {}.", crate::wording::tries_left(left)));
+    }
     loop {
         guard(left, options, &name)?;
         let request = crate::prompt::SecretRequest::UserPin { card: name.clone(), tries_left: left, purpose: None };
-        let pin = pin::ask(prompt, &request, limits, &name)?;
+        let pin = match accepted.take() {
+            Some(pin) => pin,
+            None => pin::ask(prompt, &request, limits, &name)?,
+        };
         open.forget.now();
         let mut tx = open.card.transaction().map_err(|e| removed_or("opening a transaction", e))?;
         let _ = tx.invalidate_cache();
@@ -219,7 +248,7 @@ fn decrypt_on(
             return Err(failure);
         }
         return match opened {
-            Some((algo, sk)) if check(algo, &sk) => Ok(true),
+            Some((algo, sk)) if check(algo, &sk) => Ok(pin),
             _ => Err(CardError::Card {
                 card: name,
                 what: "decrypting",

@@ -105,12 +105,16 @@ fn ask(request: &SecretRequest) -> String {
 /// A minimal Assuan client for pinentry: SETDESC, SETPROMPT, GETPIN.
 fn read_pinentry(program: &str, request: &SecretRequest) -> Result<Zeroizing<String>, PromptError> {
     let description = request.describe();
-    let mut child = Command::new(program)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .map_err(|_| PromptError::NoTerminal)?;
+    let mut child =
+        Command::new(program).stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::null()).spawn().map_err(
+            |source| match std::env::var("SYMBOLON_PINENTRY").as_deref() {
+                // Named by the user: say what was named and why it did not start.
+                Ok(named) if named == program => {
+                    PromptError::PinentryNotStarted { program: symbolon::sanitize(program), source }
+                }
+                _ => PromptError::NoTerminal,
+            },
+        )?;
     let failed = PromptError::Pinentry;
     let mut stdin = child.stdin.take().ok_or(PromptError::NoTerminal)?;
     let mut stdout = BufReader::new(child.stdout.take().ok_or(PromptError::NoTerminal)?);

@@ -37,22 +37,23 @@ pub enum DecryptError {
         "the encrypted share is truncated or corrupt ({what}): use another copy of it (its QR codes or its paper sheet), or ask its custodian"
     )]
     Damaged { what: &'static str },
-    /// An error of a key source (e.g. a smartcard's), with its own message. `absent`: the key
-    /// is simply not there (its custodian's card is not inserted); nothing was tried or spent.
+    /// An error of a key source (e.g. a smartcard's), with its own message. `untried`: the key
+    /// cannot be used here and nothing was tried or spent: its custodian's card is not inserted,
+    /// or its PIN is blocked, or using it would spend the last PIN try.
     #[error("{error}")]
     Source {
         #[source]
         error: Box<dyn std::error::Error + Send + Sync + 'static>,
-        absent: bool,
+        untried: bool,
     },
 }
 
 impl DecryptError {
-    /// Whether the share could not be decrypted only because its key is not here (no given key
-    /// file holds it, its custodian's card is not inserted): nothing was tried or spent, so
-    /// another share can stand in for it.
-    pub fn is_key_absent(&self) -> bool {
-        matches!(self, DecryptError::NoMatchingKey { .. } | DecryptError::Source { absent: true, .. })
+    /// Whether the share could not be decrypted only because its key cannot be used here (no
+    /// given key file holds it, its custodian's card is not inserted, or is at its last PIN try
+    /// or blocked) and nothing was tried or spent: another share can stand in for it.
+    pub fn can_stand_in(&self) -> bool {
+        matches!(self, DecryptError::NoMatchingKey { .. } | DecryptError::Source { untried: true, .. })
     }
 }
 

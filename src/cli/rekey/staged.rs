@@ -166,6 +166,7 @@ pub fn submit(args: SubmitArgs) -> Result<()> {
     // Everything the completion needs is checked before the share that reaches the threshold is
     // read: no custodian's share is recorded for a completion that cannot happen.
     staged.check_one(&read)?;
+    staged.check_not_recorded(&read)?;
     let mut operator_keys = io::read_key_files(&args.operator_key_files)?;
     if staged.have()? + 1 >= staged.needed() {
         staged.check_operator(&operator_keys)?;
