@@ -13,7 +13,9 @@ pub enum PromptError {
     Cancelled,
     #[error("the terminal could not be used: {0}")]
     Terminal(#[source] std::io::Error),
-    #[error("the pinentry program {program} (SYMBOLON_PINENTRY) could not be started: {source}")]
+    #[error(
+        "the pinentry program {program} (SYMBOLON_PINENTRY) could not be started: {source} (secrets are never read from stdin)"
+    )]
     PinentryNotStarted {
         program: String,
         #[source]

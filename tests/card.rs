@@ -922,6 +922,14 @@ fn a_card_held_by_another_program_is_named_with_the_fix() {
     assert!(run.stdout_text().contains("another program is using exclusively"), "{}", run.stdout_text());
     drop(held);
     assert_ok(&run_card(d, &["decrypt", "set/01-alice.asc", "--check"]));
+    // A card asked for by an ident that is not inserted: the ones that are, by ident.
+    let run =
+        run_card(d, &["card", "cert", "--card", "0000:DEADBEEF", "--name", "A <a@example.org>", "--out", "x.asc"]);
+    assert_fails(
+        &run,
+        1,
+        &[&format!("no inserted OpenPGP card is 0000:DEADBEEF: the cards inserted are {}", card.ident)],
+    );
 }
 
 #[test]

@@ -152,7 +152,7 @@ fn combine_errors_name_the_problem() {
     let before = dir.entries();
 
     let run = run_in(dir.path(), &["combine", "set/01-share.txt", "set/02-share.txt", "--out", "s.bin"], None);
-    assert_fails(&run, 1, &["too few shares: 2 distinct share(s)", "3 needed; add 1 more"]);
+    assert_fails(&run, 1, &["too few shares: 2 distinct shares", "3 needed; add 1 more"]);
     assert_untouched(&dir, &before);
 
     let run = run_in(

@@ -33,9 +33,17 @@ pub fn make_cert(ident: Option<&str>, name: Option<&str>, prompt: &mut dyn Promp
         }
     }
     let pick = match ident {
-        Some(id) => infos.into_iter().find(|(_, i)| i.ident.eq_ignore_ascii_case(id)).ok_or_else(|| {
-            super::no_cards(&readers, &others, format!(" {id} (`symbolon card list` shows the inserted cards)"))
-        })?,
+        Some(id) => {
+            let mut idents: Vec<String> = infos.iter().map(|(_, i)| i.ident.clone()).collect();
+            idents.sort();
+            match infos.into_iter().find(|(_, i)| i.ident.eq_ignore_ascii_case(id)) {
+                Some(found) => found,
+                None if !idents.is_empty() => {
+                    return Err(CardError::NoSuchCard { wanted: crate::sanitize(id), idents: idents.join(", ") });
+                }
+                None => return Err(super::no_cards(&readers, &others, format!(" {}", crate::sanitize(id)))),
+            }
+        }
         None => {
             if infos.len() > 1 {
                 let ids = infos.iter().map(|(_, i)| i.ident.clone()).collect::<Vec<_>>().join(", ");

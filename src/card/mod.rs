@@ -74,6 +74,8 @@ pub enum CardError {
         "{card} has no cardholder name to name the certificate by: give the certificate a user ID (or set the card's cardholder name)"
     )]
     NoCardholderName { card: String },
+    #[error("no inserted OpenPGP card is {wanted}: the cards inserted are {idents}")]
+    NoSuchCard { wanted: String, idents: String },
     #[error("several OpenPGP cards are inserted ({idents}): say which one to use")]
     SeveralCards { idents: String },
     #[error(
