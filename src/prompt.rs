@@ -23,6 +23,8 @@ pub enum PromptError {
     },
     #[error("pinentry failed: {0}")]
     Pinentry(#[source] std::io::Error),
+    #[error("waiting for a card failed: {0}")]
+    Waiting(#[source] Box<dyn std::error::Error + Send + Sync>),
     #[error("pinentry closed the connection")]
     PinentryClosed,
 }
@@ -75,6 +77,33 @@ pub enum Question {
     RetryOrSkip { what: String },
 }
 
+/// Something that blocks until the cards change (a card inserted or pulled, a reader plugged
+/// in); the prompt runs it while a person is asked to insert a card.
+pub trait Waiter {
+    /// Blocks until the cards change (`Ok(true)`) or the wait is cancelled (`Ok(false)`).
+    fn wait(&self) -> Result<bool, Box<dyn std::error::Error + Send + Sync>>;
+
+    /// A function that cancels a [`wait`](Waiter::wait) running in another thread.
+    fn canceller(&self) -> Box<dyn Fn() + Send + Sync>;
+}
+
+/// A card to be inserted: `card` says whose (e.g. "the card of share 2, custodian bob (from the
+/// manifest)"); `can_skip` when another share can stand in for it.
+pub struct CardWait<'a> {
+    pub card: String,
+    pub can_skip: bool,
+    pub waiter: &'a dyn Waiter,
+}
+
+/// How a wait for a card ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Waited {
+    /// The cards changed: look again.
+    Changed,
+    /// The person chose to go on without this card.
+    Skip,
+}
+
 /// Asks a person.
 pub trait Prompt {
     /// Asks for a secret (a passphrase or a PIN).
@@ -89,6 +118,26 @@ pub trait Prompt {
     /// Asks for one line of text, shown as it is typed (e.g. a line of a share typed from paper).
     /// An empty line ends a list.
     fn line(&mut self, prompt: &str) -> Result<Zeroizing<String>, PromptError>;
+
+    /// Asks for a card to be inserted and waits for the cards to change, or for the person to
+    /// skip it. Where nobody can be asked, a card that can be skipped is skipped at once, and
+    /// one that cannot is waited for.
+    fn wait_for_card(&mut self, wait: &CardWait<'_>) -> Result<Waited, PromptError> {
+        wait_unattended(self, wait)
+    }
+}
+
+/// [`Prompt::wait_for_card`] where nobody can answer: a card that can be skipped is skipped at
+/// once; one that cannot is waited for (`--no-wait` is how a script says not to).
+pub fn wait_unattended<P: Prompt + ?Sized>(prompt: &mut P, wait: &CardWait<'_>) -> Result<Waited, PromptError> {
+    if wait.can_skip {
+        return Ok(Waited::Skip);
+    }
+    prompt.notice(&format!("Waiting for {}: insert it (symbolon goes on when it is inserted).", wait.card));
+    match wait.waiter.wait().map_err(PromptError::Waiting)? {
+        true => Ok(Waited::Changed),
+        false => Err(PromptError::Cancelled),
+    }
 }
 
 /// A prompt that answers from a fixed list, for tests and for `--batch` (an empty list: every
@@ -141,6 +190,13 @@ impl Prompt for Scripted {
     fn line(&mut self, prompt: &str) -> Result<Zeroizing<String>, PromptError> {
         self.asked.push(prompt.to_string());
         self.answers.pop_front().ok_or(PromptError::NoTerminal)
+    }
+
+    /// "skip" skips the card; any other answer says it was inserted (no card is waited for).
+    fn wait_for_card(&mut self, wait: &CardWait<'_>) -> Result<Waited, PromptError> {
+        self.asked.push(format!("WaitForCard {}", wait.card));
+        let answer = self.answers.pop_front().ok_or(PromptError::NoTerminal)?;
+        Ok(if answer.trim() == "skip" { Waited::Skip } else { Waited::Changed })
     }
 }
 

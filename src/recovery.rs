@@ -19,7 +19,7 @@ use crate::combine::{self, CombineError, Recovered};
 use crate::input::{InputError, Parsed};
 use crate::manifest::Manifest;
 use crate::openpgp::decrypt::{KeySource, SecretKeys};
-use crate::prompt::Prompt;
+use crate::prompt::{CardWait, Prompt, PromptError, Waited};
 
 #[derive(Debug, thiserror::Error)]
 pub enum RecoveryError {
@@ -44,6 +44,9 @@ pub enum RecoveryError {
     Input(#[from] InputError),
     #[error(transparent)]
     Combine(#[from] CombineError),
+    /// Waiting for a card ended without it (the person stopped it, or pcscd failed).
+    #[error("{0}")]
+    Waiting(#[source] PromptError),
 }
 
 /// The shares read from every input, not decrypted yet.
@@ -295,15 +298,44 @@ fn open_one_by_one(
             opened.push(candidate);
             continue;
         }
-        let origin = candidate.origin.clone();
-        prompt.notice(&format!("Input {} of {total}: {origin}{}", i + 1, which(&candidate.piece)));
-        match open_on(vec![candidate], keys, &mut card_session, prompt) {
-            Ok(mut c) => opened.append(&mut c),
-            Err(InputError::Decrypt { source, .. }) if spare > 0 && source.can_stand_in() => {
-                spare -= 1;
-                prompt.notice(&format!("Skipped {origin}: {source} (another share can stand in for it)"));
+        let whose = which(&candidate.piece);
+        prompt.notice(&format!("Input {} of {total}: {}{whose}", i + 1, candidate.origin));
+        let Candidate { origin, piece: Piece::Encrypted { message, target } } = candidate else { continue };
+        // Until it is opened, skipped, or fails: a card not inserted is waited for (the shares
+        // already opened are kept), or skipped for a spare.
+        loop {
+            let attempt =
+                Candidate { origin: origin.clone(), piece: Piece::Encrypted { message: message.clone(), target } };
+            match open_on(vec![attempt], keys, &mut card_session, prompt) {
+                Ok(mut c) => opened.append(&mut c),
+                Err(InputError::Decrypt { source, .. }) if cards.wait && source.card_absent() => {
+                    prompt.notice(&format!("  {source}"));
+                    let waiter = match crate::card::events::Events::new() {
+                        Ok(w) => w,
+                        Err(e) => return Err(RecoveryError::Waiting(PromptError::Waiting(Box::new(e)))),
+                    };
+                    let wait = CardWait {
+                        card: format!("the card for {origin}{whose}"),
+                        can_skip: spare > 0,
+                        waiter: &waiter,
+                    };
+                    match prompt.wait_for_card(&wait).map_err(RecoveryError::Waiting)? {
+                        Waited::Changed => continue,
+                        Waited::Skip => {
+                            spare -= 1;
+                            prompt.notice(&format!(
+                                "Skipped {origin}: its card is not inserted (another share can stand in for it)"
+                            ));
+                        }
+                    }
+                }
+                Err(InputError::Decrypt { source, .. }) if spare > 0 && source.can_stand_in() => {
+                    spare -= 1;
+                    prompt.notice(&format!("Skipped {origin}: {source} (another share can stand in for it)"));
+                }
+                Err(e) => return Err(e.into()),
             }
-            Err(e) => return Err(e.into()),
+            break;
         }
     }
     Ok(opened)

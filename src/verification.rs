@@ -17,7 +17,7 @@ use crate::combine::{self, NotInManifest, Verification};
 use crate::manifest::Manifest;
 use crate::openpgp::decrypt::SecretKeys;
 use crate::output::{OutputError, Privacy, write_new_file};
-use crate::prompt::{Prompt, Question};
+use crate::prompt::{CardWait, Prompt, Question, Waited};
 use crate::share::SetId;
 use serde::Serialize;
 use std::path::{Path, PathBuf};
@@ -149,13 +149,34 @@ pub fn verify(
                     verified.push(candidate);
                     break Ok(());
                 }
+                Err(why) if why.card_absent() && options.cards.wait => {
+                    // The custodian inserts the card (symbolon sees it and goes on), or it is
+                    // skipped.
+                    prompt.notice(&format!("  {why}"));
+                    let waiter = match crate::card::events::Events::new() {
+                        Ok(waiter) => waiter,
+                        Err(_) => break Err(why),
+                    };
+                    let wait = CardWait {
+                        card: format!("the card for share {}{who}", entry.index),
+                        can_skip: true,
+                        waiter: &waiter,
+                    };
+                    match prompt.wait_for_card(&wait) {
+                        Ok(Waited::Changed) => continue,
+                        Ok(Waited::Skip) | Err(_) => {
+                            prompt.notice("  skipped: card not inserted");
+                            break Err(why);
+                        }
+                    }
+                }
                 Err(why) => {
                     if why.not_tried() {
                         prompt.notice(&format!("  skipped: {why}"));
                     } else {
                         prompt.notice(&format!("  FAILED: {why}"));
                     }
-                    // The custodian may insert the right card and try again, or skip.
+                    // The person may fix what failed and try again, or skip.
                     let question = Question::RetryOrSkip { what: "Insert the right card".into() };
                     if options.wait && prompt.confirm(&question).unwrap_or(false) {
                         continue;
@@ -221,6 +242,11 @@ impl ShareFailure {
     /// inserted, or is at its last PIN try): nothing was tried, the share is not shown bad.
     pub fn not_tried(&self) -> bool {
         matches!(self, ShareFailure::Input(crate::input::InputError::Decrypt { source, .. }) if source.can_stand_in())
+    }
+
+    /// Whether the share's card is simply not inserted: inserting it helps.
+    pub fn card_absent(&self) -> bool {
+        matches!(self, ShareFailure::Input(crate::input::InputError::Decrypt { source, .. }) if source.card_absent())
     }
 }
 

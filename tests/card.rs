@@ -972,3 +972,101 @@ fn a_card_at_its_last_try_is_passed_over_for_a_spare_share() {
     assert!(run.stderr.contains("  skipped: "), "{}", run.stderr);
     assert!(!run.stderr.contains("FAILED"), "{}", run.stderr);
 }
+
+/// The CPU time (user + system, in clock ticks) process `pid` has used.
+fn cpu_ticks(pid: u32) -> u64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
+    // After the command name in parentheses: state is field 3, utime 14, stime 15.
+    let fields: Vec<&str> = stat.rsplit_once(')').unwrap().1.split_whitespace().collect();
+    fields[11].parse::<u64>().unwrap() + fields[12].parse::<u64>().unwrap()
+}
+
+/// Waits until `file` contains `text` (the running command's stderr), or fails after 60 s.
+fn wait_for_text(file: &Path, text: &str) {
+    let start = std::time::Instant::now();
+    loop {
+        let now = std::fs::read_to_string(file).unwrap_or_default();
+        if now.contains(text) {
+            return;
+        }
+        assert!(start.elapsed() < std::time::Duration::from_secs(60), "never printed {text:?}:\n{now}");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn one_reader_combine_waits_for_each_card_in_turn() {
+    let _cards = exclusive();
+    let dir = TempDir::new("cards-one-reader");
+    let d = dir.path();
+    // Five custodians' cards, each keeping its flash in a directory so that it can be pulled
+    // out and inserted again; enrolled one after another in the first reader.
+    let names = ["alice", "bob", "carol", "dave", "erin"];
+    let mut kept = Vec::new();
+    for name in names {
+        let (serial, state) = (cards::new_serial(), d.join(format!("{name}-card")));
+        let card = VirtualCard::insert_kept(0, serial, &state);
+        card.generate(Algo::Cv25519);
+        let uid = format!("{name} <{name}@example.org>");
+        assert_ok(&run_card(
+            d,
+            &["card", "cert", "--card", &card.ident, "--name", &uid, "--out", &format!("{name}.asc")],
+        ));
+        drop(card);
+        kept.push((serial, state));
+    }
+    let secret = b"one reader, five custodians, three of them needed";
+    std::fs::write(d.join("secret"), secret).unwrap();
+    let recipients: Vec<String> = names.iter().map(|n| format!("{n}={n}.asc")).collect();
+    let recipients: Vec<&str> = recipients.iter().map(String::as_str).collect();
+    split_to(d, "secret", &recipients, 3, &[], "set");
+    let combine = [
+        "combine",
+        "set/01-alice.asc",
+        "set/02-bob.asc",
+        "set/03-carol.asc",
+        "--manifest",
+        "set/manifest.json",
+        "--stdout",
+    ];
+
+    let mut card = VirtualCard::insert_kept(0, kept[0].0, &kept[0].1);
+    // For scripts, --no-wait fails at once, naming the card needed.
+    let mut no_wait = combine.to_vec();
+    no_wait.push("--no-wait");
+    assert_fails(&run_card(d, &no_wait), 1, &["no inserted card holds the decryption key", "share 2, custodian bob"]);
+
+    // By default the combine waits for each card in turn, keeping what it already decrypted.
+    let stderr_path = d.join("combine.err");
+    let mut child = std::process::Command::new(common::bin())
+        .args(combine)
+        .current_dir(d)
+        .env("SYMBOLON_PINENTRY", pinentry())
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::fs::File::create(&stderr_path).unwrap())
+        .spawn()
+        .unwrap();
+    for (next, name) in [(1, "bob"), (2, "carol")] {
+        let waiting = format!(
+            "Waiting for the card for set/0{}-{name}.asc (share {}, custodian {name}, per the manifest): insert it",
+            next + 1,
+            next + 1
+        );
+        wait_for_text(&stderr_path, &waiting);
+        // Waiting costs no CPU: the process sleeps in pcscd until a card comes.
+        let before = cpu_ticks(child.id());
+        std::thread::sleep(std::time::Duration::from_secs(1));
+        let spent = cpu_ticks(child.id()) - before;
+        assert!(spent <= 5, "{spent} clock ticks of CPU in one second of waiting");
+        assert!(child.try_wait().unwrap().is_none(), "combine did not wait");
+        card.remove();
+        card = VirtualCard::insert_kept(0, kept[next].0, &kept[next].1);
+    }
+    let out = child.wait_with_output().unwrap();
+    let stderr = std::fs::read_to_string(&stderr_path).unwrap();
+    assert!(out.status.success(), "{stderr}");
+    assert_eq!(out.stdout, secret);
+    assert_eq!(stderr.matches(": user PIN, 3 tries left.").count(), 3, "{stderr}");
+    drop(card);
+}

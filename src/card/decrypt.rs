@@ -4,7 +4,7 @@
 //! (PSO:DECIPHER) through a Sequoia [`Decryptor`] of our own.
 
 use super::{CardError, OpenCard, context, info, keys, open_all, pin};
-use crate::openpgp::decrypt::{DecryptError, KeySource, SessionKeyCheck};
+use crate::openpgp::decrypt::{DecryptError, KeySource, Miss, SessionKeyCheck};
 use crate::prompt::Prompt;
 use openpgp_card::ocard::KeyType;
 use openpgp_card::ocard::crypto::Cryptogram;
@@ -25,6 +25,10 @@ pub struct Options {
     /// Who holds the key a message is for, e.g. "share 2, custodian alice (from the manifest)",
     /// looked up by the caller from recipient key handles; used in "insert the card of ...".
     pub holders: Vec<(KeyHandle, String)>,
+    /// Wait for a card that is not inserted (when no other share can stand in, or when the
+    /// person chooses to), instead of failing at once (`--no-wait` turns it off). Commands that
+    /// need several cards wait; one that needs one card does not.
+    pub wait: bool,
 }
 
 impl Options {
@@ -37,7 +41,7 @@ impl Options {
                 holders.push((KeyHandle::from(fpr), name.clone()));
             }
         }
-        Options { allow_last_pin_try, holders }
+        Options { allow_last_pin_try, holders, wait: false }
     }
 }
 
@@ -45,8 +49,14 @@ impl Options {
 /// stand in: the card is absent, blocked, or at its last try (which is not to be spent while a
 /// spare share can do without it).
 fn source_error(e: CardError) -> DecryptError {
-    let untried = e.is_absent_card() || matches!(e, CardError::LastTry { .. } | CardError::PinBlocked { .. });
-    DecryptError::Source { error: Box::new(e), untried }
+    let miss = if e.is_absent_card() {
+        Some(Miss::Absent)
+    } else if matches!(e, CardError::LastTry { .. } | CardError::PinBlocked { .. }) {
+        Some(Miss::Unusable)
+    } else {
+        None
+    };
+    DecryptError::Source { error: Box::new(e), miss }
 }
 
 /// The inserted OpenPGP cards, as a source of decryption keys. One `Cards` is one card session:

@@ -14,6 +14,7 @@
 pub mod cert;
 pub mod daemon;
 pub mod decrypt;
+pub mod events;
 mod keys;
 pub mod pin;
 mod transport;

@@ -7,7 +7,7 @@ use std::fs::OpenOptions;
 use std::io::{BufRead, BufReader, Write};
 use std::process::{Command, Stdio};
 use std::sync::Mutex;
-use symbolon::prompt::{Prompt, PromptError, Question, SecretRequest};
+use symbolon::prompt::{CardWait, Prompt, PromptError, Question, SecretRequest, Waited};
 use zeroize::Zeroizing;
 
 pub struct TerminalPrompt;
@@ -55,6 +55,36 @@ impl Prompt for TerminalPrompt {
         tell!("{message}");
     }
 
+    /// On a terminal: names the card, waits for the cards to change (pcscd's events, in this
+    /// thread) while another thread watches the terminal for Enter, which skips the card (or,
+    /// when it cannot be skipped, stops waiting). Without a terminal: as the library does.
+    fn wait_for_card(&mut self, wait: &CardWait<'_>) -> Result<Waited, PromptError> {
+        let Ok(tty) = OpenOptions::new().read(true).write(true).open("/dev/tty") else {
+            return symbolon::prompt::wait_unattended(self, wait);
+        };
+        let enter = if wait.can_skip {
+            "press Enter to go on without it (another share stands in for it)"
+        } else {
+            "press Enter to stop waiting"
+        };
+        writeln!(&tty, "Waiting for {}: insert it (symbolon goes on when it is inserted), or {enter}.", wait.card)
+            .map_err(PromptError::Terminal)?;
+        let (wake_read, wake_write) = rustix::pipe::pipe().map_err(|e| PromptError::Terminal(e.into()))?;
+        let cancel = wait.waiter.canceller();
+        let (changed, pressed) = std::thread::scope(|scope| {
+            let watcher = scope.spawn(|| enter_pressed(&tty, &wake_read, &*cancel));
+            let changed = wait.waiter.wait();
+            // Wake the watcher if the cards changed first; it then reads nothing.
+            let _ = rustix::io::write(&wake_write, b"x");
+            (changed, watcher.join().unwrap_or(false))
+        });
+        match changed.map_err(PromptError::Waiting)? {
+            true => Ok(Waited::Changed),
+            false if pressed && wait.can_skip => Ok(Waited::Skip),
+            false => Err(PromptError::Cancelled),
+        }
+    }
+
     fn line(&mut self, prompt: &str) -> Result<Zeroizing<String>, PromptError> {
         let tty = OpenOptions::new().read(true).write(true).open("/dev/tty").map_err(|_| PromptError::NoTerminal)?;
         write!(&tty, "{prompt}").map_err(PromptError::Terminal)?;
@@ -67,6 +97,29 @@ impl Prompt for TerminalPrompt {
                 Ok(line)
             }
             Err(e) => Err(PromptError::Terminal(e)),
+        }
+    }
+}
+
+/// Waits until a line is typed on `tty` (then calls `cancel` and says so) or `wake` is readable.
+fn enter_pressed(tty: &std::fs::File, wake: &rustix::fd::OwnedFd, cancel: &(dyn Fn() + Send + Sync)) -> bool {
+    use rustix::event::{PollFd, PollFlags, poll};
+    loop {
+        let mut fds = [PollFd::new(tty, PollFlags::IN), PollFd::new(wake, PollFlags::IN)];
+        match poll(&mut fds, None) {
+            Ok(_) => {
+                if fds[1].revents().contains(PollFlags::IN) {
+                    return false;
+                }
+                if fds[0].revents().intersects(PollFlags::IN | PollFlags::HUP) {
+                    let mut line = Zeroizing::new(String::new());
+                    let _ = BufReader::new(tty).read_line(&mut line);
+                    cancel();
+                    return true;
+                }
+            }
+            Err(rustix::io::Errno::INTR) => {}
+            Err(_) => return false,
         }
     }
 }

@@ -31,6 +31,11 @@ pub struct Inputs {
     pub key_files: Vec<PathBuf>,
     #[command(flatten)]
     pub card: super::options::CardArgs,
+    /// Do not wait for a card that is not inserted: its share is skipped for a spare, or the
+    /// command fails at once (for scripts). By default symbolon names the card it needs and
+    /// waits for it to be inserted (on a terminal, Enter skips to a spare share)
+    #[arg(long)]
+    pub no_wait: bool,
 }
 
 /// How the secret was recovered and checked, for the person at the keyboard.
@@ -116,6 +121,11 @@ impl Inputs {
         manifest: Option<&Manifest>,
     ) -> Result<combine::Recovered> {
         let mut keys = io::read_key_files(&self.key_files)?;
-        Ok(session.recover(&mut keys, &self.card.options(manifest), &mut TerminalPrompt)?)
+        Ok(session.recover(&mut keys, &self.card_options(manifest), &mut TerminalPrompt)?)
+    }
+
+    /// How to use the cards: the custodians named by the manifest, waiting unless --no-wait.
+    pub fn card_options(&self, manifest: Option<&Manifest>) -> symbolon::card::decrypt::Options {
+        symbolon::card::decrypt::Options { wait: !self.no_wait, ..self.card.options(manifest) }
     }
 }

@@ -27,7 +27,9 @@ pub struct Args {
     key_files: Vec<PathBuf>,
     #[command(flatten)]
     card: super::options::CardArgs,
-    /// Do not wait for cards to be swapped: a share whose card is not inserted fails at once.
+    /// Do not wait for cards to be swapped: a share whose card is not inserted is skipped at
+    /// once. By default symbolon names the card it needs and waits for it (on a terminal, Enter
+    /// skips it)
     #[arg(long)]
     no_wait: bool,
     #[command(flatten)]
@@ -39,7 +41,8 @@ pub fn run(args: Args) -> Result<()> {
     let manifest = io::read_manifest(&args.manifest)?;
     let dir = args.manifest.parent().map(PathBuf::from).unwrap_or_default();
     let mut keys = io::read_key_files(&args.key_files)?;
-    let options = Options { only: args.only.clone(), wait: !args.no_wait, cards: args.card.options(Some(&manifest)) };
+    let cards = symbolon::card::decrypt::Options { wait: !args.no_wait, ..args.card.options(Some(&manifest)) };
+    let options = Options { only: args.only.clone(), wait: !args.no_wait, cards };
     let report = verification::verify(&manifest, &dir, &mut keys, &options, &mut TerminalPrompt)?;
     render(&report);
     // What to do about the shares that failed, naming this command's flags.

@@ -37,23 +37,37 @@ pub enum DecryptError {
         "the encrypted share is truncated or corrupt ({what}): use another copy of it (its QR codes or its paper sheet), or ask its custodian"
     )]
     Damaged { what: &'static str },
-    /// An error of a key source (e.g. a smartcard's), with its own message. `untried`: the key
-    /// cannot be used here and nothing was tried or spent: its custodian's card is not inserted,
-    /// or its PIN is blocked, or using it would spend the last PIN try.
+    /// An error of a key source (e.g. a smartcard's), with its own message. `miss`: the key
+    /// cannot be used here and another share may stand in (see [`Miss`]).
     #[error("{error}")]
     Source {
         #[source]
         error: Box<dyn std::error::Error + Send + Sync + 'static>,
-        untried: bool,
+        miss: Option<Miss>,
     },
+}
+
+/// Why a key source could not use a key, where that is no fault of the share.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Miss {
+    /// The card that holds the key is not inserted (or not among the readers): nothing was
+    /// tried. Inserting it helps.
+    Absent,
+    /// The card is there, but its PIN is blocked, or using it would spend the last try.
+    Unusable,
 }
 
 impl DecryptError {
     /// Whether the share could not be decrypted only because its key cannot be used here (no
     /// given key file holds it, its custodian's card is not inserted, or is at its last PIN try
-    /// or blocked) and nothing was tried or spent: another share can stand in for it.
+    /// or blocked): another share can stand in for it.
     pub fn can_stand_in(&self) -> bool {
-        matches!(self, DecryptError::NoMatchingKey { .. } | DecryptError::Source { untried: true, .. })
+        matches!(self, DecryptError::NoMatchingKey { .. } | DecryptError::Source { miss: Some(_), .. })
+    }
+
+    /// Whether the card that holds the key is simply not inserted: waiting for it helps.
+    pub fn card_absent(&self) -> bool {
+        matches!(self, DecryptError::Source { miss: Some(Miss::Absent), .. })
     }
 }
 

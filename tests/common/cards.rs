@@ -96,6 +96,11 @@ fn wait_for(reader: &str, present: bool) {
     }
 }
 
+/// A card serial unique in this test run: process id and a counter.
+pub fn new_serial() -> u32 {
+    0x5000_0000 | ((std::process::id() & 0xfff) << 16) | NEXT.fetch_add(1, Ordering::Relaxed)
+}
+
 /// Algorithms for keys generated on a card.
 #[derive(Clone, Copy, Debug)]
 pub enum Algo {
@@ -114,10 +119,18 @@ pub struct VirtualCard {
 impl VirtualCard {
     /// Inserts a fresh card (factory state: no keys, PINs 123456 / 12345678) into reader `slot`.
     pub fn insert(slot: usize, extra: &[&str]) -> VirtualCard {
+        Self::start(slot, new_serial(), extra)
+    }
+
+    /// Inserts the card `serial` whose flash (keys, PINs, retry counters) is kept in `state`:
+    /// the same card, pulled out and inserted again, in this reader or another.
+    pub fn insert_kept(slot: usize, serial: u32, state: &std::path::Path) -> VirtualCard {
+        Self::start(slot, serial, &["--state", state.to_str().expect("a UTF-8 state path")])
+    }
+
+    fn start(slot: usize, serial: u32, extra: &[&str]) -> VirtualCard {
         let (port, reader) = readers().into_iter().nth(slot).expect("enough virtual readers");
         assert!(!card_present(&reader), "reader {reader} is not empty");
-        // Serials unique per test run: process id and a counter.
-        let serial = 0x5000_0000 | ((std::process::id() & 0xfff) << 16) | NEXT.fetch_add(1, Ordering::Relaxed);
         let child = Command::new(vcard_bin())
             .args(["--port", &port.to_string(), "--serial", &format!("{serial:08x}")])
             .args(extra)

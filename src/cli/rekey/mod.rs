@@ -93,7 +93,7 @@ pub fn run(args: Args) -> Result<()> {
     let job =
         Rekey { session, plan, new_set: prepared, target: args.new.target, label_given: args.new.label.is_some() };
     let mut keys = io::read_key_files(&args.old.key_files)?;
-    let cards = args.old.card.options(old_manifest);
+    let cards = args.old.card_options(old_manifest);
     let report = &mut |r: &symbolon::combine::Recovered| super::recovery::report(r, None);
     let done = rekey::run(job, args.yes, &mut keys, &cards, &mut TerminalPrompt, report)?;
     if let Some((old_k, new_k)) = done.vault_threshold_change {
