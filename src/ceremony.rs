@@ -167,7 +167,7 @@ pub struct Ceremony {
 impl Ceremony {
     /// Records old share `index`, already encrypted to the operator's certificate.
     pub fn record(&self, index: u8, encrypted: &[u8]) -> Result<(), CeremonyError> {
-        let path = self.dir.join(format!("share-{index:03}.pgp"));
+        let path = self.share_path(index);
         if path.exists() {
             return Err(CeremonyError::AlreadySubmitted { index, nonce: self.plan.nonce.clone() });
         }
@@ -175,9 +175,14 @@ impl Ceremony {
         Ok(())
     }
 
+    /// Where share `index` is recorded.
+    fn share_path(&self, index: u8) -> PathBuf {
+        self.dir.join(format!("share-{index:03}.pgp"))
+    }
+
     /// Whether share `index` is recorded.
     pub fn is_recorded(&self, index: u8) -> bool {
-        self.dir.join(format!("share-{index:03}.pgp")).exists()
+        self.share_path(index).exists()
     }
 
     /// The recorded shares: (index, encrypted share), by index.

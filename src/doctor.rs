@@ -261,28 +261,26 @@ fn readers_and_cards(r: &mut Findings, readers: &[card::Reader]) {
             info.decryption.fingerprint.as_deref().unwrap_or("(none)"),
             crate::wording::tries_left(info.pin_retries.user)
         );
+        // Every problem of the card, each with its fix.
+        let mut fixes = Vec::new();
         if info.decryption.fingerprint.is_none() {
-            r.warn(
-                Topic::Card,
-                detail,
+            fixes.push(
                 "this card holds no decryption key, so no share can be encrypted to it: generate or import one \
                  (gpg --card-edit, then admin, generate), then make its certificate with `symbolon card cert`",
             );
-        } else if info.pin_retries.user == 0 {
-            r.warn(
-                Topic::Card,
-                detail,
-                "the user PIN is blocked: unblock it with the reset code or admin PIN before the ceremony",
-            );
-        } else if info.pin_retries.user == 1 {
-            r.warn(
-                Topic::Card,
-                detail,
+        }
+        match info.pin_retries.user {
+            0 => fixes.push("the user PIN is blocked: unblock it with the reset code or admin PIN before the ceremony"),
+            1 => fixes.push(
                 "one wrong PIN blocks this card: reset the counter by entering the right PIN once \
                  (`symbolon decrypt SHARE --check --allow-last-pin-try`), or unblock it with the reset code or admin PIN",
-            );
-        } else {
+            ),
+            _ => {}
+        }
+        if fixes.is_empty() {
             r.ok(Topic::Card, detail);
+        } else {
+            r.warn(Topic::Card, detail, fixes.join("; "));
         }
     }
     let other_cards: Vec<String> = readers

@@ -336,13 +336,12 @@ impl Manifest {
     /// The entry of the share whose recipients include one of `recipients` (the key handles an
     /// encrypted share names).
     pub fn entry_for_recipients(&self, recipients: &[KeyHandle]) -> Option<&ManifestShare> {
-        self.shares.iter().find(|entry| {
-            entry
-                .encryption_keys
-                .iter()
-                .chain(&entry.recipients)
-                .any(|fpr| recipients.iter().any(|r| KeyHandle::from(fpr).aliases(r)))
-        })
+        self.shares.iter().find(|entry| entry.encrypted_to_any(recipients))
+    }
+
+    /// Every entry whose recipients include one of `recipients`.
+    pub fn entries_for_recipients(&self, recipients: &[KeyHandle]) -> Vec<&ManifestShare> {
+        self.shares.iter().filter(|entry| entry.encrypted_to_any(recipients)).collect()
     }
 
     /// Whether the manifest carries bare commitments.
@@ -380,6 +379,18 @@ fn set_info(raw: &Raw) -> Result<SetInfo, ManifestError> {
 }
 
 /// One share's entry, every field checked.
+impl ManifestShare {
+    /// The keys this share is encrypted to: its encryption subkeys and its recipients.
+    pub fn key_handles(&self) -> Vec<KeyHandle> {
+        self.encryption_keys.iter().chain(&self.recipients).map(KeyHandle::from).collect()
+    }
+
+    /// Whether this share is encrypted to one of `recipients` (key handles a message names).
+    pub fn encrypted_to_any(&self, recipients: &[KeyHandle]) -> bool {
+        self.key_handles().iter().any(|k| recipients.iter().any(|r| k.aliases(r)))
+    }
+}
+
 fn share_entry(raw: RawShare) -> Result<ManifestShare, ManifestError> {
     let index = raw.index;
     let digest = |field: &'static str, value: &str| {

@@ -125,7 +125,7 @@ pub fn open_with(
 
 /// As [`open_with`], on cards that stay one session for several calls: a card's PIN is asked
 /// once, however many of the shares are encrypted to it.
-fn open_on(
+pub(crate) fn open_on(
     candidates: Vec<Candidate>,
     keys: &mut SecretKeys,
     cards: &mut Cards,
@@ -283,8 +283,18 @@ fn open_one_by_one(
     };
     let mut spare = needed.map_or(0, |k| total.saturating_sub(k));
     let mut opened = Vec::with_capacity(total);
+    // One card session for all the inputs: a card's PIN is kept only while an input still to be
+    // opened is encrypted to it.
     let mut card_session = Cards::new(cards.clone());
+    let recipients: Vec<Vec<sequoia_openpgp::KeyHandle>> = candidates
+        .iter()
+        .map(|c| match &c.piece {
+            Piece::Encrypted { message, .. } => crate::openpgp::decrypt::recipients(message).unwrap_or_default(),
+            _ => Vec::new(),
+        })
+        .collect();
     for (i, candidate) in candidates.into_iter().enumerate() {
+        card_session.keep_pins_for(&recipients[i..].concat());
         if needed.is_some_and(|k| opened.len() >= k) {
             prompt.notice(&format!(
                 "Input {} of {total}: {}{} not needed (the threshold is reached)",

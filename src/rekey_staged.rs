@@ -31,7 +31,7 @@ pub enum StagedError {
     #[error(transparent)]
     Plan(#[from] PlanError),
     #[error(
-        "share {index} of the old set (custodian {custodian}, by the key this file is encrypted to) is already recorded in ceremony {nonce}: it is not needed again. Nothing was decrypted, no PIN was asked"
+        "this share is encrypted to the key of custodian {custodian}, whose share {index} of the old set is already recorded in ceremony {nonce}: no other share of theirs is needed. Nothing was decrypted, no PIN was asked"
     )]
     CustodianRecorded { index: u8, custodian: String, nonce: String },
     #[error("the ceremony's plan has no {0}: cancel it and run init again")]
@@ -164,24 +164,15 @@ impl Staged {
         for candidate in read.candidates() {
             let nonce = self.ceremony.plan.nonce.clone();
             match &candidate.piece {
-                Piece::Share(share) if self.ceremony.is_recorded(share.index) => {
+                // A share of the old set (its set id says so) whose index is recorded.
+                Piece::Share(share) if share.set.id == self.old.set.id && self.ceremony.is_recorded(share.index) => {
                     return Err(StagedError::Ceremony(CeremonyError::AlreadySubmitted { index: share.index, nonce }));
                 }
                 Piece::Encrypted { message, .. } => {
-                    // The old manifest says whose share this is, by the keys it is encrypted to,
-                    // when exactly one of its shares is encrypted to them.
+                    // Whose it is, by the keys it is encrypted to, when exactly one old share is
+                    // encrypted to them; that custodian's share is already recorded.
                     let recipients = crate::openpgp::decrypt::recipients(message).unwrap_or_default();
-                    let whose: Vec<_> = self
-                        .old
-                        .shares
-                        .iter()
-                        .filter(|e| {
-                            e.encryption_keys
-                                .iter()
-                                .chain(&e.recipients)
-                                .any(|f| recipients.iter().any(|r| r.aliases(sequoia_openpgp::KeyHandle::from(f))))
-                        })
-                        .collect();
+                    let whose = self.old.entries_for_recipients(&recipients);
                     if let [entry] = whose.as_slice()
                         && self.ceremony.is_recorded(entry.index)
                     {

@@ -137,14 +137,18 @@ pub fn verify(
     let mut shares = Vec::new();
     let mut failures = Vec::new();
     let mut verified: Vec<Candidate> = Vec::new();
+    // One card session: a custodian holding several shares types the PIN once; a PIN is kept
+    // only while a share still to be verified is encrypted to its card.
+    let mut cards = crate::card::decrypt::Cards::new(options.cards.clone());
     for (n, entry) in entries.iter().enumerate() {
+        cards.keep_pins_for(&entries[n..].iter().flat_map(|e| e.key_handles()).collect::<Vec<_>>());
         let who = entry
             .custodian
             .as_deref()
             .map_or(", a plaintext share".into(), |c| format!(" of custodian {}", crate::sanitize(c)));
         prompt.notice(&format!("[{}/{}] share {}{who} ({})", n + 1, entries.len(), entry.index, entry.file));
         let result = loop {
-            match verify_one(&dir.join(&entry.file), entry.index, manifest, keys, &options.cards, prompt) {
+            match verify_one(&dir.join(&entry.file), entry.index, manifest, keys, &mut cards, prompt) {
                 Ok(candidate) => {
                     verified.push(candidate);
                     break Ok(());
@@ -241,7 +245,7 @@ impl ShareFailure {
     /// Whether the share was not looked at because its key cannot be used here (its card is not
     /// inserted, or is at its last PIN try): nothing was tried, the share is not shown bad.
     pub fn not_tried(&self) -> bool {
-        matches!(self, ShareFailure::Input(crate::input::InputError::Decrypt { source, .. }) if source.can_stand_in())
+        matches!(self, ShareFailure::Input(crate::input::InputError::Decrypt { source, .. }) if source.untried())
     }
 
     /// Whether the share's card is simply not inserted: inserting it helps.
@@ -256,7 +260,7 @@ fn verify_one(
     index: u8,
     manifest: &Manifest,
     keys: &mut SecretKeys,
-    cards: &CardOptions,
+    cards: &mut crate::card::decrypt::Cards,
     prompt: &mut dyn Prompt,
 ) -> Result<Candidate, ShareFailure> {
     let origin = path.display().to_string();
@@ -266,7 +270,7 @@ fn verify_one(
     );
     let parsed = crate::input::parse_bytes(&origin, bytes.expose())?;
     let encrypted = parsed.candidates.iter().any(|c| matches!(c.piece, Piece::Encrypted { .. }));
-    let mut opened = crate::recovery::open_with(parsed.candidates, keys, cards, prompt)?;
+    let mut opened = crate::recovery::open_on(parsed.candidates, keys, cards, prompt)?;
     if opened.len() != 1 {
         return Err(ShareFailure::NotOne { origin, count: opened.len() });
     }

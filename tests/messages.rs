@@ -757,7 +757,7 @@ const NOT_FOLLOWED_HERE: &[(&str, &str)] = &[
     ),
     (
         "to reset the counter, enter the right PIN where the last try may be spent: symbolon decrypt SHARE --check --allow-last-pin-try",
-        "needs a card at its last try: followed in tests/card.rs (last_try_is_guarded)",
+        "needs a card at its last try: followed in tests/card.rs (wrong_pins_count_down_and_the_last_try_is_guarded)",
     ),
     (
         "to spend the last try, sure of the PIN: run again with --allow-last-pin-try",
@@ -1141,7 +1141,7 @@ fn every_printed_advice_is_followed() {
                         case.name,
                         words.join(" "),
                         after.code,
-                        case.then,
+                        wanted,
                         if again { ", and the same advice again" } else { "" },
                         after.stderr
                     ));

@@ -78,7 +78,7 @@ pub fn make_cert(ident: Option<&str>, name: Option<&str>, prompt: &mut dyn Promp
     };
     // Refused before anything is asked: the last try is never spent here.
     match card_info.pin_retries.user {
-        0 => return Err(CardError::PinBlocked { card }),
+        0 => return Err(CardError::PinBlocked { card, tried: false }),
         1 => return Err(CardError::LastTryNeverSpent { card }),
         _ => {}
     }
@@ -93,7 +93,7 @@ pub fn make_cert(ident: Option<&str>, name: Option<&str>, prompt: &mut dyn Promp
     let _ = tx.invalidate_cache();
     // Another program may have spent tries while the PIN was typed.
     match tx.pw_status_bytes().map(|pw| pw.err_count_pw1()) {
-        Ok(0) => return Err(CardError::PinBlocked { card }),
+        Ok(0) => return Err(CardError::PinBlocked { card, tried: false }),
         Ok(1) => return Err(CardError::LastTryNeverSpent { card }),
         Ok(_) => {}
         Err(e) => return Err(failed("reading the PIN retry counter")(e.to_string())),

@@ -36,10 +36,9 @@ impl Options {
     pub fn new(allow_last_pin_try: bool, manifest: Option<&crate::manifest::Manifest>) -> Options {
         let mut holders = Vec::new();
         for entry in manifest.map(|m| m.shares.as_slice()).unwrap_or_default() {
-            let name = format!("share {}, custodian {}", entry.index, entry.custodian.as_deref().unwrap_or("unnamed"));
-            for fpr in entry.encryption_keys.iter().chain(&entry.recipients) {
-                holders.push((KeyHandle::from(fpr), name.clone()));
-            }
+            let custodian = entry.custodian.as_deref().map_or("unnamed".into(), crate::sanitize);
+            let name = format!("share {}, custodian {custodian}", entry.index);
+            holders.extend(entry.key_handles().into_iter().map(|h| (h, name.clone())));
         }
         Options { allow_last_pin_try, holders, wait: false }
     }
@@ -51,8 +50,8 @@ impl Options {
 fn source_error(e: CardError) -> DecryptError {
     let miss = if e.is_absent_card() {
         Some(Miss::Absent)
-    } else if matches!(e, CardError::LastTry { .. } | CardError::PinBlocked { .. }) {
-        Some(Miss::Unusable)
+    } else if let CardError::LastTry { tried, .. } | CardError::PinBlocked { tried, .. } = e {
+        Some(Miss::Unusable { tried })
     } else {
         None
     };
@@ -67,8 +66,8 @@ fn source_error(e: CardError) -> DecryptError {
 pub struct Cards {
     options: Options,
     miss: Option<CardError>,
-    /// PINs each card accepted in this session, by card ident.
-    accepted: Vec<(String, Zeroizing<String>)>,
+    /// PINs the cards accepted in this session, by card ident and decryption key fingerprint.
+    accepted: Vec<(CardKey, Zeroizing<String>)>,
 }
 
 impl Cards {
@@ -141,15 +140,15 @@ impl KeySource for Cards {
         for mut open in cards {
             let Ok(card_info) = info(&mut open, false) else { continue };
             let dec = card_info.decryption.fingerprint.clone();
+            let fpr = dec.as_deref().and_then(|d| d.parse::<sequoia_openpgp::Fingerprint>().ok());
             // Named by key ID, as the message names the key it wants.
-            let key_id = dec.as_deref().map_or("none".to_string(), |f| f[f.len().saturating_sub(16)..].to_string());
+            let key_id = fpr.as_ref().map_or("none".to_string(), |f| sequoia_openpgp::KeyID::from(f).to_hex());
             seen.push(format!(
                 "{} in reader \"{}\" (decryption key {key_id})",
                 card_info.ident,
                 crate::sanitize(&card_info.reader)
             ));
-            let Some(dec) = dec else { continue };
-            let Ok(fpr) = dec.parse::<sequoia_openpgp::Fingerprint>() else { continue };
+            let Some(fpr) = fpr else { continue };
             let handle = KeyHandle::from(fpr);
             if let Some(pkesk) = pkesks.iter().find(|p| p.recipient().is_some_and(|r| r.aliases(&handle))) {
                 found = Some((open, card_info, pkesk));
@@ -162,13 +161,34 @@ impl KeySource for Cards {
             self.miss = Some(CardError::NoMatchingCard { wanted: wanted_text, holder, seen: seen.join("; "), others });
             return Ok(false);
         };
-        let accepted = self.accepted.iter().find(|(ident, _)| *ident == card_info.ident).map(|(_, pin)| pin.clone());
+        // The PIN this card accepted before is taken out while it is used: a refused one is gone,
+        // and the one that works is kept.
+        let key = CardKey { ident: card_info.ident.clone(), fingerprint: card_info.decryption.fingerprint.clone() };
+        let accepted = self.accepted.iter().position(|(k, _)| *k == key).map(|i| self.accepted.swap_remove(i).1);
         let pin = decrypt_on(&mut open, &card_info, (pkesk, sym_algo), &self.options, accepted, prompt, check)
             .map_err(err)?;
-        if !self.accepted.iter().any(|(ident, _)| *ident == card_info.ident) {
-            self.accepted.push((card_info.ident.clone(), pin));
-        }
+        self.accepted.push((key, pin));
         Ok(true)
+    }
+}
+
+/// Which card a kept PIN is for: its ident and decryption key (two cards may share an ident).
+#[derive(PartialEq, Eq)]
+struct CardKey {
+    ident: String,
+    fingerprint: Option<String>,
+}
+
+impl Cards {
+    /// Forgets the PINs of every card whose decryption key is not among `still_needed`: a PIN is
+    /// kept only while a share still to be opened is encrypted to its card.
+    pub fn keep_pins_for(&mut self, still_needed: &[KeyHandle]) {
+        self.accepted.retain(|(key, _)| {
+            key.fingerprint
+                .as_deref()
+                .and_then(|f| f.parse::<sequoia_openpgp::Fingerprint>().ok())
+                .is_some_and(|f| still_needed.iter().any(|h| h.aliases(KeyHandle::from(&f))))
+        });
     }
 }
 
@@ -203,27 +223,29 @@ fn decrypt_on(
     };
     let mut left = card_info.pin_retries.user;
     let mut accepted = accepted;
+    // Whether a PIN was sent and refused in this call: the guards then say so.
+    let mut tried = false;
     if accepted.is_some() {
         prompt.notice(&format!("Decrypting on {name}, with the PIN it accepted before in this run."));
     } else {
         prompt.notice(&format!("Decrypting on {name}: user PIN, {}.", crate::wording::tries_left(left)));
     }
     loop {
-        guard(left, options, &name)?;
+        guard(left, options, &name, tried)?;
         let request = crate::prompt::SecretRequest::UserPin { card: name.clone(), tries_left: left, purpose: None };
-        let pin = match accepted.take() {
-            Some(pin) => pin,
-            None => pin::ask(prompt, &request, limits, &name)?,
+        let (pin, kept) = match accepted.take() {
+            Some(pin) => (pin, true),
+            None => (pin::ask(prompt, &request, limits, &name)?, false),
         };
+        // The transaction reads the card afresh (the transport's copy is dropped first).
         open.forget.now();
         let mut tx = open.card.transaction().map_err(|e| removed_or("opening a transaction", e))?;
-        let _ = tx.invalidate_cache();
         let now = tx.pw_status_bytes().map_err(|e| removed_or("reading the PIN retry counter", e))?.err_count_pw1();
         if now != left {
             // Another program spent tries (or reset the counter) while the PIN was typed.
             prompt.notice(&format!("{name} now has {}.", crate::wording::tries_left(now)));
             left = now;
-            guard(left, options, &name)?;
+            guard(left, options, &name, tried)?;
         }
         // The card says whether the PIN was right; nothing else is asked of it (an empty VERIFY,
         // the status query, costs a try on some cards).
@@ -231,22 +253,30 @@ fn decrypt_on(
             Ok(()) => None,
             Err(openpgp_card::Error::CardStatus(openpgp_card::ocard::StatusBytes::PasswordNotChecked(n))) => Some(n),
             Err(openpgp_card::Error::CardStatus(openpgp_card::ocard::StatusBytes::AuthenticationMethodBlocked)) => {
-                return Err(CardError::PinBlocked { card: name });
+                return Err(CardError::PinBlocked { card: name, tried });
             }
             Err(openpgp_card::Error::CardStatus(_)) => {
-                // Cards that do not report the count in the status word: read it again.
+                // Cards that do not report the count in the status word: read it again (the
+                // VERIFY dropped the transport's copy).
                 let _ = tx.invalidate_cache();
-                open.forget.now();
-                Some(tx.pw_status_bytes().map(|pw| pw.err_count_pw1()).unwrap_or(0))
+                Some(tx.pw_status_bytes().map_err(|e| removed_or("reading the PIN retry counter", e))?.err_count_pw1())
             }
             Err(e) => return Err(removed_or("verifying the PIN", e)),
         };
         if let Some(n) = wrong {
             left = n;
+            tried = true;
             if left == 0 {
-                return Err(CardError::PinBlocked { card: name });
+                return Err(CardError::PinBlocked { card: name, tried });
             }
-            prompt.notice(&format!("Wrong PIN for {name}: {}.", crate::wording::tries_left(left)));
+            if kept {
+                prompt.notice(&format!(
+                    "{name} refused the PIN it accepted before in this run: {}. Type its PIN.",
+                    crate::wording::tries_left(left)
+                ));
+            } else {
+                prompt.notice(&format!("Wrong PIN for {name}: {}.", crate::wording::tries_left(left)));
+            }
             continue;
         }
         if touch {
@@ -269,11 +299,12 @@ fn decrypt_on(
     }
 }
 
-/// Refuses a blocked PIN, and the last try unless it may be spent: nothing is asked or sent.
-fn guard(left: u8, options: &Options, card: &str) -> Result<(), CardError> {
+/// Refuses a blocked PIN, and the last try unless it may be spent: nothing more is asked or
+/// sent. `tried`: wrong PINs were sent in this call.
+fn guard(left: u8, options: &Options, card: &str, tried: bool) -> Result<(), CardError> {
     match left {
-        0 => Err(CardError::PinBlocked { card: card.to_string() }),
-        1 if !options.allow_last_pin_try => Err(CardError::LastTry { card: card.to_string() }),
+        0 => Err(CardError::PinBlocked { card: card.to_string(), tried }),
+        1 if !options.allow_last_pin_try => Err(CardError::LastTry { card: card.to_string(), tried }),
         _ => Ok(()),
     }
 }
@@ -284,9 +315,15 @@ fn classify(card: &str, what: &'static str, e: openpgp_card::Error) -> CardError
     match &e {
         // pcscd went away (stopped, restarted, crashed): the card is not to blame, nor the PIN.
         openpgp_card::Error::Smartcard(S::Error(m) | S::SmartCardConnectionError(m) | S::ContextError(m))
-            if ["NoService", "ServiceStopped", "CommError", "UnknownReader"].iter().any(|w| m.contains(w)) =>
+            if ["NoService", "ServiceStopped"].iter().any(|w| m.contains(w)) =>
         {
             CardError::DaemonGone { card: card.to_string(), what }
+        }
+        // A USB token is its own reader: pulled out, the reader is gone too.
+        openpgp_card::Error::Smartcard(S::Error(m) | S::SmartCardConnectionError(m) | S::ReaderError(m))
+            if ["UnknownReader", "ReaderUnavailable"].iter().any(|w| m.contains(w)) =>
+        {
+            CardError::Removed { card: card.to_string() }
         }
         // pcsc's RemovedCard, ResetCard, NoSmartcard (as card-backend-pcsc words them).
         openpgp_card::Error::Smartcard(S::Error(m) | S::SmartCardConnectionError(m))

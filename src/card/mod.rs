@@ -59,14 +59,19 @@ pub enum CardError {
     ReadersRefused { readers: String, needed: String },
     #[error("wrong PIN for {card}: {} before the PIN is blocked", crate::wording::tries_left(*.left))]
     WrongPin { card: String, left: u8 },
+    /// `tried`: wrong PINs typed in this run blocked it (it was not blocked before).
     #[error(
-        "the user PIN of {card} is blocked (no tries left): unblock it with the reset code or the admin PIN (e.g. `gpg --card-edit`, then `admin`, `passwd`, `2`), then try again"
+        "the user PIN of {card} is {} (no tries left): unblock it with the reset code or the admin PIN (e.g. `gpg --card-edit`, then `admin`, `passwd`, `2`), then try again",
+        if *.tried { "now blocked by the wrong PINs typed" } else { "blocked" }
     )]
-    PinBlocked { card: String },
+    PinBlocked { card: String, tried: bool },
+    /// `tried`: wrong PINs typed in this run brought it down to its last try.
     #[error(
-        "{card} has ONE PIN try left: a wrong PIN now blocks the card. Nothing was tried. Make sure of the PIN and run again allowing the last try, or unblock it first with the reset code or admin PIN"
+        "{card} has ONE PIN try left{}: a wrong PIN now blocks the card. {} Make sure of the PIN and run again allowing the last try, or unblock it first with the reset code or admin PIN",
+        if *.tried { " after the wrong PIN typed" } else { "" },
+        if *.tried { "symbolon stopped before spending it." } else { "Nothing was tried." }
     )]
-    LastTry { card: String },
+    LastTry { card: String, tried: bool },
     #[error(
         "{card} has ONE PIN try left: a wrong PIN now blocks the card, and making a certificate never spends the last try. Nothing was tried. Unblock the PIN first with the reset code or admin PIN, or reset the counter by entering the right PIN where the last try may be spent"
     )]

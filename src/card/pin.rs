@@ -39,18 +39,23 @@ impl Limits {
         Limits { max }
     }
 
-    /// Why `pin` cannot be right, if it cannot.
+    /// Why `pin` cannot be right, if it cannot. Lengths are bytes of UTF-8, as the card counts
+    /// them; the message says characters too where they differ.
     pub fn check(&self, pin: &str) -> Result<(), String> {
         let len = pin.len();
+        let long = match pin.chars().count() {
+            chars if chars == len => format!("{len} characters"),
+            chars => format!("{chars} characters ({len} bytes)"),
+        };
         if len == 0 {
             return Err("no PIN was typed".into());
         }
         if len < MIN_LEN {
-            return Err(format!("it is {len} characters long, and an OpenPGP card's user PIN has at least {MIN_LEN}"));
+            return Err(format!("it is {long} long, and an OpenPGP card's user PIN has at least {MIN_LEN} bytes"));
         }
         match self.max {
             Some(max) if len > max => {
-                Err(format!("it is {len} bytes long, and this card's user PIN has at most {max}"))
+                Err(format!("it is {long} long, and this card's user PIN has at most {max} bytes"))
             }
             _ => Ok(()),
         }
@@ -93,7 +98,17 @@ mod tests {
         assert!(limits.check("12345").unwrap_err().contains("5 characters long"));
         assert_eq!(limits.check("123456"), Ok(()));
         assert_eq!(limits.check(&"1".repeat(127)), Ok(()));
-        assert!(limits.check(&"1".repeat(128)).unwrap_err().contains("at most 127"));
+        assert!(
+            limits
+                .check(&"1".repeat(128))
+                .unwrap_err()
+                .contains("128 characters long, and this card's user PIN has at most 127 bytes")
+        );
+        // Bytes are what the card counts: two characters of four bytes are too short.
+        assert_eq!(
+            limits.check("äö").unwrap_err(),
+            "it is 2 characters (4 bytes) long, and an OpenPGP card's user PIN has at least 6 bytes"
+        );
         // A hashing card limits the hash, not what is typed.
         assert_eq!(Limits { max: None }.check(&"1".repeat(200)), Ok(()));
     }

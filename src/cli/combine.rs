@@ -64,7 +64,7 @@ pub fn run(args: Args) -> Result<()> {
         write_new_file(out, &encoded, Privacy::Secret)?;
     } else {
         symbolon::output::note_stdout();
-        super::write_stdout_bytes(&encoded);
+        super::write_stdout_bytes(&encoded, "the secret");
     }
     super::recovery::report(&recovered, args.out.as_ref());
     Ok(())

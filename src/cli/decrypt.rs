@@ -112,7 +112,7 @@ fn write_out(text: &str, out: Option<&std::path::Path>) -> Result<()> {
         }
         None => {
             symbolon::output::note_stdout();
-            super::write_stdout_bytes(text.as_bytes());
+            super::write_stdout_bytes(text.as_bytes(), "the decrypted share");
         }
     }
     Ok(())

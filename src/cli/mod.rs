@@ -121,24 +121,27 @@ pub(crate) fn write_stdout(args: std::fmt::Arguments<'_>) {
     let mut out = std::io::stdout().lock();
     if let Err(e) = out.write_fmt(args) {
         drop(out);
-        stdout_failed(&e);
+        stdout_failed(&e, None);
     }
 }
 
-/// Writes bytes to stdout and flushes them; see [`stdout_failed`] for a failure.
-pub(crate) fn write_stdout_bytes(bytes: &[u8]) {
+/// Writes `what` (e.g. "the secret") to stdout and flushes it; see [`stdout_failed`] for a
+/// failure, which is said on stderr even when the reader went away: what was to be delivered
+/// was not (whole).
+pub(crate) fn write_stdout_bytes(bytes: &[u8], what: &str) {
     use std::io::Write;
     let mut out = std::io::stdout().lock();
     if let Err(e) = out.write_all(bytes).and_then(|()| out.flush()) {
         drop(out);
-        stdout_failed(&e);
+        stdout_failed(&e, Some(what));
     }
 }
 
-/// stdout cannot be written. When its reader went away (EPIPE: `| head -1`), the run ends quietly
-/// with 141, the code of a process ended by SIGPIPE, as other Unix tools do; any other failure
-/// is said on stderr, with exit code 1. Either way unfinished outputs are removed first.
-fn stdout_failed(e: &std::io::Error) -> ! {
+/// stdout cannot be written. When its reader went away (EPIPE: `| head -1`), the run ends with
+/// 141, the code of a process ended by SIGPIPE, as other Unix tools do: quietly for messages,
+/// with a line on stderr when it was a secret or a share that did not get through. Any other
+/// failure is said on stderr, with exit code 1. Either way unfinished outputs are removed first.
+fn stdout_failed(e: &std::io::Error, what: Option<&str>) -> ! {
     prompt::restore_terminal();
     let abandoned = symbolon::output::abandon();
     for (path, why) in &abandoned.left {
@@ -147,10 +150,15 @@ fn stdout_failed(e: &std::io::Error) -> ! {
             symbolon::sanitize(&path.display().to_string())
         );
     }
+    if let Some(what) = what {
+        tell!("error: {what} could not be written to stdout ({e}): it did not reach its reader whole");
+    }
     if e.kind() == std::io::ErrorKind::BrokenPipe {
         std::process::exit(141);
     }
-    tell!("error: writing to stdout failed: {e}");
+    if what.is_none() {
+        tell!("error: writing to stdout failed: {e}");
+    }
     std::process::exit(1);
 }
 

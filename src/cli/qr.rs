@@ -39,7 +39,7 @@ pub fn run(command: Command) -> Result<()> {
         }
         text.push_str(&qr::to_terminal(&qr::code(payload)?));
         text.push('\n');
-        super::write_stdout_bytes(text.as_bytes());
+        super::write_stdout_bytes(text.as_bytes(), "the share's QR code");
     }
     Ok(())
 }

@@ -54,7 +54,8 @@ pub enum Miss {
     /// tried. Inserting it helps.
     Absent,
     /// The card is there, but its PIN is blocked, or using it would spend the last try.
-    Unusable,
+    /// `tried`: wrong PINs typed in this run made it so.
+    Unusable { tried: bool },
 }
 
 impl DecryptError {
@@ -63,6 +64,16 @@ impl DecryptError {
     /// or blocked): another share can stand in for it.
     pub fn can_stand_in(&self) -> bool {
         matches!(self, DecryptError::NoMatchingKey { .. } | DecryptError::Source { miss: Some(_), .. })
+    }
+
+    /// Whether nothing was tried: the key is not here, or its card was unusable before anything
+    /// was typed (a share not looked at, rather than one that failed).
+    pub fn untried(&self) -> bool {
+        matches!(
+            self,
+            DecryptError::NoMatchingKey { .. }
+                | DecryptError::Source { miss: Some(Miss::Absent | Miss::Unusable { tried: false }), .. }
+        )
     }
 
     /// Whether the card that holds the key is simply not inserted: waiting for it helps.
