@@ -87,10 +87,12 @@ pub trait Waiter {
     fn canceller(&self) -> Box<dyn Fn() + Send + Sync>;
 }
 
-/// A card to be inserted: `card` says whose (e.g. "the card of share 2, custodian bob (from the
-/// manifest)"); `can_skip` when another share can stand in for it.
+/// A card to be inserted: `card` says whose (e.g. "the card for share 2, custodian bob (per the
+/// manifest)"), `ask` what the person is to do ("insert it"); `can_skip` when another share can
+/// stand in for it.
 pub struct CardWait<'a> {
     pub card: String,
+    pub ask: &'static str,
     pub can_skip: bool,
     pub waiter: &'a dyn Waiter,
 }
@@ -133,7 +135,7 @@ pub fn wait_unattended<P: Prompt + ?Sized>(prompt: &mut P, wait: &CardWait<'_>) 
     if wait.can_skip {
         return Ok(Waited::Skip);
     }
-    prompt.notice(&format!("Waiting for {}: insert it (symbolon goes on when it is inserted).", wait.card));
+    prompt.notice(&format!("Waiting for {}: {}.", wait.card, wait.ask));
     match wait.waiter.wait().map_err(PromptError::Waiting)? {
         true => Ok(Waited::Changed),
         false => Err(PromptError::Cancelled),

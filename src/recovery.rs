@@ -258,6 +258,11 @@ impl Session<'_> {
     }
 }
 
+/// What a person waited on is asked to do: insert the card, or start pcscd.
+pub(crate) const CARD_ASK: &str = "insert it (symbolon goes on when it is inserted)";
+pub(crate) const DAEMON_ASK: &str =
+    "pcscd is not running: start it (systemctl start pcscd), and symbolon goes on when it is back";
+
 fn open_one_by_one(
     candidates: Vec<Candidate>,
     needed: Option<usize>,
@@ -320,14 +325,13 @@ fn open_one_by_one(
                 Ok(mut c) => opened.append(&mut c),
                 Err(InputError::Decrypt { source, .. }) if cards.wait && source.card_absent() => {
                     prompt.notice(&format!("  {source}"));
-                    let waiter = match crate::card::events::Events::new() {
-                        Ok(w) => w,
-                        Err(e) => return Err(RecoveryError::Waiting(PromptError::Waiting(Box::new(e)))),
-                    };
-                    let wait = CardWait {
-                        card: format!("the card for {origin}{whose}"),
-                        can_skip: spare > 0,
-                        waiter: &waiter,
+                    let waiter = crate::card::events::Watch::new();
+                    // Without pcscd no other share's card can be reached either: nothing to skip to.
+                    let card = format!("the card for {origin}{whose}");
+                    let wait = if source.daemon_absent() {
+                        CardWait { card, ask: DAEMON_ASK, can_skip: false, waiter: &waiter }
+                    } else {
+                        CardWait { card, ask: CARD_ASK, can_skip: spare > 0, waiter: &waiter }
                     };
                     match prompt.wait_for_card(&wait).map_err(RecoveryError::Waiting)? {
                         Waited::Changed => continue,

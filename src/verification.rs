@@ -157,12 +157,10 @@ pub fn verify(
                     // The custodian inserts the card (symbolon sees it and goes on), or it is
                     // skipped.
                     prompt.notice(&format!("  {why}"));
-                    let waiter = match crate::card::events::Events::new() {
-                        Ok(waiter) => waiter,
-                        Err(_) => break Err(why),
-                    };
+                    let waiter = crate::card::events::Watch::new();
                     let wait = CardWait {
                         card: format!("the card for share {}{who}", entry.index),
+                        ask: crate::recovery::CARD_ASK,
                         can_skip: true,
                         waiter: &waiter,
                     };

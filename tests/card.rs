@@ -941,8 +941,32 @@ fn a_card_held_by_another_program_is_named_with_the_fix() {
     );
     let run = run_card(d, &["doctor"]);
     assert!(run.stdout_text().contains("another program is using exclusively"), "{}", run.stdout_text());
+    // A combine waits for the card to be released, and goes on when it is.
+    let stderr_path = d.join("combine.err");
+    let combine =
+        spawn_logged(d, &["combine", "set/01-alice.asc", "--manifest", "set/manifest.json", "--stdout"], &stderr_path);
+    wait_for_text(
+        &stderr_path,
+        "Waiting for the card for set/01-alice.asc (share 1, custodian alice, per the manifest): insert it",
+    );
     drop(held);
+    let out = combine.wait_with_output().unwrap();
+    assert!(out.status.success(), "{}", std::fs::read_to_string(&stderr_path).unwrap());
     assert_ok(&run_card(d, &["decrypt", "set/01-alice.asc", "--check"]));
+    // Another program's transaction (not an exclusive hold): symbolon says it waits for it.
+    let ctx = pcsc::Context::establish(pcsc::Scope::User).unwrap();
+    let mut shared = ctx.connect(&name, pcsc::ShareMode::Shared, pcsc::Protocols::ANY).unwrap();
+    let transaction = shared.transaction().unwrap();
+    let stderr_path = d.join("decrypt.err");
+    let decrypt = spawn_logged(d, &["decrypt", "set/01-alice.asc", "--check"], &stderr_path);
+    wait_for_text(
+        &stderr_path,
+        &format!("Waiting for the card in reader \"{}\": another program is using it", card.reader),
+    );
+    drop(transaction);
+    let out = decrypt.wait_with_output().unwrap();
+    assert!(out.status.success(), "{}", std::fs::read_to_string(&stderr_path).unwrap());
+    drop(shared);
     // A card asked for by an ident that is not inserted: the ones that are, by ident.
     let run =
         run_card(d, &["card", "cert", "--card", "0000:DEADBEEF", "--name", "A <a@example.org>", "--out", "x.asc"]);
@@ -1002,6 +1026,19 @@ fn cpu_ticks(pid: u32) -> u64 {
     fields[11].parse::<u64>().unwrap() + fields[12].parse::<u64>().unwrap()
 }
 
+/// Starts symbolon with the card pinentry, its stderr going to `stderr`.
+fn spawn_logged(dir: &Path, args: &[&str], stderr: &Path) -> std::process::Child {
+    std::process::Command::new(common::bin())
+        .args(args)
+        .current_dir(dir)
+        .env("SYMBOLON_PINENTRY", pinentry())
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::fs::File::create(stderr).unwrap())
+        .spawn()
+        .unwrap()
+}
+
 /// Waits until `file` contains `text` (the running command's stderr), or fails after 60 s.
 fn wait_for_text(file: &Path, text: &str) {
     let start = std::time::Instant::now();
@@ -1059,15 +1096,7 @@ fn one_reader_combine_waits_for_each_card_in_turn() {
 
     // By default the combine waits for each card in turn, keeping what it already decrypted.
     let stderr_path = d.join("combine.err");
-    let mut child = std::process::Command::new(common::bin())
-        .args(combine)
-        .current_dir(d)
-        .env("SYMBOLON_PINENTRY", pinentry())
-        .stdin(std::process::Stdio::null())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::fs::File::create(&stderr_path).unwrap())
-        .spawn()
-        .unwrap();
+    let mut child = spawn_logged(d, &combine, &stderr_path);
     for (next, name) in [(1, "bob"), (2, "carol")] {
         let waiting = format!(
             "Waiting for the card for set/0{}-{name}.asc (share {}, custodian {name}, per the manifest): insert it",
@@ -1090,4 +1119,56 @@ fn one_reader_combine_waits_for_each_card_in_turn() {
     assert_eq!(out.stdout, secret);
     assert_eq!(stderr.matches(": user PIN, 3 tries left.").count(), 3, "{stderr}");
     drop(card);
+}
+
+#[test]
+fn a_pcscd_restart_between_shares_loses_nothing() {
+    let _cards = exclusive();
+    let dir = TempDir::new("cards-pcscd-restart");
+    let d = dir.path();
+    let mut kept = Vec::new();
+    for name in ["alice", "bob"] {
+        let (serial, state) = (cards::new_serial(), d.join(format!("{name}-card")));
+        let card = VirtualCard::insert_kept(0, serial, &state);
+        card.generate(Algo::Cv25519);
+        let uid = format!("{name} <{name}@example.org>");
+        assert_ok(&run_card(
+            d,
+            &["card", "cert", "--card", &card.ident, "--name", &uid, "--out", &format!("{name}.asc")],
+        ));
+        drop(card);
+        kept.push((serial, state));
+    }
+    std::fs::write(d.join("secret"), b"pcscd came back").unwrap();
+    split_to(d, "secret", &["alice=alice.asc", "bob=bob.asc"], 2, &[], "set");
+    // Alice's share is opened; then, while bob's card is awaited, pcscd is restarted.
+    let alice = VirtualCard::insert_kept(0, kept[0].0, &kept[0].1);
+    let stderr_path = d.join("combine.err");
+    let combine = spawn_logged(
+        d,
+        &["combine", "set/01-alice.asc", "set/02-bob.asc", "--manifest", "set/manifest.json", "--stdout"],
+        &stderr_path,
+    );
+    wait_for_text(&stderr_path, "Waiting for the card for set/02-bob.asc");
+    let dir_of_pcscd = std::env::var("SYMBOLON_PCSC_DIR").expect("SYMBOLON_PCSC_DIR: run through ./scripts/test");
+    let restart = std::process::Command::new("bash")
+        .args([
+            "-c",
+            ". scripts/lib/common.sh && . scripts/lib/cards.sh && restart_pcscd \"$1\"",
+            "restart",
+            &dir_of_pcscd,
+        ])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .unwrap();
+    assert!(restart.status.success(), "{}", String::from_utf8_lossy(&restart.stderr));
+    drop(alice); // its process ended with the old pcscd
+    let bob = VirtualCard::insert_kept(0, kept[1].0, &kept[1].1);
+    let out = combine.wait_with_output().unwrap();
+    let stderr = std::fs::read_to_string(&stderr_path).unwrap();
+    assert!(out.status.success(), "{stderr}");
+    assert_eq!(out.stdout, b"pcscd came back");
+    // Alice's share was not asked for again.
+    assert_eq!(stderr.matches(": user PIN, 3 tries left.").count(), 2, "{stderr}");
+    drop(bob);
 }

@@ -8,6 +8,7 @@
 # build_vcard       builds the virtual card (tests/vcard, LGPL-3.0, never linked into symbolon) and
 #                   exports SYMBOLON_VCARD.
 # insert_card PORT SERIAL DIR   starts one virtual card on vpcd port PORT; PID in DIR/card-PORT.pid.
+# restart_pcscd DIR stops the pcscd of DIR by its PID and starts it again (a test's daemon restart).
 
 # Debian packages: the daemon, vsmartcard's reader driver, gpg's smartcard daemon (interop), the
 # PC/SC client library and headers (pcsc-sys links it in the dynamic builds).
@@ -50,6 +51,19 @@ CONF
     fi
   done
   log "pcscd started (PID $(cat "$dir/pcscd.pid")) with $SYMBOLON_VPCD_COUNT virtual readers on ports $SYMBOLON_VPCD_BASE-$((SYMBOLON_VPCD_BASE + SYMBOLON_VPCD_COUNT - 1))"
+  # For the test that restarts pcscd mid-operation (restart_pcscd).
+  export SYMBOLON_PCSC_DIR="$dir"
+}
+
+# Stops the pcscd of DIR (by its PID; the virtual cards in it go with it) and starts it again,
+# as a daemon restart in the middle of a ceremony does.
+restart_pcscd() {
+  local dir=$1 pid n=0
+  pid=$(cat "$dir/pcscd.pid")
+  kill "$pid"
+  while kill -0 "$pid" 2>/dev/null && [ $n -lt 50 ]; do sleep 0.1; n=$((n + 1)); done
+  rm -f "$dir/pcscd.pid"
+  start_pcscd "$dir"
 }
 
 stop_pcscd() {

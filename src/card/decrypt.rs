@@ -3,7 +3,7 @@
 //! says when the card waits for a touch, and sends the session key packet's ciphertext to the card
 //! (PSO:DECIPHER) through a Sequoia [`Decryptor`] of our own.
 
-use super::{CardError, OpenCard, context, info, keys, open_all, pin};
+use super::{CardError, OpenCard, begin, context, info_telling, keys, open_all_telling, pin};
 use crate::openpgp::decrypt::{DecryptError, KeySource, Miss, SessionKeyCheck};
 use crate::prompt::Prompt;
 use openpgp_card::ocard::KeyType;
@@ -50,6 +50,8 @@ impl Options {
 fn source_error(e: CardError) -> DecryptError {
     let miss = if e.is_absent_card() {
         Some(Miss::Absent)
+    } else if matches!(e, CardError::NoService { .. } | CardError::DaemonGone { .. }) {
+        Some(Miss::NoDaemon)
     } else if let CardError::LastTry { tried, .. } | CardError::PinBlocked { tried, .. } = e {
         Some(Miss::Unusable { tried })
     } else {
@@ -121,7 +123,8 @@ impl KeySource for Cards {
                 return Ok(false);
             }
         };
-        let super::Found { readers, cards, others } = open_all(&ctx).map_err(err)?;
+        let super::Found { readers, cards, others } =
+            open_all_telling(&ctx, &mut |reader| prompt.notice(&busy(reader))).map_err(err)?;
         if readers.is_empty() {
             self.miss = Some(CardError::NoReaders);
             return Ok(false);
@@ -138,7 +141,9 @@ impl KeySource for Cards {
         let mut seen = Vec::new();
         let mut found = None;
         for mut open in cards {
-            let Ok(card_info) = info(&mut open, false) else { continue };
+            let Ok(card_info) = info_telling(&mut open, false, &mut |reader| prompt.notice(&busy(reader))) else {
+                continue;
+            };
             let dec = card_info.decryption.fingerprint.clone();
             let fpr = dec.as_deref().and_then(|d| d.parse::<sequoia_openpgp::Fingerprint>().ok());
             // Named by key ID, as the message names the key it wants.
@@ -208,7 +213,8 @@ fn decrypt_on(
     let name = card_info.describe();
     let removed_or = |what: &'static str, e: openpgp_card::Error| classify(&name, what, e);
     let (public, touch, limits) = {
-        let mut tx = open.card.transaction().map_err(|e| removed_or("opening a transaction", e))?;
+        let mut tx = begin(open, &mut |reader| prompt.notice(&busy(reader)))
+            .map_err(|e| removed_or("opening a transaction", e))?;
         let public = keys::public_key(&mut tx, KeyType::Decryption).map_err(|why| CardError::Card {
             card: name.clone(),
             what: "reading the decryption key",
@@ -239,7 +245,8 @@ fn decrypt_on(
         };
         // The transaction reads the card afresh (the transport's copy is dropped first).
         open.forget.now();
-        let mut tx = open.card.transaction().map_err(|e| removed_or("opening a transaction", e))?;
+        let mut tx = begin(open, &mut |reader| prompt.notice(&busy(reader)))
+            .map_err(|e| removed_or("opening a transaction", e))?;
         let now = tx.pw_status_bytes().map_err(|e| removed_or("reading the PIN retry counter", e))?.err_count_pw1();
         if now != left {
             // Another program spent tries (or reset the counter) while the PIN was typed.
@@ -297,6 +304,14 @@ fn decrypt_on(
             }),
         };
     }
+}
+
+/// Said when another program holds the card in `reader` (a transaction of its own).
+fn busy(reader: &str) -> String {
+    format!(
+        "Waiting for the card in reader \"{}\": another program is using it (symbolon goes on when it is done).",
+        crate::sanitize(reader)
+    )
 }
 
 /// Refuses a blocked PIN, and the last try unless it may be spent: nothing more is asked or

@@ -366,6 +366,11 @@ pub(crate) struct Found {
 
 /// Every reader and what it holds; OpenPGP cards are opened (SELECTed).
 pub(crate) fn open_all(ctx: &pcsc::Context) -> Result<Found, CardError> {
+    open_all_telling(ctx, &mut |_| {})
+}
+
+/// [`open_all`], telling `waiting` (a reader's name) when another program holds its card.
+pub(crate) fn open_all_telling(ctx: &pcsc::Context, waiting: &mut dyn FnMut(&str)) -> Result<Found, CardError> {
     let readers = match ctx.list_readers_owned() {
         Ok(readers) => readers,
         Err(pcsc::Error::NoReadersAvailable) => Vec::new(),
@@ -377,40 +382,34 @@ pub(crate) fn open_all(ctx: &pcsc::Context) -> Result<Found, CardError> {
     for reader in readers {
         let name = reader.to_string_lossy().into_owned();
         names.push(name.clone());
-        let card = match ctx.connect(&reader, pcsc::ShareMode::Shared, pcsc::Protocols::ANY) {
-            Ok(card) => card,
-            Err(pcsc::Error::NoSmartcard | pcsc::Error::RemovedCard) => {
-                others.push(Reader { name, content: ReaderContent::Empty });
-                continue;
-            }
-            Err(pcsc::Error::SecurityViolation) => {
-                others.push(Reader { name, content: ReaderContent::Refused });
-                continue;
-            }
-            Err(pcsc::Error::SharingViolation) => {
-                others.push(Reader { name, content: ReaderContent::Busy });
-                continue;
-            }
-            Err(e) => {
-                others.push(Reader { name, content: ReaderContent::Other(format!("cannot connect: {e}")) });
-                continue;
-            }
-        };
-        let backend = match card_backend_pcsc::PcscBackend::from_pcsc_card(&reader, pcsc::ShareMode::Shared, card) {
-            Ok(b) => b,
-            Err(e) => {
-                others.push(Reader { name, content: ReaderContent::Other(e.to_string()) });
-                continue;
-            }
-        };
-        let transport = transport::Deduplicating::new(backend);
-        let forget = transport.forget();
-        match openpgp_card::Card::<Open>::new(transport) {
-            Ok(card) => cards.push(OpenCard { reader: name, card, forget }),
-            Err(_) => others.push(Reader { name, content: ReaderContent::Other("no OpenPGP application".into()) }),
+        // Connecting and opening wait while another program holds the card in a transaction.
+        match telling(&name, waiting, || open_one(ctx, &reader)) {
+            Ok((card, forget)) => cards.push(OpenCard { reader: name, card, forget }),
+            Err(content) => others.push(Reader { name, content }),
         }
     }
     Ok(Found { readers: names, cards, others })
+}
+
+/// Connects to the card in `reader` and SELECTs its OpenPGP application; or what the reader
+/// holds instead.
+fn open_one(
+    ctx: &pcsc::Context,
+    reader: &std::ffi::CStr,
+) -> Result<(openpgp_card::Card<Open>, transport::Forget), ReaderContent> {
+    let card = ctx.connect(reader, pcsc::ShareMode::Shared, pcsc::Protocols::ANY).map_err(|e| match e {
+        pcsc::Error::NoSmartcard | pcsc::Error::RemovedCard => ReaderContent::Empty,
+        pcsc::Error::SecurityViolation => ReaderContent::Refused,
+        pcsc::Error::SharingViolation => ReaderContent::Busy,
+        e => ReaderContent::Other(format!("cannot connect: {e}")),
+    })?;
+    let backend = card_backend_pcsc::PcscBackend::from_pcsc_card(reader, pcsc::ShareMode::Shared, card)
+        .map_err(|e| ReaderContent::Other(e.to_string()))?;
+    let transport = transport::Deduplicating::new(backend);
+    let forget = transport.forget();
+    let card = openpgp_card::Card::<Open>::new(transport)
+        .map_err(|_| ReaderContent::Other("no OpenPGP application".into()))?;
+    Ok((card, forget))
 }
 
 fn fingerprint_hex(fp: Option<&Fingerprint>) -> Option<String> {
@@ -432,7 +431,50 @@ fn touch_name(policy: TouchPolicy) -> String {
 /// Reads what a card says about itself, in one transaction. `with_name` also reads the
 /// cardholder name (one more APDU, not needed to decrypt).
 pub(crate) fn info(open: &mut OpenCard, with_name: bool) -> Result<CardInfo, openpgp_card::Error> {
-    let mut tx = open.card.transaction()?;
+    info_telling(open, with_name, &mut |_| {})
+}
+
+/// How long a transaction may take to begin before the person is told another program holds
+/// the card.
+const BUSY_AFTER: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// Begins a transaction on the card. pcscd makes it wait while another program holds one; when
+/// that takes longer than [`BUSY_AFTER`], `waiting` is called once (to say so) and the wait goes
+/// on.
+pub(crate) fn begin<'c>(
+    open: &'c mut OpenCard,
+    waiting: &mut dyn FnMut(&str),
+) -> Result<openpgp_card::Card<openpgp_card::state::Transaction<'c>>, openpgp_card::Error> {
+    let reader = open.reader.clone();
+    let card = &mut open.card;
+    telling(&reader, waiting, move || card.transaction())
+}
+
+/// Runs `f` (which may wait for a card another program holds) in a thread of its own; when it
+/// takes longer than [`BUSY_AFTER`], `waiting` is called once with `reader`, and the wait goes on.
+fn telling<T: Send>(reader: &str, waiting: &mut dyn FnMut(&str), f: impl FnOnce() -> T + Send) -> T {
+    std::thread::scope(|scope| {
+        let (done, finished) = std::sync::mpsc::channel::<()>();
+        let handle = scope.spawn(move || {
+            let out = f();
+            let _ = done.send(());
+            out
+        });
+        if finished.recv_timeout(BUSY_AFTER).is_err() {
+            waiting(reader);
+        }
+        handle.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+    })
+}
+
+/// [`info`], telling `waiting` (the reader's name) when another program holds the card.
+pub(crate) fn info_telling(
+    open: &mut OpenCard,
+    with_name: bool,
+    waiting: &mut dyn FnMut(&str),
+) -> Result<CardInfo, openpgp_card::Error> {
+    let reader = open.reader.clone();
+    let mut tx = begin(open, waiting)?;
     let aid = tx.application_identifier()?;
     let fps = tx.fingerprints()?;
     let pw = tx.pw_status_bytes()?;
@@ -448,7 +490,7 @@ pub(crate) fn info(open: &mut OpenCard, with_name: bool) -> Result<CardInfo, ope
     let authentication = slot(KeyType::Authentication, fps.authentication());
     let cardholder = if with_name { tx.cardholder_name().unwrap_or_default() } else { String::new() };
     Ok(CardInfo {
-        reader: open.reader.clone(),
+        reader,
         ident: aid.ident(),
         manufacturer: aid.manufacturer_name().to_string(),
         serial: format!("{:08X}", aid.serial()),

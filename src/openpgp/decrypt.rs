@@ -56,6 +56,9 @@ pub enum Miss {
     /// The card is there, but its PIN is blocked, or using it would spend the last try.
     /// `tried`: wrong PINs typed in this run made it so.
     Unusable { tried: bool },
+    /// pcscd is not running (or went away): no card can be reached until it is back. Another
+    /// share cannot stand in (its card is out of reach too), but waiting for pcscd helps.
+    NoDaemon,
 }
 
 impl DecryptError {
@@ -63,7 +66,11 @@ impl DecryptError {
     /// given key file holds it, its custodian's card is not inserted, or is at its last PIN try
     /// or blocked): another share can stand in for it.
     pub fn can_stand_in(&self) -> bool {
-        matches!(self, DecryptError::NoMatchingKey { .. } | DecryptError::Source { miss: Some(_), .. })
+        matches!(
+            self,
+            DecryptError::NoMatchingKey { .. }
+                | DecryptError::Source { miss: Some(Miss::Absent | Miss::Unusable { .. }), .. }
+        )
     }
 
     /// Whether nothing was tried: the key is not here, or its card was unusable before anything
@@ -76,9 +83,15 @@ impl DecryptError {
         )
     }
 
-    /// Whether the card that holds the key is simply not inserted: waiting for it helps.
+    /// Whether the card that holds the key is simply not inserted, or pcscd is not running:
+    /// waiting for the card (or the daemon) helps.
     pub fn card_absent(&self) -> bool {
-        matches!(self, DecryptError::Source { miss: Some(Miss::Absent), .. })
+        matches!(self, DecryptError::Source { miss: Some(Miss::Absent | Miss::NoDaemon), .. })
+    }
+
+    /// Whether it is pcscd that is missing.
+    pub fn daemon_absent(&self) -> bool {
+        matches!(self, DecryptError::Source { miss: Some(Miss::NoDaemon), .. })
     }
 }
 
