@@ -355,3 +355,39 @@ fn an_interrupted_staged_submit_is_truthful_and_not_stuck() {
     assert!(run.stdout_text().contains("is complete and its state destroyed"), "{}", run.stdout_text());
     assert!(d.join("new/manifest.json").exists() && !d.join("state").join(&nonce).exists());
 }
+
+/// Ctrl-C at the passphrase prompt, in an interactive dash (which, unlike bash, does not put the
+/// terminal back itself): symbolon turns echo back on before it exits.
+#[test]
+fn ctrl_c_at_a_secret_prompt_leaves_the_terminal_echoing() {
+    let dir = TempDir::new("interrupt-echo");
+    let d = dir.path();
+    person(d, "alice");
+    assert_ok(&run_in(
+        d,
+        &["split", "--generate", "32", "-n", "1", "-t", "1", "--recipient", "alice.asc", "-o", "set"],
+        None,
+    ));
+    let command = format!("{} decrypt set/01-alice.asc --key-file alice.key", bin().display());
+    // What is typed at the terminal: the command, Ctrl-C at its passphrase prompt, then a look
+    // at the terminal's settings.
+    let typing = format!(
+        "sleep 1; printf '%s\\n' '{command}'; sleep 3; printf '\\003'; sleep 1; printf 'stty -a; exit\\n'; sleep 1"
+    );
+    let mut typed = Command::new("sh").args(["-c", &typing]).stdout(Stdio::piped()).spawn().unwrap();
+    let out = Command::new("script")
+        .args(["-qec", "dash -i", "/dev/null"])
+        .current_dir(d)
+        .env_remove("SYMBOLON_PINENTRY")
+        .env("PS1", "$ ")
+        .stdin(typed.stdout.take().unwrap())
+        .output()
+        .unwrap();
+    typed.wait().unwrap();
+    let screen = String::from_utf8_lossy(&out.stdout).replace("\r\n", "\n");
+    assert!(screen.contains("Passphrase for the secret key"), "{screen}");
+    assert!(screen.contains("interrupted (SIGINT): nothing was written"), "{screen}");
+    let settings = screen.rsplit_once("stty -a").map(|(_, s)| s).unwrap_or_default();
+    let words: Vec<&str> = settings.split_whitespace().collect();
+    assert!(words.contains(&"echo") && !words.contains(&"-echo"), "echo is off after Ctrl-C:\n{screen}");
+}
