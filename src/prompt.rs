@@ -93,6 +93,9 @@ pub trait Waiter {
 pub struct CardWait<'a> {
     pub card: String,
     pub ask: &'static str,
+    /// The same card was waited for before (the cards changed, but not to this one): the
+    /// person was told already.
+    pub again: bool,
     pub can_skip: bool,
     pub waiter: &'a dyn Waiter,
 }
@@ -135,7 +138,9 @@ pub fn wait_unattended<P: Prompt + ?Sized>(prompt: &mut P, wait: &CardWait<'_>) 
     if wait.can_skip {
         return Ok(Waited::Skip);
     }
-    prompt.notice(&format!("Waiting for {}: {}.", wait.card, wait.ask));
+    if !wait.again {
+        prompt.notice(&format!("Waiting for {}: {}.", wait.card, wait.ask));
+    }
     match wait.waiter.wait().map_err(PromptError::Waiting)? {
         true => Ok(Waited::Changed),
         false => Err(PromptError::Cancelled),

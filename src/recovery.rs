@@ -318,20 +318,28 @@ fn open_one_by_one(
         let Candidate { origin, piece: Piece::Encrypted { message, target } } = candidate else { continue };
         // Until it is opened, skipped, or fails: a card not inserted is waited for (the shares
         // already opened are kept), or skipped for a spare.
+        // What was last said about this input's card, so that a wait is announced once and
+        // a reason repeated only when it changed.
+        let mut said: Option<String> = None;
         loop {
             let attempt =
                 Candidate { origin: origin.clone(), piece: Piece::Encrypted { message: message.clone(), target } };
             match open_on(vec![attempt], keys, &mut card_session, prompt) {
                 Ok(mut c) => opened.append(&mut c),
                 Err(InputError::Decrypt { source, .. }) if cards.wait && source.card_absent() => {
-                    prompt.notice(&format!("  {source}"));
+                    let reason = source.to_string();
+                    let again = said.is_some();
+                    if said.as_deref() != Some(reason.as_str()) {
+                        prompt.notice(&format!("  {reason}"));
+                    }
+                    said = Some(reason);
                     let waiter = crate::card::events::Watch::new();
                     // Without pcscd no other share's card can be reached either: nothing to skip to.
                     let card = format!("the card for {origin}{whose}");
                     let wait = if source.daemon_absent() {
-                        CardWait { card, ask: DAEMON_ASK, can_skip: false, waiter: &waiter }
+                        CardWait { card, ask: DAEMON_ASK, again, can_skip: false, waiter: &waiter }
                     } else {
-                        CardWait { card, ask: CARD_ASK, can_skip: spare > 0, waiter: &waiter }
+                        CardWait { card, ask: CARD_ASK, again, can_skip: spare > 0, waiter: &waiter }
                     };
                     match prompt.wait_for_card(&wait).map_err(RecoveryError::Waiting)? {
                         Waited::Changed => continue,

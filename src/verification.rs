@@ -147,6 +147,9 @@ pub fn verify(
             .as_deref()
             .map_or(", a plaintext share".into(), |c| format!(" of custodian {}", crate::sanitize(c)));
         prompt.notice(&format!("[{}/{}] share {}{who} ({})", n + 1, entries.len(), entry.index, entry.file));
+        // What was last said of this share's card: a wait is announced once, a reason repeated
+        // only when it changed.
+        let mut said: Option<String> = None;
         let result = loop {
             match verify_one(&dir.join(&entry.file), entry.index, manifest, keys, &mut cards, prompt) {
                 Ok(candidate) => {
@@ -156,11 +159,17 @@ pub fn verify(
                 Err(why) if why.card_absent() && options.cards.wait => {
                     // The custodian inserts the card (symbolon sees it and goes on), or it is
                     // skipped.
-                    prompt.notice(&format!("  {why}"));
+                    let reason = why.to_string();
+                    let again = said.is_some();
+                    if said.as_deref() != Some(reason.as_str()) {
+                        prompt.notice(&format!("  {reason}"));
+                    }
+                    said = Some(reason);
                     let waiter = crate::card::events::Watch::new();
                     let wait = CardWait {
                         card: format!("the card for share {}{who}", entry.index),
                         ask: crate::recovery::CARD_ASK,
+                        again,
                         can_skip: true,
                         waiter: &waiter,
                     };

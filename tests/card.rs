@@ -67,6 +67,36 @@ fn empty_gnupg_home(dir: &Path) -> gpg::Gpg {
     gpg
 }
 
+/// Output as a reviewer reads it in a snapshot: each card's ident as its holder's name, keys
+/// and fingerprints redacted, the machine's network warning left out.
+fn as_pinned(text: &str, idents: &[(&str, &str)]) -> String {
+    let mut text: String = text
+        .lines()
+        .filter(|l| !l.starts_with("warning: network interfaces are up"))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    for (ident, name) in idents {
+        text = text.replace(ident, &format!("<{}>", name.to_uppercase()));
+    }
+    // A set's short id ("set 6b108766 (") is random.
+    let mut pinned = String::new();
+    let mut rest = text.as_str();
+    while let Some(at) = rest.find("set ") {
+        let (head, tail) = rest.split_at(at + 4);
+        pinned.push_str(head);
+        let id = tail.get(..8).filter(|id| id.bytes().all(|b| b.is_ascii_hexdigit()) && tail[8..].starts_with(' '));
+        rest = match id {
+            Some(_) => {
+                pinned.push_str("<SET>");
+                &tail[8..]
+            }
+            None => tail,
+        };
+    }
+    pinned.push_str(rest);
+    common::redact_fingerprints(&pinned)
+}
+
 fn card_list(dir: &Path) -> serde_json::Value {
     let run = run_card(dir, &["card", "list", "--json"]);
     assert_ok(&run);
@@ -846,6 +876,9 @@ fn a_pin_that_cannot_be_right_costs_no_try_and_none_is_inherited() {
     ] {
         let run = run_pin(d, &["decrypt", "set/01-alice.asc", "--check"], pin);
         assert_fails(&run, 1, &["nothing was sent to the card, no try was spent", why]);
+        if pin == "12345" {
+            common::assert_snapshot("card-pin-too-short", &as_pinned(&run.stderr, &[(&card.ident, "alice")]));
+        }
         assert_eq!(run.stderr.matches("It was not sent to the card: no try was spent.").count(), 3, "{}", run.stderr);
         assert_eq!(tries(), 3, "{pin:?} cost a try");
     }
@@ -924,6 +957,7 @@ fn a_card_held_by_another_program_is_named_with_the_fix() {
     let name = std::ffi::CString::new(card.reader.clone()).unwrap();
     let held = ctx.connect(&name, pcsc::ShareMode::Exclusive, pcsc::Protocols::ANY).unwrap();
     let run = run_card(d, &["card", "list"]);
+    common::assert_snapshot("card-list-busy", &as_pinned(&run.stdout_text(), &[]));
     let line = format!("Reader \"{}\": holds a card that another program is using exclusively", card.reader);
     assert!(run.stdout_text().contains(&line), "{}", run.stdout_text());
     assert!(run.stdout_text().contains("`gpgconf --kill scdaemon`"), "{}", run.stdout_text());
@@ -1010,6 +1044,9 @@ fn a_card_at_its_last_try_is_passed_over_for_a_spare_share() {
         run.stderr
     );
     assert!(run.stderr.contains("another share can stand in for it"), "{}", run.stderr);
+    let idents: Vec<(&str, &str)> =
+        cards.iter().zip(["alice", "bob", "carol"]).map(|((c, _), n)| (c.ident.as_str(), n)).collect();
+    common::assert_snapshot("card-last-try-spare", &as_pinned(&run.stderr, &idents));
     assert_eq!(card_of(&card_list(d), alice)["pin_retries"]["user"], 1, "alice's last try was spent");
     // verify says a card not at hand was skipped, not that its share FAILED.
     drop(cards);
@@ -1118,6 +1155,9 @@ fn one_reader_combine_waits_for_each_card_in_turn() {
     assert!(out.status.success(), "{stderr}");
     assert_eq!(out.stdout, secret);
     assert_eq!(stderr.matches(": user PIN, 3 tries left.").count(), 3, "{stderr}");
+    let idents: Vec<(String, &str)> = kept.iter().zip(names).map(|((s, _), n)| (format!("0000:{s:08X}"), n)).collect();
+    let idents: Vec<(&str, &str)> = idents.iter().map(|(i, n)| (i.as_str(), *n)).collect();
+    common::assert_snapshot("card-one-reader-combine", &as_pinned(&stderr, &idents));
     drop(card);
 }
 

@@ -231,6 +231,8 @@ fn decrypt_on(
     let mut accepted = accepted;
     // Whether a PIN was sent and refused in this call: the guards then say so.
     let mut tried = false;
+    // A card that cannot be used is refused before anything is said of typing its PIN.
+    guard(left, options, &name, tried)?;
     if accepted.is_some() {
         prompt.notice(&format!("Decrypting on {name}, with the PIN it accepted before in this run."));
     } else {

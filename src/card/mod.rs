@@ -204,6 +204,8 @@ fn refused_readers(others: &[Reader]) -> String {
 pub(crate) fn no_cards(readers: &[String], others: &[Reader], needed: String) -> CardError {
     let refused = refused_readers(others);
     if refused.is_empty() {
+        let mut readers = readers.to_vec();
+        readers.sort();
         CardError::NoCards { readers: readers.join(", "), others: describe_others(others), needed }
     } else {
         CardError::ReadersRefused { readers: refused, needed }

@@ -67,7 +67,9 @@ impl Prompt for TerminalPrompt {
         } else {
             "press Enter to stop waiting"
         };
-        writeln!(&tty, "Waiting for {}: {}, or {enter}.", wait.card, wait.ask).map_err(PromptError::Terminal)?;
+        if !wait.again {
+            writeln!(&tty, "Waiting for {}: {}, or {enter}.", wait.card, wait.ask).map_err(PromptError::Terminal)?;
+        }
         let (wake_read, wake_write) = rustix::pipe::pipe().map_err(|e| PromptError::Terminal(e.into()))?;
         let cancel = wait.waiter.canceller();
         let (changed, pressed) = std::thread::scope(|scope| {
