@@ -88,15 +88,14 @@ pub trait Waiter {
 }
 
 /// A card to be inserted: `card` says whose (e.g. "the card for share 2, custodian bob (per the
-/// manifest)"), `ask` what the person is to do ("insert it"); `can_skip` when another share can
-/// stand in for it.
+/// manifest)"), `ask` what the person is to do ("insert it"), `skip` what going on without it
+/// means, where that is possible ("go on without it (another share stands in for it)").
+/// `again`: this very wait was announced before (the cards changed, but not to this one).
 pub struct CardWait<'a> {
     pub card: String,
     pub ask: &'static str,
-    /// The same card was waited for before (the cards changed, but not to this one): the
-    /// person was told already.
+    pub skip: Option<&'static str>,
     pub again: bool,
-    pub can_skip: bool,
     pub waiter: &'a dyn Waiter,
 }
 
@@ -135,7 +134,7 @@ pub trait Prompt {
 /// [`Prompt::wait_for_card`] where nobody can answer: a card that can be skipped is skipped at
 /// once; one that cannot is waited for (`--no-wait` is how a script says not to).
 pub fn wait_unattended<P: Prompt + ?Sized>(prompt: &mut P, wait: &CardWait<'_>) -> Result<Waited, PromptError> {
-    if wait.can_skip {
+    if wait.skip.is_some() {
         return Ok(Waited::Skip);
     }
     if !wait.again {

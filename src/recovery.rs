@@ -258,10 +258,47 @@ impl Session<'_> {
     }
 }
 
-/// What a person waited on is asked to do: insert the card, or start pcscd.
-pub(crate) const CARD_ASK: &str = "insert it (symbolon goes on when it is inserted)";
-pub(crate) const DAEMON_ASK: &str =
-    "pcscd is not running: start it (systemctl start pcscd), and symbolon goes on when it is back";
+/// What a person waited on is asked to do: insert the card, release it, or start pcscd.
+const CARD_ASK: &str = "insert it (symbolon goes on when it is inserted)";
+const BUSY_ASK: &str = "insert it, or, if it is in the reader another program holds, release it \
+    (gpg's scdaemon: gpgconf --kill scdaemon); symbolon goes on when it can reach it";
+const DAEMON_ASK: &str = "pcscd is not running: start it (systemctl start pcscd), and symbolon goes on when it is back";
+
+/// The waits for one input's card, said once: the reason it is missing is repeated only when it
+/// changed, and the wait announced again only when what to do (or what Enter does) changed.
+#[derive(Default)]
+pub(crate) struct CardWaits {
+    reason: Option<String>,
+    announced: Option<(&'static str, Option<&'static str>)>,
+}
+
+impl CardWaits {
+    /// Says why the card is missing (`source`), then waits on `watch` for it.
+    pub(crate) fn wait(
+        &mut self,
+        prompt: &mut dyn Prompt,
+        source: &crate::openpgp::decrypt::DecryptError,
+        card: String,
+        skip: Option<&'static str>,
+        watch: &crate::card::events::Watch,
+    ) -> Result<Waited, PromptError> {
+        use crate::openpgp::decrypt::Miss;
+        let reason = source.to_string();
+        if self.reason.as_deref() != Some(reason.as_str()) {
+            prompt.notice(&format!("  {reason}"));
+        }
+        self.reason = Some(reason);
+        // Without pcscd no other share's card can be reached either: nothing to skip to.
+        let (ask, skip) = match source.miss() {
+            Some(Miss::NoDaemon) => (DAEMON_ASK, None),
+            Some(Miss::Busy) => (BUSY_ASK, skip),
+            _ => (CARD_ASK, skip),
+        };
+        let again = self.announced == Some((ask, skip));
+        self.announced = Some((ask, skip));
+        prompt.wait_for_card(&CardWait { card, ask, skip, again, waiter: watch })
+    }
+}
 
 fn open_one_by_one(
     candidates: Vec<Candidate>,
@@ -299,7 +336,9 @@ fn open_one_by_one(
         })
         .collect();
     for (i, candidate) in candidates.into_iter().enumerate() {
-        card_session.keep_pins_for(&recipients[i..].concat());
+        // Once the threshold is reached no input is opened any more.
+        let still = if needed.is_some_and(|k| opened.len() >= k) { Vec::new() } else { recipients[i..].concat() };
+        card_session.keep_pins_for(&still);
         if needed.is_some_and(|k| opened.len() >= k) {
             prompt.notice(&format!(
                 "Input {} of {total}: {}{} not needed (the threshold is reached)",
@@ -318,36 +357,23 @@ fn open_one_by_one(
         let Candidate { origin, piece: Piece::Encrypted { message, target } } = candidate else { continue };
         // Until it is opened, skipped, or fails: a card not inserted is waited for (the shares
         // already opened are kept), or skipped for a spare.
-        // What was last said about this input's card, so that a wait is announced once and
-        // a reason repeated only when it changed.
-        let mut said: Option<String> = None;
+        let mut waits = CardWaits::default();
         loop {
+            // Looked at before the attempt, so that a card inserted meanwhile ends the wait.
+            let watch = cards.wait.then(crate::card::events::Watch::look);
             let attempt =
                 Candidate { origin: origin.clone(), piece: Piece::Encrypted { message: message.clone(), target } };
             match open_on(vec![attempt], keys, &mut card_session, prompt) {
                 Ok(mut c) => opened.append(&mut c),
-                Err(InputError::Decrypt { source, .. }) if cards.wait && source.card_absent() => {
-                    let reason = source.to_string();
-                    let again = said.is_some();
-                    if said.as_deref() != Some(reason.as_str()) {
-                        prompt.notice(&format!("  {reason}"));
-                    }
-                    said = Some(reason);
-                    let waiter = crate::card::events::Watch::new();
-                    // Without pcscd no other share's card can be reached either: nothing to skip to.
+                Err(InputError::Decrypt { source, .. }) if watch.is_some() && source.card_absent() => {
+                    let skip = (spare > 0).then_some("go on without it (another share stands in for it)");
                     let card = format!("the card for {origin}{whose}");
-                    let wait = if source.daemon_absent() {
-                        CardWait { card, ask: DAEMON_ASK, again, can_skip: false, waiter: &waiter }
-                    } else {
-                        CardWait { card, ask: CARD_ASK, again, can_skip: spare > 0, waiter: &waiter }
-                    };
-                    match prompt.wait_for_card(&wait).map_err(RecoveryError::Waiting)? {
+                    let watch = watch.as_ref().unwrap_or_else(|| unreachable!("checked by the guard"));
+                    match waits.wait(prompt, &source, card, skip, watch).map_err(RecoveryError::Waiting)? {
                         Waited::Changed => continue,
                         Waited::Skip => {
                             spare -= 1;
-                            prompt.notice(&format!(
-                                "Skipped {origin}: its card is not inserted (another share can stand in for it)"
-                            ));
+                            prompt.notice(&format!("Skipped {origin}: another share stands in for it"));
                         }
                     }
                 }
@@ -360,6 +386,8 @@ fn open_one_by_one(
             break;
         }
     }
+    // Nothing more to open: no PIN is kept.
+    card_session.keep_pins_for(&[]);
     Ok(opened)
 }
 

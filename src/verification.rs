@@ -17,7 +17,7 @@ use crate::combine::{self, NotInManifest, Verification};
 use crate::manifest::Manifest;
 use crate::openpgp::decrypt::SecretKeys;
 use crate::output::{OutputError, Privacy, write_new_file};
-use crate::prompt::{CardWait, Prompt, Question, Waited};
+use crate::prompt::{Prompt, Question, Waited};
 use crate::share::SetId;
 use serde::Serialize;
 use std::path::{Path, PathBuf};
@@ -147,36 +147,32 @@ pub fn verify(
             .as_deref()
             .map_or(", a plaintext share".into(), |c| format!(" of custodian {}", crate::sanitize(c)));
         prompt.notice(&format!("[{}/{}] share {}{who} ({})", n + 1, entries.len(), entry.index, entry.file));
-        // What was last said of this share's card: a wait is announced once, a reason repeated
-        // only when it changed.
-        let mut said: Option<String> = None;
+        let mut waits = crate::recovery::CardWaits::default();
         let result = loop {
+            // Looked at before the attempt, so that a card inserted meanwhile ends the wait.
+            let watch = options.cards.wait.then(crate::card::events::Watch::look);
             match verify_one(&dir.join(&entry.file), entry.index, manifest, keys, &mut cards, prompt) {
                 Ok(candidate) => {
                     verified.push(candidate);
                     break Ok(());
                 }
-                Err(why) if why.card_absent() && options.cards.wait => {
+                Err(ShareFailure::Input(crate::input::InputError::Decrypt { origin, source }))
+                    if source.card_absent() && watch.is_some() =>
+                {
                     // The custodian inserts the card (symbolon sees it and goes on), or it is
-                    // skipped.
-                    let reason = why.to_string();
-                    let again = said.is_some();
-                    if said.as_deref() != Some(reason.as_str()) {
-                        prompt.notice(&format!("  {reason}"));
-                    }
-                    said = Some(reason);
-                    let waiter = crate::card::events::Watch::new();
-                    let wait = CardWait {
-                        card: format!("the card for share {}{who}", entry.index),
-                        ask: crate::recovery::CARD_ASK,
-                        again,
-                        can_skip: true,
-                        waiter: &waiter,
-                    };
-                    match prompt.wait_for_card(&wait) {
+                    // skipped: the share is then not verified.
+                    let card = format!("the card for share {}{who}", entry.index);
+                    let watch = watch.as_ref().unwrap_or_else(|| unreachable!("checked by the guard"));
+                    let waited = waits.wait(prompt, &source, card, Some("skip it (it is then not verified)"), watch);
+                    let why = ShareFailure::Input(crate::input::InputError::Decrypt { origin, source });
+                    match waited {
                         Ok(Waited::Changed) => continue,
-                        Ok(Waited::Skip) | Err(_) => {
-                            prompt.notice("  skipped: card not inserted");
+                        Ok(Waited::Skip) => {
+                            prompt.notice("  skipped: its card is not here, so the share is not verified");
+                            break Err(why);
+                        }
+                        Err(e) => {
+                            prompt.notice(&format!("  not verified: {e}"));
                             break Err(why);
                         }
                     }
@@ -210,6 +206,8 @@ pub fn verify(
             failures.push((entry.index, why));
         }
     }
+    // Nothing more to decrypt: no PIN is kept.
+    cards.keep_pins_for(&[]);
     let set_check = if verified.len() >= usize::from(manifest.set.threshold) {
         let ctx = combine::Context { threshold: Some(usize::from(manifest.set.threshold)), manifest: Some(manifest) };
         match combine::combine(verified, &ctx)?.verification {
@@ -253,11 +251,6 @@ impl ShareFailure {
     /// inserted, or is at its last PIN try): nothing was tried, the share is not shown bad.
     pub fn not_tried(&self) -> bool {
         matches!(self, ShareFailure::Input(crate::input::InputError::Decrypt { source, .. }) if source.untried())
-    }
-
-    /// Whether the share's card is simply not inserted: inserting it helps.
-    pub fn card_absent(&self) -> bool {
-        matches!(self, ShareFailure::Input(crate::input::InputError::Decrypt { source, .. }) if source.card_absent())
     }
 }
 

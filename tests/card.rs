@@ -984,7 +984,7 @@ fn a_card_held_by_another_program_is_named_with_the_fix() {
         "Waiting for the card for set/01-alice.asc (share 1, custodian alice, per the manifest): insert it",
     );
     drop(held);
-    let out = combine.wait_with_output().unwrap();
+    let out = finish(combine, &stderr_path);
     assert!(out.status.success(), "{}", std::fs::read_to_string(&stderr_path).unwrap());
     assert_ok(&run_card(d, &["decrypt", "set/01-alice.asc", "--check"]));
     // Another program's transaction (not an exclusive hold): symbolon says it waits for it.
@@ -995,10 +995,10 @@ fn a_card_held_by_another_program_is_named_with_the_fix() {
     let decrypt = spawn_logged(d, &["decrypt", "set/01-alice.asc", "--check"], &stderr_path);
     wait_for_text(
         &stderr_path,
-        &format!("Waiting for the card in reader \"{}\": another program is using it", card.reader),
+        &format!("Still waiting for the card in reader \"{}\": another program may be using it", card.reader),
     );
     drop(transaction);
-    let out = decrypt.wait_with_output().unwrap();
+    let out = finish(decrypt, &stderr_path);
     assert!(out.status.success(), "{}", std::fs::read_to_string(&stderr_path).unwrap());
     drop(shared);
     // A card asked for by an ident that is not inserted: the ones that are, by ident.
@@ -1076,6 +1076,35 @@ fn spawn_logged(dir: &Path, args: &[&str], stderr: &Path) -> std::process::Child
         .unwrap()
 }
 
+/// Waits for a spawned symbolon to end (at most 120 s: then it is killed and the test fails with
+/// what it printed, instead of hanging the suite).
+fn finish(mut child: std::process::Child, stderr: &Path) -> std::process::Output {
+    let start = std::time::Instant::now();
+    while child.try_wait().unwrap().is_none() {
+        if start.elapsed() > std::time::Duration::from_secs(120) {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("symbolon did not finish in 120 s:\n{}", std::fs::read_to_string(stderr).unwrap_or_default());
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    child.wait_with_output().unwrap()
+}
+
+/// Waits until `file` contains `text` `times` times (the running command's stderr), or fails
+/// after 60 s.
+fn wait_for_count(file: &Path, text: &str, times: usize) {
+    let start = std::time::Instant::now();
+    loop {
+        let now = std::fs::read_to_string(file).unwrap_or_default();
+        if now.matches(text).count() >= times {
+            return;
+        }
+        assert!(start.elapsed() < std::time::Duration::from_secs(60), "never printed {text:?} {times} times:\n{now}");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+}
+
 /// Waits until `file` contains `text` (the running command's stderr), or fails after 60 s.
 fn wait_for_text(file: &Path, text: &str) {
     let start = std::time::Instant::now();
@@ -1148,9 +1177,12 @@ fn one_reader_combine_waits_for_each_card_in_turn() {
         assert!(spent <= 5, "{spent} clock ticks of CPU in one second of waiting");
         assert!(child.try_wait().unwrap().is_none(), "combine did not wait");
         card.remove();
+        // symbolon saw the reader empty before the next card goes in: the transcript is the same
+        // at every run.
+        wait_for_count(&stderr_path, "no OpenPGP card is inserted", next);
         card = VirtualCard::insert_kept(0, kept[next].0, &kept[next].1);
     }
-    let out = child.wait_with_output().unwrap();
+    let out = finish(child, &stderr_path);
     let stderr = std::fs::read_to_string(&stderr_path).unwrap();
     assert!(out.status.success(), "{stderr}");
     assert_eq!(out.stdout, secret);
@@ -1204,11 +1236,46 @@ fn a_pcscd_restart_between_shares_loses_nothing() {
     assert!(restart.status.success(), "{}", String::from_utf8_lossy(&restart.stderr));
     drop(alice); // its process ended with the old pcscd
     let bob = VirtualCard::insert_kept(0, kept[1].0, &kept[1].1);
-    let out = combine.wait_with_output().unwrap();
+    let out = finish(combine, &stderr_path);
     let stderr = std::fs::read_to_string(&stderr_path).unwrap();
     assert!(out.status.success(), "{stderr}");
     assert_eq!(out.stdout, b"pcscd came back");
     // Alice's share was not asked for again.
     assert_eq!(stderr.matches(": user PIN, 3 tries left.").count(), 2, "{stderr}");
     drop(bob);
+}
+
+#[test]
+fn a_card_held_by_gpg_is_released_with_the_fix_it_names() {
+    let _cards = exclusive();
+    let dir = TempDir::new("cards-scdaemon");
+    let d = dir.path();
+    let card = alice_with_one_share(d);
+    // gpg's scdaemon, in its default (exclusive) mode, after `gpg --card-status`.
+    let gpg_home = TempDir::new("cards-scdaemon-gpg");
+    let gpg = empty_gnupg_home(gpg_home.path());
+    std::fs::write(gpg.home.join("scdaemon.conf"), format!("disable-ccid\nreader-port {}\n", card.reader)).unwrap();
+    let status = gpg.run(&["--card-status"], None);
+    assert!(status.status.success(), "{}", String::from_utf8_lossy(&status.stderr));
+    let env = [("GNUPGHOME", gpg.home.to_str().unwrap())];
+    let list = run_with_env(d, &["card", "list"], None, &env);
+    let text = list.stdout_text();
+    assert!(
+        text.contains(&format!("Reader \"{}\": holds a card that another program is using", card.reader)),
+        "{text}"
+    );
+    // The fix, run as printed (in the custodian's environment: their GnuPG home).
+    let fix = text.split('`').nth(1).unwrap_or_default();
+    assert_eq!(fix, "gpgconf --kill scdaemon", "{text}");
+    let words: Vec<&str> = fix.split_whitespace().collect();
+    let ran = std::process::Command::new(words[0]).args(&words[1..]).envs(env).output().unwrap();
+    assert!(ran.status.success(), "{}", String::from_utf8_lossy(&ran.stderr));
+    // scdaemon lets go of the card: it is seen again, and decrypts.
+    let start = std::time::Instant::now();
+    while card_list(d)["readers"].as_array().unwrap().iter().any(|r| r["access"] == "busy") {
+        assert!(start.elapsed() < std::time::Duration::from_secs(10), "scdaemon did not let go of the card");
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    assert_eq!(card_of(&card_list(d), &card.ident)["pin_retries"]["user"], 3);
+    assert_ok(&run_card(d, &["decrypt", "set/01-alice.asc", "--check"]));
 }

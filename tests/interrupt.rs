@@ -369,24 +369,55 @@ fn ctrl_c_at_a_secret_prompt_leaves_the_terminal_echoing() {
         None,
     ));
     let command = format!("{} decrypt set/01-alice.asc --key-file alice.key", bin().display());
-    // What is typed at the terminal: the command, Ctrl-C at its passphrase prompt, then a look
-    // at the terminal's settings.
-    let typing = format!(
-        "sleep 1; printf '%s\\n' '{command}'; sleep 3; printf '\\003'; sleep 1; printf 'stty -a; exit\\n'; sleep 1"
-    );
-    let mut typed = Command::new("sh").args(["-c", &typing]).stdout(Stdio::piped()).spawn().unwrap();
-    let out = Command::new("script")
+    let mut shell = Command::new("script")
         .args(["-qec", "dash -i", "/dev/null"])
         .current_dir(d)
         .env_remove("SYMBOLON_PINENTRY")
-        .env("PS1", "$ ")
-        .stdin(typed.stdout.take().unwrap())
-        .output()
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
         .unwrap();
-    typed.wait().unwrap();
-    let screen = String::from_utf8_lossy(&out.stdout).replace("\r\n", "\n");
-    assert!(screen.contains("Passphrase for the secret key"), "{screen}");
-    assert!(screen.contains("interrupted (SIGINT): nothing was written"), "{screen}");
+    // What the terminal shows, as it comes.
+    let screen = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
+    let mut out = shell.stdout.take().unwrap();
+    let shown = screen.clone();
+    let reader = std::thread::spawn(move || {
+        let mut buf = [0u8; 4096];
+        while let Ok(n) = std::io::Read::read(&mut out, &mut buf) {
+            if n == 0 {
+                break;
+            }
+            shown.lock().unwrap().push_str(&String::from_utf8_lossy(&buf[..n]));
+        }
+    });
+    let wait_for = |text: &str| {
+        let start = Instant::now();
+        while !screen.lock().unwrap().contains(text) {
+            assert!(start.elapsed() < Duration::from_secs(30), "never shown {text:?}:\n{}", screen.lock().unwrap());
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    };
+    let mut typing = shell.stdin.take().unwrap();
+    let mut type_in = |text: &str| {
+        std::io::Write::write_all(&mut typing, text.as_bytes()).unwrap();
+        std::io::Write::flush(&mut typing).unwrap();
+    };
+    // The command, Ctrl-C at its passphrase prompt, then a look at the terminal's settings.
+    // dash's prompt: "$ ", or "# " for root.
+    let start = Instant::now();
+    while !["$ ", "# "].iter().any(|p| screen.lock().unwrap().contains(p)) {
+        assert!(start.elapsed() < Duration::from_secs(30), "no shell prompt:\n{}", screen.lock().unwrap());
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    type_in(&format!("{command}\n"));
+    wait_for("Passphrase for the secret key");
+    type_in("\u{3}");
+    wait_for("interrupted (SIGINT): nothing was written");
+    type_in("stty -a; exit\n");
+    drop(typing);
+    shell.wait().unwrap();
+    reader.join().unwrap();
+    let screen = screen.lock().unwrap().replace("\r\n", "\n");
     let settings = screen.rsplit_once("stty -a").map(|(_, s)| s).unwrap_or_default();
     let words: Vec<&str> = settings.split_whitespace().collect();
     assert!(words.contains(&"echo") && !words.contains(&"-echo"), "echo is off after Ctrl-C:\n{screen}");

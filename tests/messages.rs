@@ -748,6 +748,10 @@ const NOT_FOLLOWED_HERE: &[(&str, &str)] = &[
     ("`systemctl start pcscd`", "starts the system's pcscd: scripts/test starts its own, by PID"),
     ("`pcscd`", "as above"),
     (
+        "`gpgconf --kill scdaemon`",
+        "needs a card held by gpg's scdaemon: followed in tests/card.rs (a_card_held_by_gpg_is_released_with_the_fix_it_names)",
+    ),
+    (
         "`symbolon card list`",
         "doctor names it where /sys or USB is missing: tests/portability.rs runs card list in exactly that root",
     ),

@@ -48,8 +48,8 @@ impl Options {
 /// stand in: the card is absent, blocked, or at its last try (which is not to be spent while a
 /// spare share can do without it).
 fn source_error(e: CardError) -> DecryptError {
-    let miss = if e.is_absent_card() {
-        Some(Miss::Absent)
+    let miss = if let Some(busy) = e.absent() {
+        Some(if busy { Miss::Busy } else { Miss::Absent })
     } else if matches!(e, CardError::NoService { .. } | CardError::DaemonGone { .. }) {
         Some(Miss::NoDaemon)
     } else if let CardError::LastTry { tried, .. } | CardError::PinBlocked { tried, .. } = e {
@@ -162,8 +162,10 @@ impl KeySource for Cards {
         }
         let Some((mut open, card_info, pkesk)) = found else {
             seen.sort();
+            let busy = super::any_busy(&others);
             let others = super::describe_others(&others);
-            self.miss = Some(CardError::NoMatchingCard { wanted: wanted_text, holder, seen: seen.join("; "), others });
+            self.miss =
+                Some(CardError::NoMatchingCard { wanted: wanted_text, holder, seen: seen.join("; "), others, busy });
             return Ok(false);
         };
         // The PIN this card accepted before is taken out while it is used: a refused one is gone,
@@ -308,10 +310,11 @@ fn decrypt_on(
     }
 }
 
-/// Said when another program holds the card in `reader` (a transaction of its own).
+/// Said when the card in `reader` takes more than a second to answer: most often another
+/// program holds it in a transaction of its own.
 fn busy(reader: &str) -> String {
     format!(
-        "Waiting for the card in reader \"{}\": another program is using it (symbolon goes on when it is done).",
+        "Still waiting for the card in reader \"{}\": another program may be using it (symbolon goes on when it answers).",
         crate::sanitize(reader)
     )
 }
@@ -332,7 +335,8 @@ fn classify(card: &str, what: &'static str, e: openpgp_card::Error) -> CardError
     match &e {
         // pcscd went away (stopped, restarted, crashed): the card is not to blame, nor the PIN.
         openpgp_card::Error::Smartcard(S::Error(m) | S::SmartCardConnectionError(m) | S::ContextError(m))
-            if ["NoService", "ServiceStopped"].iter().any(|w| m.contains(w)) =>
+            if ["NoService", "ServiceStopped"].iter().any(|w| m.contains(w))
+                || (m.contains("CommError") && super::context().is_err()) =>
         {
             CardError::DaemonGone { card: card.to_string(), what }
         }

@@ -48,11 +48,11 @@ pub enum CardError {
     )]
     NoReaders,
     #[error("no OpenPGP card is inserted (readers: {readers}){others}: insert the token{needed}")]
-    NoCards { readers: String, others: String, needed: String },
+    NoCards { readers: String, others: String, needed: String, busy: bool },
     #[error(
         "no inserted card holds the decryption key {wanted}{holder}. Cards inserted: {seen}{others}. Insert the card that holds that key"
     )]
-    NoMatchingCard { wanted: String, holder: String, seen: String, others: String },
+    NoMatchingCard { wanted: String, holder: String, seen: String, others: String, busy: bool },
     #[error(
         "pcscd does not let this user use the readers {readers} (polkit action org.debian.pcsc-lite.access_card), so whether one holds the card{needed} cannot be told: {POLKIT_ADVICE}"
     )]
@@ -108,7 +108,17 @@ impl CardError {
     /// Whether the card needed is simply not there (no reader, no card, another card): the
     /// custodian is absent, nothing was tried on any card.
     pub fn is_absent_card(&self) -> bool {
-        matches!(self, CardError::NoReaders | CardError::NoCards { .. } | CardError::NoMatchingCard { .. })
+        self.absent().is_some()
+    }
+
+    /// `Some(busy)` when the card needed is not there: `busy` when a reader holds a card that
+    /// another program is using exclusively (it may be the one).
+    pub fn absent(&self) -> Option<bool> {
+        match self {
+            CardError::NoReaders => Some(false),
+            CardError::NoCards { busy, .. } | CardError::NoMatchingCard { busy, .. } => Some(*busy),
+            _ => None,
+        }
     }
 }
 
@@ -189,6 +199,11 @@ pub(crate) fn describe_others(others: &[Reader]) -> String {
     text
 }
 
+/// Whether a reader in `others` holds a card another program uses exclusively.
+pub(crate) fn any_busy(others: &[Reader]) -> bool {
+    others.iter().any(|r| matches!(r.content, ReaderContent::Busy))
+}
+
 /// The readers pcscd refuses this user, quoted and joined ("" when none).
 fn refused_readers(others: &[Reader]) -> String {
     others
@@ -206,7 +221,12 @@ pub(crate) fn no_cards(readers: &[String], others: &[Reader], needed: String) ->
     if refused.is_empty() {
         let mut readers = readers.to_vec();
         readers.sort();
-        CardError::NoCards { readers: readers.join(", "), others: describe_others(others), needed }
+        CardError::NoCards {
+            readers: readers.join(", "),
+            others: describe_others(others),
+            needed,
+            busy: any_busy(others),
+        }
     } else {
         CardError::ReadersRefused { readers: refused, needed }
     }
@@ -376,6 +396,9 @@ pub(crate) fn open_all_telling(ctx: &pcsc::Context, waiting: &mut dyn FnMut(&str
     let readers = match ctx.list_readers_owned() {
         Ok(readers) => readers,
         Err(pcsc::Error::NoReadersAvailable) => Vec::new(),
+        Err(e @ (pcsc::Error::NoService | pcsc::Error::ServiceStopped | pcsc::Error::CommError)) => {
+            return Err(CardError::NoService { detail: e.to_string() });
+        }
         Err(e) => return Err(CardError::Pcsc { what: "listing readers", why: e.to_string() }),
     };
     let mut names = Vec::new();
@@ -462,7 +485,7 @@ fn telling<T: Send>(reader: &str, waiting: &mut dyn FnMut(&str), f: impl FnOnce(
             let _ = done.send(());
             out
         });
-        if finished.recv_timeout(BUSY_AFTER).is_err() {
+        if let Err(std::sync::mpsc::RecvTimeoutError::Timeout) = finished.recv_timeout(BUSY_AFTER) {
             waiting(reader);
         }
         handle.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic))

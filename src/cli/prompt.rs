@@ -57,31 +57,34 @@ impl Prompt for TerminalPrompt {
 
     /// On a terminal: names the card, waits for the cards to change (pcscd's events, in this
     /// thread) while another thread watches the terminal for Enter, which skips the card (or,
-    /// when it cannot be skipped, stops waiting). Without a terminal: as the library does.
+    /// when it cannot be skipped, stops waiting). Input typed before is dropped, and echo is off
+    /// meanwhile: a PIN typed ahead is neither shown nor taken for Enter. Through pinentry
+    /// (SYMBOLON_PINENTRY) or without a terminal: as the library does unattended.
     fn wait_for_card(&mut self, wait: &CardWait<'_>) -> Result<Waited, PromptError> {
-        let Ok(tty) = OpenOptions::new().read(true).write(true).open("/dev/tty") else {
-            return symbolon::prompt::wait_unattended(self, wait);
+        let via_pinentry = std::env::var("SYMBOLON_PINENTRY").is_ok_and(|v| !v.is_empty() && v != "0");
+        let tty = match OpenOptions::new().read(true).write(true).open("/dev/tty") {
+            Ok(tty) if !via_pinentry => tty,
+            _ => return symbolon::prompt::wait_unattended(self, wait),
         };
-        let enter = if wait.can_skip {
-            "press Enter to go on without it (another share stands in for it)"
-        } else {
-            "press Enter to stop waiting"
-        };
+        let enter = wait.skip.unwrap_or("stop waiting");
         if !wait.again {
-            writeln!(&tty, "Waiting for {}: {}, or {enter}.", wait.card, wait.ask).map_err(PromptError::Terminal)?;
+            writeln!(&tty, "Waiting for {}: {}, or press Enter to {enter}.", wait.card, wait.ask)
+                .map_err(PromptError::Terminal)?;
         }
+        let quiet = Quiet::new(&tty)?;
         let (wake_read, wake_write) = rustix::pipe::pipe().map_err(|e| PromptError::Terminal(e.into()))?;
         let cancel = wait.waiter.canceller();
         let (changed, pressed) = std::thread::scope(|scope| {
             let watcher = scope.spawn(|| enter_pressed(&tty, &wake_read, &*cancel));
             let changed = wait.waiter.wait();
-            // Wake the watcher if the cards changed first; it then reads nothing.
+            // Ends the watcher (it stops reading the terminal, and stops cancelling).
             let _ = rustix::io::write(&wake_write, b"x");
             (changed, watcher.join().unwrap_or(false))
         });
+        drop(quiet);
         match changed.map_err(PromptError::Waiting)? {
             true => Ok(Waited::Changed),
-            false if pressed && wait.can_skip => Ok(Waited::Skip),
+            false if pressed && wait.skip.is_some() => Ok(Waited::Skip),
             false => Err(PromptError::Cancelled),
         }
     }
@@ -102,26 +105,58 @@ impl Prompt for TerminalPrompt {
     }
 }
 
-/// Waits until a line is typed on `tty` (then calls `cancel` and says so) or `wake` is readable.
+/// Waits until a line is typed on `tty` or `wake` is readable. After a line, `cancel` is called
+/// again every 100 ms until `wake` says the wait ended (a cancel can come just before the wait
+/// blocks, where it would not reach it).
 fn enter_pressed(tty: &std::fs::File, wake: &rustix::fd::OwnedFd, cancel: &(dyn Fn() + Send + Sync)) -> bool {
-    use rustix::event::{PollFd, PollFlags, poll};
+    use rustix::event::{PollFd, PollFlags, Timespec, poll};
     loop {
         let mut fds = [PollFd::new(tty, PollFlags::IN), PollFd::new(wake, PollFlags::IN)];
         match poll(&mut fds, None) {
-            Ok(_) => {
-                if fds[1].revents().contains(PollFlags::IN) {
-                    return false;
-                }
-                if fds[0].revents().intersects(PollFlags::IN | PollFlags::HUP) {
-                    let mut line = Zeroizing::new(String::new());
-                    let _ = BufReader::new(tty).read_line(&mut line);
-                    cancel();
-                    return true;
-                }
-            }
-            Err(rustix::io::Errno::INTR) => {}
+            Ok(_) if fds[1].revents().contains(PollFlags::IN) => return false,
+            Ok(_) if fds[0].revents().intersects(PollFlags::IN | PollFlags::HUP) => break,
+            Ok(_) | Err(rustix::io::Errno::INTR) => {}
             Err(_) => return false,
         }
+    }
+    let mut line = Zeroizing::new(String::new());
+    let _ = BufReader::new(tty).read_line(&mut line);
+    let every = Timespec { tv_sec: 0, tv_nsec: 100_000_000 };
+    loop {
+        cancel();
+        let mut fds = [PollFd::new(wake, PollFlags::IN)];
+        match poll(&mut fds, Some(&every)) {
+            Ok(_) if fds[0].revents().contains(PollFlags::IN) => return true,
+            Ok(_) | Err(rustix::io::Errno::INTR) => {}
+            Err(_) => return true,
+        }
+    }
+}
+
+/// The terminal with pending input dropped and echo off (lines still end with Enter), put back
+/// on drop, and by [`restore_terminal`] on an interruption.
+struct Quiet<'t> {
+    tty: &'t std::fs::File,
+    saved: Termios,
+}
+
+impl<'t> Quiet<'t> {
+    fn new(tty: &'t std::fs::File) -> Result<Quiet<'t>, PromptError> {
+        let failed = |e: rustix::io::Errno| PromptError::Terminal(e.into());
+        let saved = tcgetattr(tty).map_err(failed)?;
+        let mut quiet = saved.clone();
+        quiet.local_modes.remove(LocalModes::ECHO);
+        *ECHO_OFF.lock().unwrap_or_else(|e| e.into_inner()) = Some(saved.clone());
+        // Flush: what was typed before this is dropped.
+        tcsetattr(tty, OptionalActions::Flush, &quiet).map_err(failed)?;
+        Ok(Quiet { tty, saved })
+    }
+}
+
+impl Drop for Quiet<'_> {
+    fn drop(&mut self) {
+        let _ = tcsetattr(self.tty, OptionalActions::Flush, &self.saved);
+        *ECHO_OFF.lock().unwrap_or_else(|e| e.into_inner()) = None;
     }
 }
 

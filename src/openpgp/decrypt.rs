@@ -53,6 +53,9 @@ pub enum Miss {
     /// The card that holds the key is not inserted (or not among the readers): nothing was
     /// tried. Inserting it helps.
     Absent,
+    /// As `Absent`, and a reader holds a card another program uses exclusively: it may be the
+    /// one. Releasing it helps.
+    Busy,
     /// The card is there, but its PIN is blocked, or using it would spend the last try.
     /// `tried`: wrong PINs typed in this run made it so.
     Unusable { tried: bool },
@@ -69,7 +72,7 @@ impl DecryptError {
         matches!(
             self,
             DecryptError::NoMatchingKey { .. }
-                | DecryptError::Source { miss: Some(Miss::Absent | Miss::Unusable { .. }), .. }
+                | DecryptError::Source { miss: Some(Miss::Absent | Miss::Busy | Miss::Unusable { .. }), .. }
         )
     }
 
@@ -79,14 +82,22 @@ impl DecryptError {
         matches!(
             self,
             DecryptError::NoMatchingKey { .. }
-                | DecryptError::Source { miss: Some(Miss::Absent | Miss::Unusable { tried: false }), .. }
+                | DecryptError::Source { miss: Some(Miss::Absent | Miss::Busy | Miss::Unusable { tried: false }), .. }
         )
     }
 
     /// Whether the card that holds the key is simply not inserted, or pcscd is not running:
     /// waiting for the card (or the daemon) helps.
     pub fn card_absent(&self) -> bool {
-        matches!(self, DecryptError::Source { miss: Some(Miss::Absent | Miss::NoDaemon), .. })
+        matches!(self, DecryptError::Source { miss: Some(Miss::Absent | Miss::Busy | Miss::NoDaemon), .. })
+    }
+
+    /// Why the key's card cannot be reached now, if waiting may help.
+    pub fn miss(&self) -> Option<Miss> {
+        match self {
+            DecryptError::Source { miss, .. } => *miss,
+            _ => None,
+        }
     }
 
     /// Whether it is pcscd that is missing.
