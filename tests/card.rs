@@ -1279,3 +1279,113 @@ fn a_card_held_by_gpg_is_released_with_the_fix_it_names() {
     assert_eq!(card_of(&card_list(d), &card.ident)["pin_retries"]["user"], 3);
     assert_ok(&run_card(d, &["decrypt", "set/01-alice.asc", "--check"]));
 }
+
+/// A terminal session as a person has it: `script` runs the command on a pseudo-terminal; what it
+/// shows is collected as it comes, and what is typed is sent when the screen asks for it.
+struct Terminal {
+    child: std::process::Child,
+    typing: std::process::ChildStdin,
+    screen: std::sync::Arc<std::sync::Mutex<String>>,
+}
+
+impl Terminal {
+    fn run(dir: &Path, args: &[&str]) -> Terminal {
+        let command: Vec<String> = std::iter::once(common::bin().display().to_string())
+            .chain(args.iter().map(|a| a.to_string()))
+            .map(|a| format!("'{a}'"))
+            .collect();
+        let mut child = std::process::Command::new("script")
+            .args(["-qec", &command.join(" "), "/dev/null"])
+            .current_dir(dir)
+            .env_remove("SYMBOLON_PINENTRY")
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let screen = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
+        let (mut out, shown) = (child.stdout.take().unwrap(), screen.clone());
+        std::thread::spawn(move || {
+            let mut buf = [0u8; 4096];
+            while let Ok(n @ 1..) = std::io::Read::read(&mut out, &mut buf) {
+                shown.lock().unwrap().push_str(&String::from_utf8_lossy(&buf[..n]));
+            }
+        });
+        let typing = child.stdin.take().unwrap();
+        Terminal { child, typing, screen }
+    }
+
+    fn shown(&self) -> String {
+        self.screen.lock().unwrap().replace("\r\n", "\n")
+    }
+
+    /// Waits until the screen shows `text` `times` times (60 s at most).
+    fn wait_for(&self, text: &str, times: usize) {
+        let start = std::time::Instant::now();
+        while self.shown().matches(text).count() < times {
+            assert!(start.elapsed() < std::time::Duration::from_secs(60), "never shown {text:?}:\n{}", self.shown());
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+    }
+
+    fn type_in(&mut self, text: &str) {
+        std::io::Write::write_all(&mut self.typing, text.as_bytes()).unwrap();
+        std::io::Write::flush(&mut self.typing).unwrap();
+    }
+}
+
+#[test]
+fn on_a_terminal_enter_skips_a_missing_card_for_a_spare() {
+    let _cards = exclusive();
+    let dir = TempDir::new("cards-terminal-skip");
+    let d = dir.path();
+    let mut kept = Vec::new();
+    for name in ["alice", "bob", "carol"] {
+        let (serial, state) = (cards::new_serial(), d.join(format!("{name}-card")));
+        let card = VirtualCard::insert_kept(0, serial, &state);
+        card.generate(Algo::Cv25519);
+        let uid = format!("{name} <{name}@example.org>");
+        assert_ok(&run_card(
+            d,
+            &["card", "cert", "--card", &card.ident, "--name", &uid, "--out", &format!("{name}.asc")],
+        ));
+        drop(card);
+        kept.push((serial, state));
+    }
+    std::fs::write(d.join("secret"), b"a spare for a missing card").unwrap();
+    split_to(d, "secret", &["alice=alice.asc", "bob=bob.asc", "carol=carol.asc"], 2, &[], "set");
+    let mut card = VirtualCard::insert_kept(0, kept[0].0, &kept[0].1);
+    let mut term = Terminal::run(
+        d,
+        &[
+            "combine",
+            "set/01-alice.asc",
+            "set/02-bob.asc",
+            "set/03-carol.asc",
+            "--manifest",
+            "set/manifest.json",
+            "--out",
+            "out",
+        ],
+    );
+    term.wait_for("Enter the user PIN of card", 1);
+    term.type_in(&format!("{}\n", cards::USER_PIN));
+    // Bob's card is missing and carol's share can stand in: Enter skips it. What is typed before
+    // Enter is not shown (echo is off while symbolon waits).
+    term.wait_for("press Enter to go on without it (another share stands in for it).", 1);
+    term.type_in("typed-ahead\n");
+    term.wait_for("Skipped set/02-bob.asc: another share stands in for it", 1);
+    // Carol's is the last that can make the threshold: it is waited for (Enter would stop).
+    term.wait_for("Waiting for the card for set/03-carol.asc (share 3, custodian carol, per the manifest)", 1);
+    term.wait_for("or press Enter to stop waiting.", 1);
+    card.remove();
+    card = VirtualCard::insert_kept(0, kept[2].0, &kept[2].1);
+    term.wait_for("Enter the user PIN of card", 2);
+    term.type_in(&format!("{}\n", cards::USER_PIN));
+    let status = term.child.wait().unwrap();
+    let screen = term.shown();
+    assert!(status.success(), "{screen}");
+    assert_eq!(std::fs::read(d.join("out")).unwrap(), b"a spare for a missing card");
+    assert!(!screen.contains("typed-ahead"), "typed while waiting, and shown:\n{screen}");
+    assert!(!screen.contains(cards::USER_PIN), "a PIN was shown:\n{screen}");
+    drop(card);
+}
