@@ -209,7 +209,16 @@ fn ccid_driver(r: &mut Findings) {
 }
 
 fn cards(r: &mut Findings) {
-    match card::list() {
+    let mut slow = Vec::new();
+    let listed = card::list_telling(&mut |reader| slow.push(crate::sanitize(reader)));
+    for reader in &slow {
+        r.warn(
+            Topic::Cards,
+            format!("the card in reader \"{reader}\" took more than a second to answer"),
+            "another program may be using it (gpg's scdaemon: gpgconf --kill scdaemon); a ceremony waits for it",
+        );
+    }
+    match listed {
         Ok(readers) => readers_and_cards(r, &readers),
         Err(CardError::NoReaders) => r.problem(
             Topic::Readers,

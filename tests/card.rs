@@ -997,9 +997,23 @@ fn a_card_held_by_another_program_is_named_with_the_fix() {
         &stderr_path,
         &format!("Still waiting for the card in reader \"{}\": another program may be using it", card.reader),
     );
+    // card list says so too.
+    let list_err = d.join("list.err");
+    let list = spawn_logged(d, &["card", "list"], &list_err);
+    wait_for_text(
+        &list_err,
+        &format!("Still waiting for the card in reader \"{}\": another program may be using it", card.reader),
+    );
     drop(transaction);
     let out = finish(decrypt, &stderr_path);
     assert!(out.status.success(), "{}", std::fs::read_to_string(&stderr_path).unwrap());
+    let listed = finish(list, &list_err);
+    assert!(listed.status.success(), "{}", std::fs::read_to_string(&list_err).unwrap());
+    assert!(
+        String::from_utf8_lossy(&listed.stdout).contains(&card.ident),
+        "{}",
+        String::from_utf8_lossy(&listed.stdout)
+    );
     drop(shared);
     // A card asked for by an ident that is not inserted: the ones that are, by ident.
     let run =

@@ -529,13 +529,26 @@ pub(crate) fn info_telling(
 
 /// `symbolon card list`: every reader, and what each card holds.
 pub fn list() -> Result<Vec<Reader>, CardError> {
+    list_telling(&mut |_| {})
+}
+
+/// [`list`], calling `slow` with a reader's name when its card takes more than a second to
+/// answer (another program may hold it in a transaction): once per reader at most.
+pub fn list_telling(slow: &mut dyn FnMut(&str)) -> Result<Vec<Reader>, CardError> {
+    let mut told: Vec<String> = Vec::new();
+    let mut once = |reader: &str| {
+        if !told.iter().any(|t| t == reader) {
+            told.push(reader.to_string());
+            slow(reader);
+        }
+    };
     let ctx = context()?;
-    let Found { readers: names, cards, others: mut readers } = open_all(&ctx)?;
+    let Found { readers: names, cards, others: mut readers } = open_all_telling(&ctx, &mut once)?;
     if names.is_empty() {
         return Err(CardError::NoReaders);
     }
     for mut open in cards {
-        let content = match info(&mut open, true) {
+        let content = match info_telling(&mut open, true, &mut once) {
             Ok(info) => ReaderContent::OpenPgp(Box::new(info)),
             Err(e) => ReaderContent::Other(format!("the OpenPGP application could not be read: {e}")),
         };

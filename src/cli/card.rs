@@ -39,7 +39,12 @@ pub fn run(command: Command) -> Result<()> {
 }
 
 fn list(json: bool) -> Result<()> {
-    let readers = match card::list() {
+    let readers = match card::list_telling(&mut |reader| {
+        tell!(
+            "Still waiting for the card in reader \"{}\": another program may be using it.",
+            symbolon::sanitize(reader)
+        )
+    }) {
         Ok(readers) => readers,
         Err(e) => {
             if json {
