@@ -363,12 +363,11 @@ fn open_one_by_one(
             let watch = cards.wait.then(crate::card::events::Watch::look);
             let attempt =
                 Candidate { origin: origin.clone(), piece: Piece::Encrypted { message: message.clone(), target } };
-            match open_on(vec![attempt], keys, &mut card_session, prompt) {
-                Ok(mut c) => opened.append(&mut c),
-                Err(InputError::Decrypt { source, .. }) if watch.is_some() && source.card_absent() => {
+            match (open_on(vec![attempt], keys, &mut card_session, prompt), watch.as_ref()) {
+                (Ok(mut c), _) => opened.append(&mut c),
+                (Err(InputError::Decrypt { source, .. }), Some(watch)) if source.card_absent() => {
                     let skip = (spare > 0).then_some("go on without it (another share stands in for it)");
                     let card = format!("the card for {origin}{whose}");
-                    let watch = watch.as_ref().unwrap_or_else(|| unreachable!("checked by the guard"));
                     match waits.wait(prompt, &source, card, skip, watch).map_err(RecoveryError::Waiting)? {
                         Waited::Changed => continue,
                         Waited::Skip => {
@@ -377,11 +376,11 @@ fn open_one_by_one(
                         }
                     }
                 }
-                Err(InputError::Decrypt { source, .. }) if spare > 0 && source.can_stand_in() => {
+                (Err(InputError::Decrypt { source, .. }), _) if spare > 0 && source.can_stand_in() => {
                     spare -= 1;
                     prompt.notice(&format!("Skipped {origin}: {source} (another share can stand in for it)"));
                 }
-                Err(e) => return Err(e.into()),
+                (Err(e), _) => return Err(e.into()),
             }
             break;
         }

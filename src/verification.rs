@@ -151,18 +151,18 @@ pub fn verify(
         let result = loop {
             // Looked at before the attempt, so that a card inserted meanwhile ends the wait.
             let watch = options.cards.wait.then(crate::card::events::Watch::look);
-            match verify_one(&dir.join(&entry.file), entry.index, manifest, keys, &mut cards, prompt) {
-                Ok(candidate) => {
+            match (verify_one(&dir.join(&entry.file), entry.index, manifest, keys, &mut cards, prompt), watch.as_ref())
+            {
+                (Ok(candidate), _) => {
                     verified.push(candidate);
                     break Ok(());
                 }
-                Err(ShareFailure::Input(crate::input::InputError::Decrypt { origin, source }))
-                    if source.card_absent() && watch.is_some() =>
+                (Err(ShareFailure::Input(crate::input::InputError::Decrypt { origin, source })), Some(watch))
+                    if source.card_absent() =>
                 {
                     // The custodian inserts the card (symbolon sees it and goes on), or it is
                     // skipped: the share is then not verified.
                     let card = format!("the card for share {}{who}", entry.index);
-                    let watch = watch.as_ref().unwrap_or_else(|| unreachable!("checked by the guard"));
                     let waited = waits.wait(prompt, &source, card, Some("skip it (it is then not verified)"), watch);
                     let why = ShareFailure::Input(crate::input::InputError::Decrypt { origin, source });
                     match waited {
@@ -177,7 +177,7 @@ pub fn verify(
                         }
                     }
                 }
-                Err(why) => {
+                (Err(why), _) => {
                     if why.not_tried() {
                         prompt.notice(&format!("  skipped: {why}"));
                     } else {
