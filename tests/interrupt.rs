@@ -413,7 +413,22 @@ fn ctrl_c_at_a_secret_prompt_leaves_the_terminal_echoing() {
     wait_for("Passphrase for the secret key");
     type_in("\u{3}");
     wait_for("interrupted (SIGINT): nothing was written");
+    // symbolon drops what was typed while echo was off (it was meant for the secret prompt), up to
+    // its exit: the next line is typed only once the shell prompts again, and the input is closed
+    // only once stty has answered.
+    let interrupted = "interrupted (SIGINT): nothing was written";
+    let start = Instant::now();
+    loop {
+        let shown = screen.lock().unwrap().clone();
+        let after = shown.rsplit_once(interrupted).map(|(_, s)| s.to_string()).unwrap_or_default();
+        if ["$ ", "# "].iter().any(|p| after.contains(p)) {
+            break;
+        }
+        assert!(start.elapsed() < Duration::from_secs(30), "no shell prompt after the interruption:\n{shown}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
     type_in("stty -a; exit\n");
+    wait_for("speed ");
     drop(typing);
     shell.wait().unwrap();
     reader.join().unwrap();
