@@ -1,18 +1,24 @@
 //! Reconstruction that tells the truth: the secret is recovered only when it can be checked, and
 //! a bad input is named by where it came from.
 //!
+//! - The shares of a set are decoded as a Reed–Solomon codeword ([`crate::shamir::decode`]):
+//!   among n shares of a k-of-m set, up to ⌊(n - k)/2⌋ wrong ones are located, named and left
+//!   out, whether wrong in every byte or in one.
 //! - Shares in format v1 carry the set commitment: a reconstruction is accepted only if it
-//!   matches. Given more than k shares, a consistent k-subset is searched for, and every share
-//!   that does not lie on the recovered polynomials is reported as bad.
+//!   matches. When more shares are wrong than decoding can locate, and the set is small enough,
+//!   the k-subsets are searched for one that matches the commitment (up to n - k wrong shares);
+//!   otherwise nothing is recovered and the error says how many wrong shares these inputs can
+//!   tolerate.
 //! - Bare Vault keys carry no commitment. With the set's manifest they are checked one by one
-//!   against its bare commitments; with a known threshold and more keys than it, the keys must
-//!   agree with each other (at least k + 1 on one polynomial); exactly k keys of a known threshold
-//!   are returned as unverified, as Vault itself would use them; with no known threshold, keys
-//!   are refused (any number of keys combines to some value).
+//!   against its bare commitments; with a known threshold and more keys than it, they are decoded
+//!   and the keys left must agree (at least k + 1 on one polynomial); exactly k keys of a known
+//!   threshold are returned as unverified, as Vault itself would use them; with no known
+//!   threshold, keys are refused (any number of keys combines to some value).
 
 use crate::candidate::{Candidate, Piece};
 use crate::manifest::Manifest;
 use crate::secret::SecretBytes;
+use crate::shamir::decode::{Decoder, TooManyWrong};
 use crate::shamir::{self, Point, Scheme, ShamirError};
 use crate::share::{SetInfo, Share, Target};
 
@@ -38,6 +44,22 @@ pub enum Verification {
     Unverified,
 }
 
+/// How the shares were checked against each other: what the redundancy beyond the threshold
+/// found, and what it could still have found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CrossCheck {
+    /// Shares checked against the recovered polynomials (the wrong ones included).
+    pub shares: usize,
+    /// The threshold.
+    pub needed: usize,
+    /// Of them, found wrong.
+    pub wrong: usize,
+    /// How many more wrong shares these would still have revealed (as "some share is wrong").
+    pub detect_more: usize,
+    /// How many more wrong shares these would still have located and named.
+    pub locate_more: usize,
+}
+
 /// The result of a successful reconstruction.
 #[derive(Debug)]
 pub struct Recovered {
@@ -60,6 +82,11 @@ pub struct Recovered {
     /// Origins of shares whose entry in the manifest does not match them although they lie on the
     /// verified secret's polynomials: the manifest's entry is wrong, not the share.
     pub manifest_wrong: Vec<String>,
+    /// How the shares were checked against each other, when they were (more than the threshold,
+    /// and not each vouched for by the manifest).
+    pub cross_check: Option<CrossCheck>,
+    /// Inputs that could not be opened (origin, why): counted as missing.
+    pub not_opened: Vec<(String, String)>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -95,12 +122,13 @@ pub enum CombineError {
              With the set's manifest or one more share, symbolon can tell which"
     )]
     CommitmentMismatch { given: usize, set: String },
-    #[error("no {need} of the {given} shares of set {set} reconstruct the committed secret: more than {} of them are wrong", .given - .need)]
+    #[error("no {need} of the {given} shares of set {set} reconstruct the committed secret: more than {} of them are wrong. Nothing was recovered: add more shares of the set", .given - .need)]
     NoConsistentSubset { given: usize, need: usize, set: String },
     #[error(
-        "gave up after trying {tried} combinations of {need} out of {given} shares: remove the shares you suspect and try again"
+        "the {given} shares of set {set} do not reconstruct the committed secret: more than {correctable} of them are wrong, and {given} shares of a set with threshold {need} can locate at most {correctable} (half of the {} beyond the threshold). Nothing was recovered: add more shares of the set (every two more let symbolon locate one more wrong share), or give the set's manifest, which checks each share on its own",
+        .given - .need
     )]
-    SearchLimit { tried: usize, need: usize, given: usize },
+    TooManyWrong { given: usize, need: usize, correctable: usize, set: String },
     #[error("{origin}: {source}")]
     Shamir { origin: String, source: ShamirError },
     #[error(
@@ -126,13 +154,10 @@ pub enum CombineError {
     #[error("too few keys: {have} given, the threshold is {need}; add {} more", .need - .have)]
     TooFewKeys { have: usize, need: usize },
     #[error(
-        "the {given} keys do not all lie on one polynomial of degree {degree}: at least one is wrong, and no {need} of them are confirmed by another key. Give the set's manifest or more keys"
+        "the {given} keys do not all lie on one polynomial of degree {degree}: more than {correctable} of them are wrong, and {given} keys with threshold {need} can locate at most {correctable} (half of the {} beyond the threshold). Nothing was recovered: give the set's manifest, or more keys (every two more let symbolon locate one more wrong key)",
+        .given - .need
     )]
-    KeysDisagree { given: usize, degree: usize, need: usize },
-    #[error(
-        "the {given} keys split into groups of {size} that each agree on a different secret: without the set's manifest symbolon cannot tell which group is right"
-    )]
-    KeysAmbiguous { given: usize, size: usize },
+    KeysDisagree { given: usize, degree: usize, need: usize, correctable: usize },
     #[error("the manifest's set is {manifest_scheme}-scheme, but bare keys are Vault keys")]
     ManifestScheme { manifest_scheme: String },
     #[error(
@@ -146,12 +171,12 @@ fn describe_sets(sets: &[(String, Vec<String>)]) -> String {
     sets.iter().map(|(set, origins)| format!("set {set} ({})", origins.join(", "))).collect::<Vec<_>>().join("; ")
 }
 
-/// The largest number of k-subsets tried before giving up.
+/// The subset search (beyond what decoding locates, with the set commitment) runs only when it
+/// can try every k-subset: at most this many of them...
 const MAX_TRIES: usize = 20_000;
-/// Work budget for the subset search: tries times secret bytes.
+/// ...and at most this much work (subsets times secret bytes).
 const MAX_WORK: usize = 1 << 30;
 
-/// Recovers the secret from `candidates`.
 /// Why a decrypted share is not one of a manifest's shares.
 #[derive(Debug, thiserror::Error)]
 pub enum NotInManifest {
@@ -206,6 +231,7 @@ pub fn locate(piece: &Piece, manifest: &Manifest) -> Result<u8, NotInManifest> {
     }
 }
 
+/// Recovers the secret from `candidates`.
 pub fn combine(candidates: Vec<Candidate>, ctx: &Context<'_>) -> Result<Recovered, CombineError> {
     if candidates.is_empty() {
         return Err(CombineError::NoShares);
@@ -333,47 +359,98 @@ fn combine_shares(mut shares: Vec<(String, Share)>, ctx: &Context<'_>) -> Result
             Ok((s.point().map_err(err)?, s.blind_point().map_err(err)?))
         })
         .collect::<Result<_, CombineError>>()?;
-
-    // 5. The k-subset whose reconstruction matches the set commitment and that the most shares
-    //    agree with.
     let scheme = info.scheme;
     let header = info.header_bytes();
-    let accept = |subset: &[usize]| -> Option<(SecretBytes, Vec<usize>)> {
-        let basis: Vec<Point> = subset.iter().map(|&i| points[i].0.clone()).collect();
-        let blind_basis: Vec<Point> = subset.iter().map(|&i| points[i].1.clone()).collect();
-        let secret = shamir::combine(scheme, &basis).ok()?;
-        let rho = shamir::combine(scheme, &blind_basis).ok()?;
+    let matches_commitment = |secret: &SecretBytes, rho: &SecretBytes| {
         let got = crate::commitment::set_commitment(&header, secret.expose(), rho.expose());
-        if !crate::secret::ct_eq(&got, &info.commitment) {
-            return None;
-        }
-        let on = (0..points.len())
-            .filter(|&i| {
-                subset.contains(&i)
-                    || (shamir::lies_on(scheme, &basis, &points[i].0)
-                        && shamir::lies_on(scheme, &blind_basis, &points[i].1))
-            })
-            .collect();
-        Some((secret, on))
+        crate::secret::ct_eq(&got, &info.commitment)
     };
+
+    // 5. Decode the shares as a codeword; the set commitment decides. Shares that share an x
+    //    coordinate with a different share are left out of it and judged by its result.
     let xs: Vec<u8> = points.iter().map(|(p, _)| p.x).collect();
-    let best = best_agreement(&xs, need, info.secret_len as usize, accept).map_err(|e| match e {
-        // The shares the manifest disputed could not make up the threshold: they are the bad ones.
-        SearchFailure::Exhausted if readded > 0 => CombineError::TooFewGood {
-            given: shares.len() + bad.len(),
-            bad: readded + bad.len(),
-            bad_list: disputed.iter().map(|(o, _)| o.clone()).chain(bad.iter().cloned()).collect::<Vec<_>>().join(", "),
-            have: shares.len().saturating_sub(readded),
-            need,
-        },
-        SearchFailure::Exhausted if shares.len() == need => {
-            CombineError::CommitmentMismatch { given: need, set: info.id.short() }
+    let clear: Vec<usize> = (0..points.len()).filter(|&i| xs.iter().filter(|&&x| x == xs[i]).count() == 1).collect();
+    let decoded = if clear.len() >= need {
+        decode_pairs(scheme, &clear.iter().map(|&i| &points[i]).collect::<Vec<_>>(), need)
+            .ok()
+            .filter(|d| matches_commitment(&d.secret, &d.rho))
+    } else {
+        None
+    };
+    let best = match decoded {
+        Some(d) => {
+            let wrong: Vec<usize> = d.wrong.iter().map(|&w| clear[w]).collect();
+            let good: Vec<usize> = clear.iter().copied().filter(|i| !wrong.contains(i)).collect();
+            let subset = good[..need].to_vec();
+            let basis: Vec<Point> = subset.iter().map(|&i| points[i].0.clone()).collect();
+            let blind_basis: Vec<Point> = subset.iter().map(|&i| points[i].1.clone()).collect();
+            let on: Vec<usize> = (0..points.len())
+                .filter(|i| {
+                    good.contains(i)
+                        || (!clear.contains(i)
+                            && shamir::lies_on(scheme, &basis, &points[*i].0)
+                            && shamir::lies_on(scheme, &blind_basis, &points[*i].1))
+                })
+                .collect();
+            let cross_check = (clear.len() > need).then(|| CrossCheck {
+                shares: clear.len(),
+                needed: need,
+                wrong: wrong.len(),
+                detect_more: clear.len() - need - wrong.len(),
+                locate_more: d.correctable - wrong.len(),
+            });
+            Best { subset, value: d.secret, on, tie: false, cross_check }
         }
-        SearchFailure::Exhausted => {
-            CombineError::NoConsistentSubset { given: shares.len(), need, set: info.id.short() }
+        None => {
+            // Beyond what decoding locates: with the commitment, a search of every k-subset finds
+            // the secret while at least k shares are right, where the search is small enough.
+            let too_many = || CombineError::TooManyWrong {
+                given: clear.len(),
+                need,
+                correctable: (clear.len().max(need) - need) / 2,
+                set: info.id.short(),
+            };
+            if !searchable(points.len(), need, info.secret_len as usize) {
+                return Err(if readded > 0 { too_few_good(&disputed, &bad, shares.len(), readded, need) } else { too_many() });
+            }
+            let accept = |subset: &[usize]| -> Option<(SecretBytes, Vec<usize>)> {
+                let basis: Vec<Point> = subset.iter().map(|&i| points[i].0.clone()).collect();
+                let blind_basis: Vec<Point> = subset.iter().map(|&i| points[i].1.clone()).collect();
+                let secret = shamir::combine(scheme, &basis).ok()?;
+                let rho = shamir::combine(scheme, &blind_basis).ok()?;
+                if !matches_commitment(&secret, &rho) {
+                    return None;
+                }
+                let on = (0..points.len())
+                    .filter(|&i| {
+                        subset.contains(&i)
+                            || (shamir::lies_on(scheme, &basis, &points[i].0)
+                                && shamir::lies_on(scheme, &blind_basis, &points[i].1))
+                    })
+                    .collect();
+                Some((secret, on))
+            };
+            match best_agreement(&xs, need, accept) {
+                Some(mut best) => {
+                    let wrong = points.len() - best.on.len();
+                    best.cross_check = (points.len() > need).then(|| CrossCheck {
+                        shares: points.len(),
+                        needed: need,
+                        wrong,
+                        detect_more: points.len() - need - wrong,
+                        locate_more: points.len() - need - wrong,
+                    });
+                    best
+                }
+                // The shares the manifest disputed could not make up the threshold: they are the bad ones.
+                None if readded > 0 => return Err(too_few_good(&disputed, &bad, shares.len(), readded, need)),
+                None if shares.len() == need => {
+                    return Err(CombineError::CommitmentMismatch { given: need, set: info.id.short() });
+                }
+                None => return Err(CombineError::NoConsistentSubset { given: shares.len(), need, set: info.id.short() }),
+            }
         }
-        SearchFailure::Limit(tried) => CombineError::SearchLimit { tried, need, given: shares.len() },
-    })?;
+    };
 
     // 6. Classify the rest: on the polynomials, or bad (unless the evidence is tied).
     let origin = |i: &usize| shares[*i].0.clone();
@@ -410,7 +487,59 @@ fn combine_shares(mut shares: Vec<(String, Share)>, ctx: &Context<'_>) -> Result
         unattributed,
         repeated,
         manifest_wrong,
+        cross_check: best.cross_check,
+        not_opened: Vec::new(),
     })
+}
+
+/// The error for shares the manifest disputed that were needed to make up the threshold.
+fn too_few_good(
+    disputed: &[(String, Share)],
+    bad: &[String],
+    given: usize,
+    readded: usize,
+    need: usize,
+) -> CombineError {
+    CombineError::TooFewGood {
+        given: given + bad.len(),
+        bad: readded + bad.len(),
+        bad_list: disputed.iter().map(|(o, _)| o.clone()).chain(bad.iter().cloned()).collect::<Vec<_>>().join(", "),
+        have: given.saturating_sub(readded),
+        need,
+    }
+}
+
+/// What decoding a set's shares gave.
+struct DecodedPairs {
+    secret: SecretBytes,
+    rho: SecretBytes,
+    /// Indexes of the shares found wrong.
+    wrong: Vec<usize>,
+    /// How many wrong shares these shares can locate.
+    correctable: usize,
+}
+
+/// Decodes the secret's and the blinding value's polynomials together (a share wrong in either
+/// is wrong). The x coordinates are distinct.
+fn decode_pairs(scheme: Scheme, points: &[&(Point, Point)], k: usize) -> Result<DecodedPairs, TooManyWrong> {
+    let xs: Vec<u8> = points.iter().map(|(p, _)| p.x).collect();
+    let decoder = Decoder::new(scheme, &xs, k).map_err(|_| TooManyWrong { given: xs.len(), threshold: k, correctable: 0 })?;
+    let rho = decoder.decode(&points.iter().map(|(_, b)| b.y.expose()).collect::<Vec<_>>())?;
+    let secret = decoder.decode(&points.iter().map(|(p, _)| p.y.expose()).collect::<Vec<_>>())?;
+    Ok(DecodedPairs { secret, rho, wrong: decoder.wrong(), correctable: decoder.correctable() })
+}
+
+/// Whether every k-subset of n shares of `len` bytes can be tried.
+fn searchable(n: usize, k: usize, len: usize) -> bool {
+    // C(n, k), saturating above the limit.
+    let mut subsets: usize = 1;
+    for i in 0..k.min(n - k) {
+        subsets = subsets.saturating_mul(n - i) / (i + 1);
+        if subsets > MAX_TRIES {
+            return false;
+        }
+    }
+    subsets.saturating_mul(len.max(1)) <= MAX_WORK
 }
 
 fn distinct_indexes(shares: &[(String, Share)]) -> Vec<u8> {
@@ -448,45 +577,32 @@ struct Best<T> {
     on: Vec<usize>,
     /// Another accepted subset reached as many candidates, with a different set of them.
     tie: bool,
+    cross_check: Option<CrossCheck>,
 }
 
-enum SearchFailure {
-    Exhausted,
-    Limit(usize),
-}
-
-/// Tries k-subsets of the candidates (with distinct x) in lexicographic order. `accept` returns
-/// the reconstruction of an acceptable subset and the candidates on its polynomials. The subset
-/// that most candidates agree with wins: an accepted subset can hold bad shares whose errors
-/// cancel at x = 0, but then fewer candidates lie on its polynomials. The search stops early when
-/// every candidate agrees.
+/// Tries every k-subset of the candidates (with distinct x) in lexicographic order; the caller
+/// has checked there are few enough ([`searchable`]). `accept` returns the reconstruction of an
+/// acceptable subset and the candidates on its polynomials. The subset that most candidates
+/// agree with wins: an accepted subset can hold bad shares whose errors cancel at x = 0, but then
+/// fewer candidates lie on its polynomials. The search stops early when every candidate agrees.
 fn best_agreement<T>(
     xs: &[u8],
     k: usize,
-    secret_len: usize,
     mut accept: impl FnMut(&[usize]) -> Option<(T, Vec<usize>)>,
-) -> Result<Best<T>, SearchFailure> {
-    let limit = (MAX_WORK / secret_len.max(1)).clamp(1, MAX_TRIES);
+) -> Option<Best<T>> {
     let n = xs.len();
-    let mut tried = 0;
     let mut best: Option<Best<T>> = None;
     let mut subset: Vec<usize> = (0..k).collect();
     loop {
         let distinct = subset.iter().enumerate().all(|(a, &i)| subset[..a].iter().all(|&j| xs[j] != xs[i]));
-        if distinct {
-            if tried == limit {
-                return best.ok_or(SearchFailure::Limit(tried));
+        if distinct && let Some((value, on)) = accept(&subset) {
+            match &mut best {
+                Some(b) if on.len() < b.on.len() => {}
+                Some(b) if on.len() == b.on.len() => b.tie |= b.on != on,
+                _ => best = Some(Best { subset: subset.clone(), value, on, tie: false, cross_check: None }),
             }
-            tried += 1;
-            if let Some((value, on)) = accept(&subset) {
-                match &mut best {
-                    Some(b) if on.len() < b.on.len() => {}
-                    Some(b) if on.len() == b.on.len() => b.tie |= b.on != on,
-                    _ => best = Some(Best { subset: subset.clone(), value, on, tie: false }),
-                }
-                if best.as_ref().is_some_and(|b| b.on.len() == n) {
-                    break;
-                }
+            if best.as_ref().is_some_and(|b| b.on.len() == n) {
+                break;
             }
         }
         // Next combination.
@@ -498,7 +614,7 @@ fn best_agreement<T>(
             subset[p] = subset[p - 1] + 1;
         }
     }
-    best.ok_or(SearchFailure::Exhausted)
+    best
 }
 
 fn combine_keys(
@@ -532,6 +648,8 @@ fn combine_keys(
     };
     let outcome = |secret, verification, used, agreeing, bad| Recovered {
         manifest_wrong: vec![],
+        cross_check: None,
+        not_opened: Vec::new(),
         secret,
         set: manifest_info.clone(),
         target,
@@ -611,31 +729,42 @@ fn combine_keys(
     match threshold {
         Some(k) if points.len() < k => Err(CombineError::TooFewKeys { have: points.len(), need: k }),
         Some(k) if points.len() > k => {
-            // More keys than needed: find the k keys whose polynomial most keys agree with; it
-            // counts only if at least one key beyond the k confirms it. Keys with the same x
-            // never share a subset, so a stray key of another set is simply outvoted.
-            let xs: Vec<u8> = points.iter().map(|p| p.x).collect();
-            let found = best_agreement(&xs, k, points[0].y.len(), |subset| {
-                let basis: Vec<Point> = subset.iter().map(|&i| points[i].clone()).collect();
-                let on: Vec<usize> = (0..points.len())
-                    .filter(|&i| subset.contains(&i) || shamir::lies_on(Scheme::Vault, &basis, &points[i]))
-                    .collect();
-                (on.len() > k).then_some(((), on))
-            });
-            let best = found.map_err(|e| match e {
-                SearchFailure::Exhausted => CombineError::KeysDisagree { given: points.len(), degree: k - 1, need: k },
-                SearchFailure::Limit(tried) => CombineError::SearchLimit { tried, need: k, given: points.len() },
-            })?;
-            // Without a commitment, two equally supported polynomials leave the secret unknown.
-            if best.tie {
-                return Err(CombineError::KeysAmbiguous { given: points.len(), size: best.on.len() });
+            // More keys than needed: decode them. Keys that share an x coordinate with a different
+            // key are left out and judged by the result (at most one of them is right).
+            let clear: Vec<usize> =
+                (0..points.len()).filter(|&i| points.iter().filter(|p| p.x == points[i].x).count() == 1).collect();
+            let disagree = |correctable| CombineError::KeysDisagree { given: points.len(), degree: k - 1, need: k, correctable };
+            if clear.len() < k {
+                let (j, i) = same_x.unwrap_or((0, 1));
+                return Err(CombineError::SameXDifferent { first: origins[j].clone(), second: origins[i].clone() });
             }
-            let basis: Vec<Point> = best.subset.iter().map(|&i| points[i].clone()).collect();
-            let secret = shamir::combine(Scheme::Vault, &basis).map_err(shamir_err)?;
-            bad.extend((0..points.len()).filter(|i| !best.on.contains(i)).map(|i| origins[i].clone()));
-            let used = best.subset.iter().map(|&i| origins[i].clone()).collect();
-            let agreeing = best.on.iter().filter(|i| !best.subset.contains(i)).map(|&i| origins[i].clone()).collect();
-            Ok(outcome(secret, Verification::Consistency { agreeing: best.on.len() }, used, agreeing, bad))
+            let xs: Vec<u8> = clear.iter().map(|&i| points[i].x).collect();
+            let decoder = Decoder::new(Scheme::Vault, &xs, k).map_err(shamir_err)?;
+            let secret = decoder
+                .decode(&clear.iter().map(|&i| points[i].y.expose()).collect::<Vec<_>>())
+                .map_err(|e| disagree(e.correctable))?;
+            let wrong: Vec<usize> = decoder.wrong().iter().map(|&w| clear[w]).collect();
+            let good: Vec<usize> = clear.iter().copied().filter(|i| !wrong.contains(i)).collect();
+            let basis: Vec<Point> = good[..k].iter().map(|&i| points[i].clone()).collect();
+            let on: Vec<usize> = (0..points.len())
+                .filter(|i| good.contains(i) || (!clear.contains(i) && shamir::lies_on(Scheme::Vault, &basis, &points[*i])))
+                .collect();
+            // Without a commitment, only keys beyond the k confirm the polynomial.
+            if on.len() <= k {
+                return Err(disagree(decoder.correctable()));
+            }
+            bad.extend((0..points.len()).filter(|i| !on.contains(i)).map(|i| origins[i].clone()));
+            let used = good[..k].iter().map(|&i| origins[i].clone()).collect();
+            let agreeing = on.iter().filter(|i| !good[..k].contains(i)).map(|&i| origins[i].clone()).collect();
+            let mut r = outcome(secret, Verification::Consistency { agreeing: on.len() }, used, agreeing, bad);
+            r.cross_check = (clear.len() > k).then(|| CrossCheck {
+                shares: clear.len(),
+                needed: k,
+                wrong: wrong.len(),
+                detect_more: clear.len() - k - wrong.len(),
+                locate_more: decoder.correctable() - wrong.len(),
+            });
+            Ok(r)
         }
         None => Err(CombineError::ThresholdUnknown { given: points.len() }),
         Some(_) => {

@@ -248,12 +248,20 @@ fn bare_keys_in_two_equal_camps_are_refused() {
     };
     let keys: Vec<Candidate> = a.iter().chain(&b).enumerate().map(|(i, p)| key(p, i + 1)).collect();
     let err = combine::combine(keys, &Context { threshold: Some(2), manifest: None }).unwrap_err();
-    assert!(matches!(err, CombineError::KeysAmbiguous { given: 6, size: 3 }), "{err}");
-    // One camp larger than the other decides it, and the others are named.
+    assert!(matches!(err, CombineError::KeysDisagree { given: 6, correctable: 2, .. }), "{err}");
+    // Three against two is past what 5 keys of threshold 2 can locate (1): refused too.
     let keys: Vec<Candidate> = a.iter().chain(&b[..2]).enumerate().map(|(i, p)| key(p, i + 1)).collect();
+    let err = combine::combine(keys, &Context { threshold: Some(2), manifest: None }).unwrap_err();
+    assert!(matches!(err, CombineError::KeysDisagree { given: 5, correctable: 1, .. }), "{err}");
+    // Within it, the wrong key is named and the redundancy left is said.
+    let keys: Vec<Candidate> = a.iter().chain(&b[..1]).enumerate().map(|(i, p)| key(p, i + 1)).collect();
     let r = combine::combine(keys, &Context { threshold: Some(2), manifest: None }).unwrap();
     assert_eq!(r.secret.expose(), &[1; 32]);
-    assert_eq!(r.bad, vec!["key 4", "key 5"]);
+    assert_eq!(r.bad, vec!["key 4"]);
+    assert_eq!(
+        r.cross_check,
+        Some(combine::CrossCheck { shares: 4, needed: 2, wrong: 1, detect_more: 1, locate_more: 0 })
+    );
 }
 
 /// A foreign key that shares an x coordinate with a good key: the manifest names it; without a

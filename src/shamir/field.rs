@@ -53,9 +53,35 @@ impl Field {
         self.mul(a, self.inv(b))
     }
 
+    /// Multiplies two field elements that may both be secret: no branch and no table depends on
+    /// either (eight fixed rounds, masks instead of branches). Used by the error-correcting
+    /// decoder.
+    pub fn mul_ct(self, a: u8, b: u8) -> u8 {
+        let mut acc = 0u8;
+        let mut power = a;
+        for bit in 0..8 {
+            acc ^= power & 0u8.wrapping_sub((b >> bit) & 1);
+            power = (power << 1) ^ (0u8.wrapping_sub(power >> 7) & self.reduce);
+        }
+        acc
+    }
+
+    /// The inverse of a possibly secret element, by a fixed square-and-multiply chain (a^254).
+    /// `inv_ct(0)` is 0.
+    pub fn inv_ct(self, a: u8) -> u8 {
+        // 254 = 0b1111_1110: a^2 * a^4 * ... * a^128.
+        let mut result = 1u8;
+        let mut square = a;
+        for _ in 0..7 {
+            square = self.mul_ct(square, square);
+            result = self.mul_ct(result, square);
+        }
+        result
+    }
+
     /// Multiplies each of the eight byte lanes of `v` by 2 (the polynomial x).
     #[inline(always)]
-    fn xtime_lanes(self, v: u64) -> u64 {
+    pub(super) fn xtime_lanes(self, v: u64) -> u64 {
         let carries = (v & HIGH_BITS) >> 7;
         ((v & LOW_SEVEN) << 1) ^ (carries * u64::from(self.reduce))
     }
@@ -185,6 +211,19 @@ mod tests {
         for field in [Field::AES, Field::SHARKS] {
             for a in 1..=255u8 {
                 assert_eq!(field.mul(a, field.inv(a)), 1, "{a}");
+                assert_eq!(field.inv_ct(a), field.inv(a), "{a}");
+            }
+            assert_eq!(field.inv_ct(0), 0);
+        }
+    }
+
+    #[test]
+    fn constant_time_multiplication_matches() {
+        for field in [Field::AES, Field::SHARKS] {
+            for a in 0..=255u8 {
+                for b in 0..=255u8 {
+                    assert_eq!(field.mul_ct(a, b), field.mul(a, b), "{a} * {b}");
+                }
             }
         }
     }

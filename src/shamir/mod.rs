@@ -10,6 +10,7 @@
 //! coefficient that can never be 0 would leak information about the secret), and the secret is
 //! split byte by byte: each byte is the constant term of its own polynomial of degree k-1.
 
+pub mod decode;
 mod field;
 
 pub use field::Field;
