@@ -6,13 +6,13 @@ use crate::secret::SecretBytes;
 use crate::share::{Share, Target};
 
 /// One share as given by the user, with where it came from ("a.txt", "init.json, unseal key 2").
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct Candidate {
     pub origin: String,
     pub piece: Piece,
 }
 
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub enum Piece {
     /// A share in format v1.
     Share(Share),

@@ -411,7 +411,11 @@ fn combine_shares(mut shares: Vec<(String, Share)>, ctx: &Context<'_>) -> Result
                 set: info.id.short(),
             };
             if !searchable(points.len(), need, info.secret_len as usize) {
-                return Err(if readded > 0 { too_few_good(&disputed, &bad, shares.len(), readded, need) } else { too_many() });
+                return Err(if readded > 0 {
+                    too_few_good(&disputed, &bad, shares.len(), readded, need)
+                } else {
+                    too_many()
+                });
             }
             let accept = |subset: &[usize]| -> Option<(SecretBytes, Vec<usize>)> {
                 let basis: Vec<Point> = subset.iter().map(|&i| points[i].0.clone()).collect();
@@ -447,7 +451,9 @@ fn combine_shares(mut shares: Vec<(String, Share)>, ctx: &Context<'_>) -> Result
                 None if shares.len() == need => {
                     return Err(CombineError::CommitmentMismatch { given: need, set: info.id.short() });
                 }
-                None => return Err(CombineError::NoConsistentSubset { given: shares.len(), need, set: info.id.short() }),
+                None => {
+                    return Err(CombineError::NoConsistentSubset { given: shares.len(), need, set: info.id.short() });
+                }
             }
         }
     };
@@ -523,7 +529,8 @@ struct DecodedPairs {
 /// is wrong). The x coordinates are distinct.
 fn decode_pairs(scheme: Scheme, points: &[&(Point, Point)], k: usize) -> Result<DecodedPairs, TooManyWrong> {
     let xs: Vec<u8> = points.iter().map(|(p, _)| p.x).collect();
-    let decoder = Decoder::new(scheme, &xs, k).map_err(|_| TooManyWrong { given: xs.len(), threshold: k, correctable: 0 })?;
+    let decoder =
+        Decoder::new(scheme, &xs, k).map_err(|_| TooManyWrong { given: xs.len(), threshold: k, correctable: 0 })?;
     let rho = decoder.decode(&points.iter().map(|(_, b)| b.y.expose()).collect::<Vec<_>>())?;
     let secret = decoder.decode(&points.iter().map(|(p, _)| p.y.expose()).collect::<Vec<_>>())?;
     Ok(DecodedPairs { secret, rho, wrong: decoder.wrong(), correctable: decoder.correctable() })
@@ -733,7 +740,8 @@ fn combine_keys(
             // key are left out and judged by the result (at most one of them is right).
             let clear: Vec<usize> =
                 (0..points.len()).filter(|&i| points.iter().filter(|p| p.x == points[i].x).count() == 1).collect();
-            let disagree = |correctable| CombineError::KeysDisagree { given: points.len(), degree: k - 1, need: k, correctable };
+            let disagree =
+                |correctable| CombineError::KeysDisagree { given: points.len(), degree: k - 1, need: k, correctable };
             if clear.len() < k {
                 let (j, i) = same_x.unwrap_or((0, 1));
                 return Err(CombineError::SameXDifferent { first: origins[j].clone(), second: origins[i].clone() });
@@ -747,7 +755,9 @@ fn combine_keys(
             let good: Vec<usize> = clear.iter().copied().filter(|i| !wrong.contains(i)).collect();
             let basis: Vec<Point> = good[..k].iter().map(|&i| points[i].clone()).collect();
             let on: Vec<usize> = (0..points.len())
-                .filter(|i| good.contains(i) || (!clear.contains(i) && shamir::lies_on(Scheme::Vault, &basis, &points[*i])))
+                .filter(|i| {
+                    good.contains(i) || (!clear.contains(i) && shamir::lies_on(Scheme::Vault, &basis, &points[*i]))
+                })
                 .collect();
             // Without a commitment, only keys beyond the k confirm the polynomial.
             if on.len() <= k {

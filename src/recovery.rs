@@ -44,6 +44,12 @@ pub enum RecoveryError {
     Input(#[from] InputError),
     #[error(transparent)]
     Combine(#[from] CombineError),
+    #[error("{source}. Not counted, as they could not be opened: {}", not_opened.join("; "))]
+    NotOpened {
+        #[source]
+        source: CombineError,
+        not_opened: Vec<String>,
+    },
     /// Waiting for a card ended without it (the person stopped it, or pcscd failed).
     #[error("{0}")]
     Waiting(#[source] PromptError),
@@ -249,12 +255,33 @@ impl Session<'_> {
         prompt: &mut dyn Prompt,
     ) -> Result<Recovered, RecoveryError> {
         let Session { candidates, threshold, needed, manifest } = self;
-        let opened = if candidates.iter().any(|c| matches!(c.piece, Piece::Encrypted { .. })) {
-            open_one_by_one(candidates, needed, manifest, keys, cards, prompt)?
-        } else {
-            candidates
-        };
-        Ok(combine::combine(opened, &combine::Context { threshold, manifest })?)
+        let context = combine::Context { threshold, manifest };
+        if !candidates.iter().any(|c| matches!(c.piece, Piece::Encrypted { .. })) {
+            return Ok(combine::combine(candidates, &context)?);
+        }
+        let mut opener = Opener::new(candidates, manifest, cards);
+        let mut wanted = needed;
+        loop {
+            opener.open_until(&mut wanted, keys, prompt)?;
+            match combine::combine(opener.opened.clone(), &context) {
+                Ok(mut recovered) => {
+                    opener.not_needed(prompt);
+                    recovered.not_opened = std::mem::take(&mut opener.not_opened);
+                    return Ok(recovered);
+                }
+                // A share opened is wrong (or of another set): one more input may make up for it.
+                Err(e) if more_shares_help(&e) && !opener.pending.is_empty() => {
+                    prompt.notice(&format!("  {e}"));
+                    prompt.notice("  Opening one more share.");
+                    wanted = Some(opener.good.max(wanted.unwrap_or(0)) + 1);
+                }
+                Err(e) if opener.not_opened.is_empty() => return Err(e.into()),
+                Err(e) => {
+                    let not_opened = opener.not_opened.iter().map(|(o, why)| format!("{o} ({why})")).collect();
+                    return Err(RecoveryError::NotOpened { source: e, not_opened });
+                }
+            }
+        }
     }
 }
 
@@ -300,21 +327,55 @@ impl CardWaits {
     }
 }
 
-fn open_one_by_one(
-    candidates: Vec<Candidate>,
-    needed: Option<usize>,
-    manifest: Option<&Manifest>,
-    keys: &mut SecretKeys,
-    cards: &CardOptions,
-    prompt: &mut dyn Prompt,
-) -> Result<Vec<Candidate>, RecoveryError> {
-    let total = candidates.len();
-    // "input 2 of 3": the inputs are counted; which share an input holds is known only from the
-    // manifest (by the keys it is encrypted to) until it is decrypted.
-    let which = |piece: &Piece| -> String {
-        let Piece::Encrypted { message, .. } = piece else { return String::new() };
-        let recipients = crate::openpgp::decrypt::recipients(message).unwrap_or_default();
-        match manifest.and_then(|m| m.entry_for_recipients(&recipients)) {
+/// Opens encrypted inputs one at a time, as many as recovery needs (see the module's rules).
+struct Opener<'m> {
+    /// The inputs not looked at yet, with their number ("input 2 of 3") and recipients.
+    pending: std::collections::VecDeque<(usize, Candidate, Vec<sequoia_openpgp::KeyHandle>)>,
+    total: usize,
+    manifest: Option<&'m Manifest>,
+    /// One card session for all the inputs: a card's PIN is kept only while an input still to be
+    /// opened is encrypted to it.
+    cards: Cards,
+    waits: bool,
+    opened: Vec<Candidate>,
+    /// How many of `opened` count towards the threshold (the manifest does not dispute them).
+    good: usize,
+    /// The inputs that could not be opened, with the reason.
+    not_opened: Vec<(String, String)>,
+}
+
+impl<'m> Opener<'m> {
+    fn new(candidates: Vec<Candidate>, manifest: Option<&'m Manifest>, cards: &CardOptions) -> Opener<'m> {
+        let total = candidates.len();
+        let pending = candidates
+            .into_iter()
+            .enumerate()
+            .map(|(i, c)| {
+                let recipients = match &c.piece {
+                    Piece::Encrypted { message, .. } => {
+                        crate::openpgp::decrypt::recipients(message).unwrap_or_default()
+                    }
+                    _ => Vec::new(),
+                };
+                (i + 1, c, recipients)
+            })
+            .collect();
+        Opener {
+            pending,
+            total,
+            manifest,
+            cards: Cards::new(cards.clone()),
+            waits: cards.wait,
+            opened: Vec::with_capacity(total),
+            good: 0,
+            not_opened: Vec::new(),
+        }
+    }
+
+    /// "(share 2, custodian bob, per the manifest)": which share an encrypted input holds is
+    /// known only from the manifest (by the keys it is encrypted to) until it is decrypted.
+    fn which(&self, recipients: &[sequoia_openpgp::KeyHandle]) -> String {
+        match self.manifest.and_then(|m| m.entry_for_recipients(recipients)) {
             Some(e) => format!(
                 " (share {}, custodian {}, per the manifest)",
                 e.index,
@@ -322,72 +383,161 @@ fn open_one_by_one(
             ),
             None => String::new(),
         }
-    };
-    let mut spare = needed.map_or(0, |k| total.saturating_sub(k));
-    let mut opened = Vec::with_capacity(total);
-    // One card session for all the inputs: a card's PIN is kept only while an input still to be
-    // opened is encrypted to it.
-    let mut card_session = Cards::new(cards.clone());
-    let recipients: Vec<Vec<sequoia_openpgp::KeyHandle>> = candidates
-        .iter()
-        .map(|c| match &c.piece {
-            Piece::Encrypted { message, .. } => crate::openpgp::decrypt::recipients(message).unwrap_or_default(),
-            _ => Vec::new(),
-        })
-        .collect();
-    for (i, candidate) in candidates.into_iter().enumerate() {
-        // Once the threshold is reached no input is opened any more.
-        let still = if needed.is_some_and(|k| opened.len() >= k) { Vec::new() } else { recipients[i..].concat() };
-        card_session.keep_pins_for(&still);
-        if needed.is_some_and(|k| opened.len() >= k) {
-            prompt.notice(&format!(
-                "Input {} of {total}: {}{} not needed (the threshold is reached)",
-                i + 1,
-                candidate.origin,
-                which(&candidate.piece)
-            ));
-            continue;
+    }
+
+    /// Opens inputs until `wanted` of them count (all of them when `wanted` is not known; it is
+    /// learnt from the first share that states its set's threshold).
+    fn open_until(
+        &mut self,
+        wanted: &mut Option<usize>,
+        keys: &mut SecretKeys,
+        prompt: &mut dyn Prompt,
+    ) -> Result<(), RecoveryError> {
+        while wanted.is_none_or(|k| self.good < k) {
+            let Some((number, candidate, recipients)) = self.pending.pop_front() else { break };
+            let still: Vec<_> =
+                std::iter::once(&recipients).chain(self.pending.iter().map(|(_, _, r)| r)).flatten().cloned().collect();
+            self.cards.keep_pins_for(&still);
+            let encrypted = matches!(candidate.piece, Piece::Encrypted { .. });
+            let opened = if encrypted {
+                let whose = self.which(&recipients);
+                prompt.notice(&format!("Input {number} of {}: {}{whose}", self.total, candidate.origin));
+                self.open_one(candidate, &whose, *wanted, keys, prompt)?
+            } else {
+                Some(candidate)
+            };
+            let Some(c) = opened else { continue };
+            if wanted.is_none()
+                && let Piece::Share(share) = &c.piece
+            {
+                *wanted = Some(usize::from(share.set.threshold));
+            }
+            // A share the manifest disputes does not count (combine still weighs it).
+            let disputed = match (self.manifest, &c.piece) {
+                (Some(m), Piece::Share(_)) => combine::locate(&c.piece, m).is_err(),
+                (Some(m), Piece::VaultKey { .. }) if m.has_bare_commitments() => combine::locate(&c.piece, m).is_err(),
+                _ => false,
+            };
+            if disputed && encrypted {
+                prompt.notice(&format!(
+                    "  {} does not match its commitment in the manifest: another share is needed",
+                    c.origin
+                ));
+            }
+            self.good += usize::from(!disputed);
+            self.opened.push(c);
         }
-        if !matches!(candidate.piece, Piece::Encrypted { .. }) {
-            opened.push(candidate);
-            continue;
-        }
-        let whose = which(&candidate.piece);
-        prompt.notice(&format!("Input {} of {total}: {}{whose}", i + 1, candidate.origin));
-        let Candidate { origin, piece: Piece::Encrypted { message, target } } = candidate else { continue };
+        Ok(())
+    }
+
+    /// Opens one encrypted input: `None` when it cannot be (the reason is kept and said) and
+    /// another input may stand in for it.
+    fn open_one(
+        &mut self,
+        candidate: Candidate,
+        whose: &str,
+        wanted: Option<usize>,
+        keys: &mut SecretKeys,
+        prompt: &mut dyn Prompt,
+    ) -> Result<Option<Candidate>, RecoveryError> {
+        let Candidate { origin, piece: Piece::Encrypted { message, target } } = candidate else {
+            return Ok(Some(candidate));
+        };
+        // Another input can stand in while the ones left can still make up the threshold (or
+        // while it is not known yet).
+        let can_skip = wanted.is_none_or(|k| self.good + self.pending.len() >= k);
         // Until it is opened, skipped, or fails: a card not inserted is waited for (the shares
         // already opened are kept), or skipped for a spare.
         let mut waits = CardWaits::default();
         loop {
             // Looked at before the attempt, so that a card inserted meanwhile ends the wait.
-            let watch = cards.wait.then(crate::card::events::Watch::look);
+            let watch = self.waits.then(crate::card::events::Watch::look);
             let attempt =
                 Candidate { origin: origin.clone(), piece: Piece::Encrypted { message: message.clone(), target } };
-            match (open_on(vec![attempt], keys, &mut card_session, prompt), watch.as_ref()) {
-                (Ok(mut c), _) => opened.append(&mut c),
-                (Err(InputError::Decrypt { source, .. }), Some(watch)) if source.card_absent() => {
-                    let skip = (spare > 0).then_some("go on without it (another share stands in for it)");
+            let error = match open_on(vec![attempt], keys, &mut self.cards, prompt) {
+                Ok(mut c) => return Ok(c.pop()),
+                Err(e) => e,
+            };
+            let why = match &error {
+                InputError::Decrypt { source, .. } => source.to_string(),
+                other => other.to_string(),
+            };
+            match (&error, watch.as_ref()) {
+                (InputError::Decrypt { source, .. }, Some(watch)) if source.card_absent() => {
+                    let skip =
+                        (can_skip && wanted.is_some()).then_some("go on without it (another share stands in for it)");
                     let card = format!("the card for {origin}{whose}");
-                    match waits.wait(prompt, &source, card, skip, watch).map_err(RecoveryError::Waiting)? {
+                    match waits.wait(prompt, source, card, skip, watch).map_err(RecoveryError::Waiting)? {
                         Waited::Changed => continue,
                         Waited::Skip => {
-                            spare -= 1;
                             prompt.notice(&format!("Skipped {origin}: another share stands in for it"));
+                            self.not_opened.push((origin, "its card was not inserted".into()));
                         }
                     }
                 }
-                (Err(InputError::Decrypt { source, .. }), _) if spare > 0 && source.can_stand_in() => {
-                    spare -= 1;
-                    prompt.notice(&format!("Skipped {origin}: {source} (another share can stand in for it)"));
+                _ if can_skip && stands_in(&error) => {
+                    let stand_in =
+                        if wanted.is_some() { "another share can stand in for it" } else { "counted as missing" };
+                    prompt.notice(&format!("Skipped {origin}: {why} ({stand_in})"));
+                    self.not_opened.push((origin, why));
                 }
-                (Err(e), _) => return Err(e.into()),
+                _ => return Err(error.into()),
             }
-            break;
+            return Ok(None);
         }
     }
-    // Nothing more to open: no PIN is kept.
-    card_session.keep_pins_for(&[]);
-    Ok(opened)
+
+    /// After a recovery: the inputs never looked at are said to be not needed.
+    fn not_needed(&mut self, prompt: &mut dyn Prompt) {
+        for (number, candidate, recipients) in std::mem::take(&mut self.pending) {
+            prompt.notice(&format!(
+                "Input {number} of {}: {}{} not needed (the threshold is reached)",
+                self.total,
+                candidate.origin,
+                self.which(&recipients)
+            ));
+        }
+        // Nothing more to open: no PIN is kept.
+        self.cards.keep_pins_for(&[]);
+    }
+}
+
+/// Whether one more share could let a failed combination succeed: some share given is wrong, or
+/// too few good ones were given.
+fn more_shares_help(e: &CombineError) -> bool {
+    matches!(
+        e,
+        CombineError::TooFewShares { .. }
+            | CombineError::TooFewGood { .. }
+            | CombineError::TooFewKeys { .. }
+            | CombineError::CommitmentMismatch { .. }
+            | CombineError::NoConsistentSubset { .. }
+            | CombineError::TooManyWrong { .. }
+            | CombineError::KeysDisagree { .. }
+            | CombineError::HeaderTie { .. }
+            | CombineError::SameXDifferent { .. }
+    )
+}
+
+/// Whether `e`, met opening one input, leaves the others to stand in for it: its key is not here
+/// or not usable, or the message itself is damaged (the share is as good as missing). A prompt
+/// the person cancelled, or a failure of the machine, ends the recovery.
+fn stands_in(e: &InputError) -> bool {
+    use crate::openpgp::decrypt::DecryptError;
+    match e {
+        InputError::Decrypt { source, .. } => {
+            source.can_stand_in()
+                || matches!(
+                    source,
+                    DecryptError::Damaged { .. }
+                        | DecryptError::Malformed { .. }
+                        | DecryptError::Failed { .. }
+                        | DecryptError::WrongPassphrase { .. }
+                )
+        }
+        InputError::NotAShareInside { .. } => true,
+        _ => false,
+    }
 }
 
 #[cfg(test)]
@@ -515,6 +665,46 @@ mod tests {
                 "Input 2 of 4: 02-bob.asc",
                 "Input 3 of 4: 03-carol.asc",
                 "Input 4 of 4: 04-dave.asc not needed (the threshold is reached)"
+            ]
+        );
+    }
+
+    /// A share that decrypts but is wrong (altered before it was encrypted): the combination of
+    /// the threshold fails, one more share is opened (one more passphrase, no more), and the
+    /// wrong one is named.
+    #[test]
+    fn a_wrong_share_inside_a_message_opens_one_more() {
+        let shares = set(b"the CA key", 2, 4);
+        let people: Vec<(Custodian, Vec<u8>)> =
+            ["alice", "bob", "carol", "dave"].iter().map(|n| custodian(n, "p")).collect();
+        let mut first = shares.shares[0].clone();
+        first.payload.expose_mut()[3] ^= 0x10;
+        let texts =
+            [first.to_text(), shares.shares[1].to_text(), shares.shares[2].to_text(), shares.shares[3].to_text()];
+        let mut keys = SecretKeys::default();
+        let parsed: Vec<Parsed> = (0..4)
+            .map(|i| {
+                keys.add(&format!("{i}.key"), &people[i].1).unwrap();
+                let message = encrypt(&people[i].0, texts[i].as_bytes(), Output::Binary).unwrap();
+                crate::input::parse_bytes(&format!("{}.pgp", i + 1), &message).unwrap()
+            })
+            .collect();
+        let session = prepare(Inputs::new(parsed).unwrap(), None, None).unwrap();
+        let mut prompt = Scripted::new(["p", "p", "p"]);
+        let r = session.recover(&mut keys, &CardOptions::default(), &mut prompt).unwrap();
+        assert_eq!(r.secret.expose(), b"the CA key");
+        assert_eq!(r.bad, ["1.pgp"]);
+        assert_eq!(prompt.asked.len(), 3, "{prompt:?}");
+        assert_eq!(prompt.notices.len(), 6, "{prompt:?}");
+        assert!(prompt.notices[2].contains("do not reconstruct the secret the set committed to"), "{prompt:?}");
+        assert_eq!(
+            [&prompt.notices[..2], &prompt.notices[3..]].concat(),
+            [
+                "Input 1 of 4: 1.pgp",
+                "Input 2 of 4: 2.pgp",
+                "  Opening one more share.",
+                "Input 3 of 4: 3.pgp",
+                "Input 4 of 4: 4.pgp not needed (the threshold is reached)"
             ]
         );
     }

@@ -756,3 +756,278 @@ fn a_closed_stdout_ends_every_command_quietly() {
     assert_ok(&run_in(d, &["combine", "new/01-share.txt", "new/03-share.txt", "--stdout", "--encoding", "hex"], None));
     assert_eq!(std::fs::read(d.join("secret.bin")).unwrap().len(), 32);
 }
+
+/// Re-encodes a share file (format v1) with its y bytes changed: all of them (`whole`), or one.
+/// The checksum is valid: only the other shares or the commitments can tell.
+fn corrupt_share(path: &std::path::Path, whole: bool, seed: u8) {
+    let mut share = Share::from_text(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let y = share.payload.expose_mut();
+    // Native payload: x || y.
+    if whole {
+        for (i, b) in y[1..].iter_mut().enumerate() {
+            *b ^= (i as u8).wrapping_mul(31).wrapping_add(seed) | 1;
+        }
+    } else {
+        y[1 + usize::from(seed) % (y.len() - 1)] ^= 0x04;
+    }
+    std::fs::write(path, share.to_text().as_bytes()).unwrap();
+}
+
+/// Splits a generated secret into `dir/set`, plaintext; returns the secret (from --stdout of a
+/// combine of the first k shares, which the commitment verifies).
+fn plain_set(dir: &TempDir, n: usize, k: usize, extra: &[&str]) -> String {
+    let (n, k) = (n.to_string(), k.to_string());
+    let mut args = vec!["split", "--generate", "32", "-n", &n, "-t", &k, "--plaintext", "-o", "set"];
+    args.extend_from_slice(extra);
+    assert_ok(&run_in(dir.path(), &args, None));
+    let files = share_files(dir);
+    let mut combine = vec!["combine".to_string()];
+    combine.extend(files[..k.parse::<usize>().unwrap()].iter().cloned());
+    combine.extend(["--stdout", "--encoding", "hex"].map(String::from));
+    if extra.contains(&"vault-hex") {
+        combine.extend(["--threshold".to_string(), k.clone()]);
+    }
+    let run = run_in(dir.path(), &combine.iter().map(String::as_str).collect::<Vec<_>>(), None);
+    assert_ok(&run);
+    run.stdout_text().trim().to_string()
+}
+
+fn share_files(dir: &TempDir) -> Vec<String> {
+    let mut files: Vec<String> = std::fs::read_dir(dir.join("set"))
+        .unwrap()
+        .map(|e| format!("set/{}", e.unwrap().file_name().to_string_lossy()))
+        .filter(|f| f.contains("-share."))
+        .collect();
+    files.sort();
+    files
+}
+
+fn combine_files(dir: &TempDir, files: &[String], extra: &[&str]) -> common::Run {
+    let mut args: Vec<&str> = vec!["combine"];
+    args.extend(files.iter().map(String::as_str));
+    args.extend(["--stdout", "--encoding", "hex"]);
+    args.extend_from_slice(extra);
+    run_in(dir.path(), &args, None)
+}
+
+/// The cases of the subset search that failed: a 10-of-20 set with one wrong share listed first
+/// (wrong in every byte, or in one) is recovered and the share named.
+#[test]
+fn a_wrong_share_listed_first_among_twenty_is_named() {
+    for whole in [true, false] {
+        let dir = TempDir::new("decode-first-of-20");
+        let secret = plain_set(&dir, 20, 10, &[]);
+        let files = share_files(&dir);
+        corrupt_share(&dir.join(&files[0]), whole, 7);
+        let run = combine_files(&dir, &files, &[]);
+        assert_ok(&run);
+        assert_eq!(run.stdout_text().trim(), secret);
+        let bad: Vec<&str> = run.stderr.lines().filter(|l| l.contains("BAD SHARE")).collect();
+        assert_eq!(bad.len(), 1, "{}", run.stderr);
+        assert!(bad[0].contains("set/01-share.txt"), "{}", run.stderr);
+        assert!(
+            run.stderr.contains(
+                "Cross-checked: 19 of the 20 shares lie on the recovered polynomials (10 needed); the other is wrong (named below). Up to 9 more wrong shares would have been detected, and up to 4 more named."
+            ),
+            "{}",
+            run.stderr
+        );
+    }
+}
+
+/// 128-of-255 with 63 wrong shares (the most 255 shares can locate), native shares and Vault's
+/// bare keys: all 63 named. One more wrong share is past the bound, and the error says the bound.
+#[test]
+fn sixty_three_wrong_among_255_are_all_named_in_both_schemes() {
+    for vault in [false, true] {
+        let dir = TempDir::new("decode-255");
+        let extra: &[&str] = if vault { &["--scheme", "vault", "--format", "vault-hex"] } else { &[] };
+        let secret = plain_set(&dir, 255, 128, extra);
+        let files = share_files(&dir);
+        // Every fourth share, from the first: 64 of them; the first 63 are wrong.
+        let wrong: Vec<usize> = (0..255).step_by(4).collect();
+        for (n, &i) in wrong.iter().enumerate() {
+            let path = dir.join(&files[i]);
+            if n == 63 {
+                std::fs::copy(&path, dir.join("spare-good")).unwrap();
+            }
+            if vault {
+                let mut key = hex::decode(std::fs::read_to_string(&path).unwrap().trim()).unwrap();
+                key[n % 32] ^= 0x21; // one byte of y (the x byte is last)
+                std::fs::write(&path, hex::encode(key)).unwrap();
+            } else {
+                corrupt_share(&path, n % 2 == 0, n as u8);
+            }
+        }
+        let threshold: &[&str] = if vault { &["--threshold", "128"] } else { &[] };
+        let good_again = std::fs::read(dir.join("spare-good")).unwrap();
+        std::fs::write(dir.join(&files[wrong[63]]), &good_again).unwrap();
+        let run = combine_files(&dir, &files, threshold);
+        assert_ok(&run);
+        assert_eq!(run.stdout_text().trim(), secret, "vault: {vault}");
+        let named: Vec<String> = run
+            .stderr
+            .lines()
+            .filter_map(|l| l.strip_prefix("warning: BAD SHARE: "))
+            .map(|l| l.split(' ').next().unwrap().to_string())
+            .collect();
+        let expected: Vec<String> = wrong[..63].iter().map(|&i| files[i].clone()).collect();
+        assert_eq!(named, expected, "{}", run.stderr);
+        assert!(
+            run.stderr.contains(
+                "192 of the 255 shares lie on the recovered polynomials (128 needed); the other 63 are wrong"
+            ),
+            "{}",
+            run.stderr
+        );
+
+        // A 64th wrong share: more than 255 shares of threshold 128 can locate.
+        let path = dir.join(&files[wrong[63]]);
+        if vault {
+            let mut key = hex::decode(std::fs::read_to_string(&path).unwrap().trim()).unwrap();
+            key[0] ^= 1;
+            std::fs::write(&path, hex::encode(key)).unwrap();
+        } else {
+            corrupt_share(&path, false, 3);
+        }
+        let before = dir.entries();
+        let mut args = vec!["combine"];
+        args.extend(files.iter().map(String::as_str));
+        args.extend(["--out", "secret.out"]);
+        args.extend_from_slice(threshold);
+        let expected: &[&str] = if vault {
+            &[
+                "the 255 keys do not all lie on one polynomial of degree 127: more than 63 of them are wrong, and 255 keys with threshold 128 can locate at most 63",
+                "Nothing was recovered",
+            ]
+        } else {
+            &[
+                "more than 63 of them are wrong, and 255 shares of a set with threshold 128 can locate at most 63",
+                "Nothing was recovered",
+            ]
+        };
+        assert_fails(&run_in(dir.path(), &args, None), 1, expected);
+        assert_untouched(&dir, &before);
+    }
+}
+
+/// Past the bound where the commitment cannot help either (too many subsets to try): refused,
+/// with the bound and what would help; never "gave up after N combinations".
+#[test]
+fn past_the_bound_the_error_names_the_bound() {
+    let dir = TempDir::new("decode-past-bound");
+    plain_set(&dir, 20, 10, &[]);
+    let files = share_files(&dir);
+    for (n, f) in files[..6].iter().enumerate() {
+        corrupt_share(&dir.join(f), true, n as u8);
+    }
+    let run = combine_files(&dir, &files, &[]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(run.stdout.is_empty());
+    assert_eq!(
+        run.stderr.lines().find(|l| l.starts_with("error:")),
+        Some(
+            format!(
+                "error: the 20 shares of set {} do not reconstruct the committed secret: more than 5 of them are wrong, and 20 shares of a set with threshold 10 can locate at most 5 (half of the 10 beyond the threshold). Nothing was recovered: add more shares of the set (every two more let symbolon locate one more wrong share), or give the set's manifest, which checks each share on its own",
+                Share::from_text(&std::fs::read_to_string(dir.join(&files[9])).unwrap()).unwrap().set.id.short()
+            )
+            .as_str()
+        ),
+        "{}",
+        run.stderr
+    );
+    // The manifest checks each share on its own: the 14 good ones recover it, the 6 are named.
+    let run = combine_files(&dir, &files, &["--manifest", "set/manifest.json"]);
+    assert_ok(&run);
+    assert_eq!(run.stderr.lines().filter(|l| l.contains("BAD SHARE")).count(), 6, "{}", run.stderr);
+}
+
+/// Encrypted shares: one whose message is damaged, and one whose key is not given, are named
+/// with the reason, counted as missing, and spares stand in.
+#[test]
+fn an_encrypted_share_that_cannot_be_opened_is_counted_as_missing() {
+    let dir = TempDir::new("decode-encrypted");
+    let d = dir.path();
+    let names = ["alice", "bob", "carol", "dave", "erin"];
+    let mut args = vec!["split", "--generate", "32", "-n", "5", "-t", "3", "--binary", "-o", "set"];
+    let recipients: Vec<String> = names.iter().map(|n| format!("--recipient={n}.asc")).collect();
+    for n in names {
+        common::person(d, n);
+    }
+    args.extend(recipients.iter().map(String::as_str));
+    assert_ok(&run_in(d, &args, None));
+    let entry = common::pinentry(d);
+    let env = [("SYMBOLON_PINENTRY", entry.as_str())];
+    let keys: Vec<String> = names.iter().map(|n| format!("--key-file={n}.key")).collect();
+    let key_args: Vec<&str> = keys.iter().map(String::as_str).collect();
+    let mut all =
+        vec!["combine", "set/01-alice.pgp", "set/02-bob.pgp", "set/03-carol.pgp", "--stdout", "--encoding", "hex"];
+    all.extend(&key_args);
+    let good = common::run_with_env(d, &all, None, &env);
+    assert_ok(&good);
+    // Share 3's message damaged in its encrypted data.
+    let mut message = std::fs::read(d.join("set/03-carol.pgp")).unwrap();
+    let at = message.len() - 40;
+    message[at] ^= 0x01;
+    std::fs::write(d.join("bad03.pgp"), &message).unwrap();
+    let mut args = vec![
+        "combine",
+        "set/01-alice.pgp",
+        "bad03.pgp",
+        "set/05-erin.pgp",
+        "set/04-dave.pgp",
+        "--stdout",
+        "--encoding",
+        "hex",
+    ];
+    args.extend(&key_args);
+    let run = common::run_with_env(d, &args, None, &env);
+    assert_ok(&run);
+    assert_eq!(run.stdout_text(), good.stdout_text());
+    assert!(run.stderr.contains("Skipped bad03.pgp: the encrypted share is truncated or corrupt"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains(
+            "note: bad03.pgp was not counted: it could not be opened (the encrypted share is truncated or corrupt"
+        ),
+        "{}",
+        run.stderr
+    );
+
+    // Four shares, keys for three of them (no threshold given: it is learnt from the shares).
+    let mut args = vec![
+        "combine",
+        "set/01-alice.pgp",
+        "set/02-bob.pgp",
+        "set/03-carol.pgp",
+        "set/04-dave.pgp",
+        "--stdout",
+        "--encoding",
+        "hex",
+    ];
+    args.extend(["--key-file=alice.key", "--key-file=bob.key", "--key-file=dave.key"]);
+    let run = common::run_with_env(d, &args, None, &env);
+    assert_ok(&run);
+    assert_eq!(run.stdout_text(), good.stdout_text());
+    assert!(
+        run.stderr.contains("Skipped set/03-carol.pgp: none of the given keys can decrypt this share"),
+        "{}",
+        run.stderr
+    );
+
+    // Too few left: once the threshold is known (from share 1), the damaged share is the error;
+    // before it is known, the damaged share is counted as missing and the error says so.
+    let mut args = vec!["combine", "set/01-alice.pgp", "bad03.pgp", "set/04-dave.pgp", "--stdout"];
+    args.extend(&key_args);
+    let run = common::run_with_env(d, &args, None, &env);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(run.stderr.contains("error: bad03.pgp: the encrypted share is truncated or corrupt"), "{}", run.stderr);
+    let mut args = vec!["combine", "bad03.pgp", "set/01-alice.pgp", "set/04-dave.pgp", "--stdout"];
+    args.extend(&key_args);
+    let run = common::run_with_env(d, &args, None, &env);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("add 1 more. Not counted, as they could not be opened: bad03.pgp (the encrypted share is truncated or corrupt"),
+        "{}",
+        run.stderr
+    );
+}

@@ -69,6 +69,9 @@ pub fn report(r: &combine::Recovered, out: Option<&PathBuf>) {
             "warning: NOT verified: bare keys carry no commitment. Give the set's manifest, or one key more than the threshold, to check the result."
         ),
     }
+    if let Some(c) = &r.cross_check {
+        tell!("{}", cross_check(c));
+    }
     for bad in &r.bad {
         tell!("warning: BAD SHARE: {bad} does not belong to this secret (wrong, corrupt or altered); it was not used.");
     }
@@ -83,12 +86,43 @@ pub fn report(r: &combine::Recovered, out: Option<&PathBuf>) {
             r.unattributed.join(", ")
         );
     }
+    for (origin, why) in &r.not_opened {
+        tell!("note: {origin} was not counted: it could not be opened ({why}).");
+    }
     for repeated in &r.repeated {
         tell!("note: {repeated} repeats another input and was ignored.");
     }
     if let Some(path) = out {
         tell!("The secret was written to {} (mode 0600).", path.display());
     }
+}
+
+/// What checking the shares against each other established, and what it could still have found.
+fn cross_check(c: &combine::CrossCheck) -> String {
+    let (found, more) = match c.wrong {
+        0 => (format!("all {} shares lie", c.shares), ""),
+        w => (format!("{} of the {} shares lie", c.shares - w, c.shares), " more"),
+    };
+    let others = match c.wrong {
+        0 => String::new(),
+        1 => "; the other is wrong (named below)".into(),
+        w => format!("; the other {w} are wrong (named below)"),
+    };
+    let noun = if c.detect_more == 1 { "wrong share" } else { "wrong shares" };
+    let named = match c.locate_more {
+        0 => "but not which".to_string(),
+        l => format!("and up to {l}{more} named"),
+    };
+    if c.detect_more == 0 {
+        return format!(
+            "Cross-checked: {found} on the recovered polynomials ({} needed){others}. No redundancy is left to detect a further wrong share.",
+            c.needed
+        );
+    }
+    format!(
+        "Cross-checked: {found} on the recovered polynomials ({} needed){others}. Up to {}{more} {noun} would have been detected, {named}.",
+        c.needed, c.detect_more,
+    )
 }
 
 impl Inputs {

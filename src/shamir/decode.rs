@@ -132,7 +132,13 @@ impl Decoder {
     }
 
     /// Checks and interpolates the positions `range` of `ys` into `out` (which covers `range`).
-    fn run(&self, ys: &[&[u8]], out: &mut [u8], range: std::ops::Range<usize>, stop: &AtomicBool) -> Result<(), TooManyWrong> {
+    fn run(
+        &self,
+        ys: &[&[u8]],
+        out: &mut [u8],
+        range: std::ops::Range<usize>,
+        stop: &AtomicBool,
+    ) -> Result<(), TooManyWrong> {
         let mut pass = self.pass();
         let mut at = range.start;
         while at < range.end {
@@ -174,7 +180,8 @@ impl Decoder {
             .iter()
             .enumerate()
             .map(|(b, &xb)| {
-                let prod = bx.iter().enumerate().filter(|&(m, _)| m != b).fold(1u8, |acc, (_, &xm)| f.mul(acc, xb ^ xm));
+                let prod =
+                    bx.iter().enumerate().filter(|&(m, _)| m != b).fold(1u8, |acc, (_, &xm)| f.mul(acc, xb ^ xm));
                 inv(prod)
             })
             .collect();
