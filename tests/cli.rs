@@ -987,7 +987,7 @@ fn an_encrypted_share_that_cannot_be_opened_is_counted_as_missing() {
     assert!(run.stderr.contains("Skipped bad03.pgp: the encrypted share is truncated or corrupt"), "{}", run.stderr);
     assert!(
         run.stderr.contains(
-            "note: bad03.pgp was not counted: it could not be opened (the encrypted share is truncated or corrupt"
+            "note: bad03.pgp was not counted, as it could not be opened: the encrypted share is truncated or corrupt"
         ),
         "{}",
         run.stderr

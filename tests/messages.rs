@@ -214,6 +214,20 @@ fn setup() -> Fixture {
             "enc",
         ],
     );
+    // A 10-of-20 set: one share altered in one byte, five more altered wholly.
+    ok(&f, &["split", "--secret-file", "secret.bin", "-n", "20", "-t", "10", "--plaintext", "-o", "big"]);
+    for i in 1..=6 {
+        let text = std::fs::read_to_string(d.join(format!("big/{i:02}-share.txt"))).unwrap();
+        let mut share = symbolon::share::Share::all_from_text(&text).unwrap().remove(0);
+        let y = share.payload.expose_mut();
+        if i == 1 {
+            y[5] ^= 0x01;
+        } else {
+            y[1..].iter_mut().for_each(|b| *b = !*b);
+        }
+        write(&d, &format!("big-bad-{i:02}.txt"), share.to_text().as_bytes());
+    }
+    f.set_id("big/manifest.json", "G");
     f.set_id("set/manifest.json", "A");
     f.set_id("other/manifest.json", "B");
     f.set_id("vset/manifest.json", "V");
@@ -255,6 +269,15 @@ fn every_command_on_and_off_the_happy_path() {
     let f = setup();
     let s = |n: &str| format!("set/0{n}-share.txt");
     let (s1, s2, s3, s4) = (s("1"), s("2"), s("3"), s("4"));
+    // The 20 shares of the big set, the bad copies first in place of the good ones.
+    let big_files: Vec<String> = (1..=20).map(|i| format!("big/{i:02}-share.txt")).collect();
+    let big = |bad: &[&'static str]| -> Vec<&str> {
+        let mut args = vec!["combine"];
+        args.extend_from_slice(bad);
+        args.extend(big_files[bad.len()..].iter().map(String::as_str));
+        args.extend(["--stdout", "--encoding", "hex"]);
+        args
+    };
     let split = ["split", "--secret-file", "secret.bin"];
     // The base, the extra arguments, and `-o out` unless they name the output.
     let with = |base: &[&'static str], extra: &[&'static str]| -> Vec<&'static str> {
@@ -419,6 +442,29 @@ fn every_command_on_and_off_the_happy_path() {
         // combine
         ("combine-ok", vec!["combine", &s1, &s3, &s4, "--stdout", "--encoding", "hex"]),
         ("combine-names-a-bad-share", vec!["combine", &s1, "bad-02.txt", &s3, &s4, "--stdout", "--encoding", "hex"]),
+        ("combine-decodes-a-bad-share-listed-first", big(&["big-bad-01.txt"])),
+        (
+            "combine-past-the-bound",
+            big(&["big-bad-01.txt", "big-bad-02.txt", "big-bad-03.txt", "big-bad-04.txt", "big-bad-05.txt", "big-bad-06.txt"]),
+        ),
+        (
+            "combine-encrypted-damaged-spare",
+            vec![
+                "combine",
+                "truncated.asc",
+                "enc/02-bob.asc",
+                "enc/03-carol.asc",
+                "--key-file",
+                "alice.key",
+                "--key-file",
+                "bob.key",
+                "--key-file",
+                "carol.key",
+                "--stdout",
+                "--encoding",
+                "hex",
+            ],
+        ),
         ("combine-exactly-k-one-bad", vec!["combine", &s1, "bad-02.txt", &s3, "--stdout", "--encoding", "hex"]),
         (
             "combine-exactly-k-one-bad-manifest",

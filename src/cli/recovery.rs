@@ -87,7 +87,7 @@ pub fn report(r: &combine::Recovered, out: Option<&PathBuf>) {
         );
     }
     for (origin, why) in &r.not_opened {
-        tell!("note: {origin} was not counted: it could not be opened ({why}).");
+        tell!("note: {origin} was not counted, as it could not be opened: {why}.");
     }
     for repeated in &r.repeated {
         tell!("note: {repeated} repeats another input and was ignored.");
