@@ -445,7 +445,14 @@ fn every_command_on_and_off_the_happy_path() {
         ("combine-decodes-a-bad-share-listed-first", big(&["big-bad-01.txt"])),
         (
             "combine-past-the-bound",
-            big(&["big-bad-01.txt", "big-bad-02.txt", "big-bad-03.txt", "big-bad-04.txt", "big-bad-05.txt", "big-bad-06.txt"]),
+            big(&[
+                "big-bad-01.txt",
+                "big-bad-02.txt",
+                "big-bad-03.txt",
+                "big-bad-04.txt",
+                "big-bad-05.txt",
+                "big-bad-06.txt",
+            ]),
         ),
         (
             "combine-encrypted-damaged-spare",

@@ -11,12 +11,14 @@
 //!    bytes per machine word. Secret bytes are only multiplied by public Lagrange coefficients
 //!    (x coordinates only), with no secret-indexed table and no secret-dependent branch; the
 //!    only data-dependent branch is whether any check failed.
-//! 2. **Location** (only where a check failed): Gao's decoder — the partial extended Euclidean
+//! 2. **Location** (only where a check failed): if the check points that disagree there, with
+//!    the points already known wrong, are at most ⌊(n - k)/2⌋, they are the wrong ones (everything
+//!    else agrees with the basis). Otherwise Gao's decoder — the partial extended Euclidean
 //!    algorithm on the product of (X - x_i) and the polynomial interpolating that position's n
 //!    values — names the points that are wrong there. They join the set of wrong points, and the
-//!    pass goes on from that position without them. Its multiplications are constant time, but its
-//!    control flow (degrees, lengths) depends on the data: it runs only off the normal path, when
-//!    a share is already known to be wrong (docs/DESIGN.md).
+//!    pass goes on from that position without them. Gao's multiplications are constant time, but
+//!    its control flow (degrees, lengths) depends on the data: it runs only off the normal path,
+//!    when a share is already known to be wrong (docs/DESIGN.md).
 //!
 //! A point found wrong at one position is left out at every later one. A position checked before
 //! that was checked with more points, all agreeing: with at most ⌊(n - k)/2⌋ wrong points in all,
@@ -30,6 +32,8 @@ use zeroize::{Zeroize, Zeroizing};
 
 /// Positions checked between two looks at the shared set of wrong points.
 const BLOCK: usize = 16 * 1024;
+/// Disagreements located before a block is checked again without the points found wrong.
+const BATCH: usize = 16;
 
 /// More points are wrong than these points can locate.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
@@ -146,20 +150,43 @@ impl Decoder {
                 return Ok(());
             }
             if *self.wrong.lock().unwrap_or_else(|e| e.into_inner()) != pass.wrong_known {
-                pass = self.pass();
+                pass = self.pass_after(pass);
             }
             let end = (at + BLOCK).min(range.end);
-            match pass.run(self.field, ys, &mut out[at - range.start..end - range.start], at) {
+            let found = pass.run(self.field, ys, &mut out[at - range.start..end - range.start], at);
+            match found.first() {
                 None => at = end,
-                Some(disagree) => {
-                    self.locate(ys, disagree, &pass.wrong_known)?;
-                    pass = self.pass();
-                    // Again from the word of the disagreement, without the points found wrong.
-                    at += (disagree - at) / 8 * 8;
+                Some(first) => {
+                    let first = first.position;
+                    for disagree in &found {
+                        self.locate(ys, disagree, &pass.wrong_known)?;
+                    }
+                    pass = self.pass_after(pass);
+                    // Again from the word of the first disagreement, without the points found wrong.
+                    at += (first - at) / 8 * 8;
                 }
             }
         }
         Ok(())
+    }
+
+    /// [`Decoder::pass`], from the previous pass: when no basis point was found wrong, its
+    /// coefficients stay and only the check points found wrong are dropped.
+    fn pass_after(&self, previous: Pass) -> Pass {
+        let wrong_known = self.wrong();
+        if previous.basis.iter().any(|b| wrong_known.binary_search(b).is_ok()) {
+            return self.pass();
+        }
+        let keep: Vec<bool> = previous.checks.iter().map(|c| wrong_known.binary_search(c).is_err()).collect();
+        let checks: Vec<usize> = previous.checks.iter().zip(&keep).filter(|&(_, &k)| k).map(|(&c, _)| c).collect();
+        let width = previous.checks.len();
+        let at_checks = (0..previous.basis.len())
+            .flat_map(|b| {
+                let row = &previous.at_checks[b * width..(b + 1) * width];
+                row.iter().zip(&keep).filter(|&(_, &k)| k).map(|(&l, _)| l).collect::<Vec<u8>>()
+            })
+            .collect();
+        Pass { wrong_known, basis: previous.basis, checks, at_zero: previous.at_zero, at_checks }
     }
 
     /// The check pass's coefficients for the points not known wrong now.
@@ -200,12 +227,22 @@ impl Decoder {
         Pass { wrong_known, basis, checks, at_zero, at_checks }
     }
 
-    /// Locates the wrong points at byte `position` with Gao's decoder and adds them to the wrong
-    /// ones. `known`: the points the failed check already left out; at least one point found wrong
+    /// Locates the wrong points at a position where a check pass disagreed and adds them to the
+    /// wrong ones. `known`: the points that pass already left out; at least one point found wrong
     /// must be new, or the errors are beyond what can be located.
-    fn locate(&self, ys: &[&[u8]], position: usize, known: &[usize]) -> Result<(), TooManyWrong> {
-        let values: Zeroizing<Vec<u8>> = Zeroizing::new(ys.iter().map(|y| y[position]).collect());
-        let found = self.gao(&values).ok_or_else(|| self.too_many())?;
+    ///
+    /// When the check points that disagree, with the ones known wrong, are few enough to be
+    /// located (⌊(n - k)/2⌋), they are the wrong ones there: all the other points agree with the
+    /// basis, at least n - ⌊(n - k)/2⌋ of them, which fixes the polynomial. Otherwise (a basis
+    /// point is wrong there) Gao's decoder decides from all n values.
+    fn locate(&self, ys: &[&[u8]], disagree: &Disagreement, known: &[usize]) -> Result<(), TooManyWrong> {
+        let by_checks = known.len() + disagree.checks.len() <= self.correctable();
+        let found = if by_checks {
+            disagree.checks.clone()
+        } else {
+            let values: Zeroizing<Vec<u8>> = Zeroizing::new(ys.iter().map(|y| y[disagree.position]).collect());
+            self.gao(&values).ok_or_else(|| self.too_many())?
+        };
         if found.iter().all(|i| known.binary_search(i).is_ok()) {
             return Err(self.too_many());
         }
@@ -261,11 +298,22 @@ impl Decoder {
         let locator = self.locator();
         // g1: the polynomial through all n values (a public basis times secret values).
         let mut g1 = poly(vec![0u8; n]);
+        let mut powers = [0u8; 8];
         for (basis, &v) in locator.basis.iter().zip(values) {
+            // v, 2v, 4v, ...: each product is then the XOR chosen by the public coefficient.
+            powers[0] = v;
+            for p in 1..8 {
+                powers[p] = f.mul(powers[p - 1], 2);
+            }
             for (c, &b) in g1.iter_mut().zip(basis) {
-                *c ^= f.mul(v, b);
+                let mut bits = b;
+                while bits != 0 {
+                    *c ^= powers[bits.trailing_zeros() as usize];
+                    bits &= bits - 1;
+                }
             }
         }
+        powers.zeroize();
         trim(&mut g1);
         // Partial extended Euclid on (g0, g1), tracking only g1's cofactor v.
         let mut r0 = poly(locator.g0.clone());
@@ -296,12 +344,12 @@ impl Decoder {
 
 impl Pass {
     /// Interpolates positions `start..start + out.len()` into `out`, checking every check point.
-    /// Returns the first position where a check point disagrees (`out` is then written only
-    /// before it, from its word on it is to be done again).
-    fn run(&self, f: Field, ys: &[&[u8]], out: &mut [u8], start: usize) -> Option<usize> {
+    /// Returns the positions where a check point disagrees (the first [`BATCH`] of them), with
+    /// the check points that do there. `out` is right only before the first of them.
+    fn run(&self, f: Field, ys: &[&[u8]], out: &mut [u8], start: usize) -> Vec<Disagreement> {
         let mut acc = Zeroizing::new(vec![0u64; self.checks.len()]);
         let mut powers = [0u64; 8];
-        let mut result = None;
+        let mut result = Vec::new();
         for (word, chunk) in out.chunks_mut(8).enumerate() {
             let at = start + word * 8;
             let len = chunk.len();
@@ -324,15 +372,30 @@ impl Pass {
             chunk.copy_from_slice(&bytes[..len]);
             bytes.zeroize();
             value.zeroize();
-            let disagree = acc.iter().fold(0u64, |all, &a| all | a);
-            if disagree != 0 {
-                result = Some(at + (disagree.trailing_zeros() / 8) as usize);
+            let mut disagree = acc.iter().fold(0u64, |all, &a| all | a);
+            while disagree != 0 && result.len() < BATCH {
+                let lane = disagree.trailing_zeros() / 8 * 8;
+                let checks = self.checks.iter().zip(acc.iter()).filter(|&(_, a)| (a >> lane) & 0xff != 0);
+                result.push(Disagreement {
+                    position: at + (lane / 8) as usize,
+                    checks: checks.map(|(&c, _)| c).collect(),
+                });
+                disagree &= !(0xffu64 << lane);
+            }
+            if result.len() == BATCH {
                 break;
             }
         }
         powers.zeroize();
         result
     }
+}
+
+/// Where a check pass found points off the interpolation.
+struct Disagreement {
+    position: usize,
+    /// The check points off it there (the basis points may be off too).
+    checks: Vec<usize>,
 }
 
 /// `c * v` in each lane, from the powers v, 2v, 4v, ... of v: XORs chosen by the public `c`.
