@@ -122,11 +122,11 @@ pub enum CombineError {
              With the set's manifest or one more share, symbolon can tell which"
     )]
     CommitmentMismatch { given: usize, set: String },
-    #[error("no {need} of the {given} shares of set {set} reconstruct the committed secret: more than {} of them are wrong. Nothing was recovered: add more shares of the set", .given - .need)]
+    #[error("no {need} of the {given} shares of set {set} reconstruct the committed secret: more than {} of them are wrong. Nothing was recovered: add more shares of the set", .given.saturating_sub(*.need))]
     NoConsistentSubset { given: usize, need: usize, set: String },
     #[error(
         "the {given} shares of set {set} do not reconstruct the committed secret: more than {correctable} of them are wrong, and {given} shares of a set with threshold {need} can locate at most {correctable} (half of the {} beyond the threshold). Nothing was recovered: add more shares of the set (every two more let symbolon locate one more wrong share), or give the set's manifest, which checks each share on its own",
-        .given - .need
+        .given.saturating_sub(*.need)
     )]
     TooManyWrong { given: usize, need: usize, correctable: usize, set: String },
     #[error("{origin}: {source}")]
@@ -155,7 +155,7 @@ pub enum CombineError {
     TooFewKeys { have: usize, need: usize },
     #[error(
         "the {given} keys do not all lie on one polynomial of degree {degree}: more than {correctable} of them are wrong, and {given} keys with threshold {need} can locate at most {correctable} (half of the {} beyond the threshold). Nothing was recovered: give the set's manifest, or more keys (every two more let symbolon locate one more wrong key)",
-        .given - .need
+        .given.saturating_sub(*.need)
     )]
     KeysDisagree { given: usize, degree: usize, need: usize, correctable: usize },
     #[error("the manifest's set is {manifest_scheme}-scheme, but bare keys are Vault keys")]
@@ -411,11 +411,19 @@ fn combine_shares(mut shares: Vec<(String, Share)>, ctx: &Context<'_>) -> Result
                 set: info.id.short(),
             };
             if !searchable(points.len(), need, info.secret_len as usize) {
-                return Err(if readded > 0 {
-                    too_few_good(&disputed, &bad, shares.len(), readded, need)
-                } else {
-                    too_many()
-                });
+                if readded > 0 {
+                    return Err(too_few_good(&disputed, &bad, shares.len(), readded, need));
+                }
+                // Too many shares clash on x to decode without them.
+                if clear.len() < need
+                    && let Some((j, i)) = (0..xs.len()).find_map(|i| (0..i).find(|&j| xs[j] == xs[i]).map(|j| (j, i)))
+                {
+                    return Err(CombineError::SameXDifferent {
+                        first: shares[j].0.clone(),
+                        second: shares[i].0.clone(),
+                    });
+                }
+                return Err(too_many());
             }
             let accept = |subset: &[usize]| -> Option<(SecretBytes, Vec<usize>)> {
                 let basis: Vec<Point> = subset.iter().map(|&i| points[i].0.clone()).collect();
@@ -436,13 +444,22 @@ fn combine_shares(mut shares: Vec<(String, Share)>, ctx: &Context<'_>) -> Result
             };
             match best_agreement(&xs, need, accept) {
                 Some(mut best) => {
-                    let wrong = points.len() - best.on.len();
-                    best.cross_check = (points.len() > need).then(|| CrossCheck {
-                        shares: points.len(),
+                    // Counted by x coordinate (a share relabelled with another index is the same
+                    // point); nothing is claimed when the evidence was tied.
+                    let distinct = |of: &mut dyn Iterator<Item = u8>| {
+                        let mut v: Vec<u8> = of.collect();
+                        v.sort_unstable();
+                        v.dedup();
+                        v.len()
+                    };
+                    let all = distinct(&mut xs.iter().copied());
+                    let on = distinct(&mut best.on.iter().map(|&i| xs[i]));
+                    best.cross_check = (all > need && !best.tie).then(|| CrossCheck {
+                        shares: all,
                         needed: need,
-                        wrong,
-                        detect_more: points.len() - need - wrong,
-                        locate_more: points.len() - need - wrong,
+                        wrong: all - on,
+                        detect_more: on - need,
+                        locate_more: on - need,
                     });
                     best
                 }
@@ -767,11 +784,13 @@ fn combine_keys(
             let used = good[..k].iter().map(|&i| origins[i].clone()).collect();
             let agreeing = on.iter().filter(|i| !good[..k].contains(i)).map(|&i| origins[i].clone()).collect();
             let mut r = outcome(secret, Verification::Consistency { agreeing: on.len() }, used, agreeing, bad);
+            // Without a commitment to refute a wrong decoding, wrong keys are certain to be seen
+            // only up to n - k - t of them: more could be within t of another polynomial.
             r.cross_check = (clear.len() > k).then(|| CrossCheck {
                 shares: clear.len(),
                 needed: k,
                 wrong: wrong.len(),
-                detect_more: clear.len() - k - wrong.len(),
+                detect_more: (clear.len() - k - decoder.correctable()).saturating_sub(wrong.len()),
                 locate_more: decoder.correctable() - wrong.len(),
             });
             Ok(r)

@@ -263,13 +263,17 @@ impl Session<'_> {
         let mut wanted = needed;
         loop {
             opener.open_until(&mut wanted, keys, prompt)?;
+            // The threshold is reached: no PIN is kept while combining (should one more share be
+            // needed, its card's PIN is asked again).
+            opener.cards.keep_pins_for(&[]);
             match combine::combine(opener.opened.clone(), &context) {
                 Ok(mut recovered) => {
                     opener.not_needed(prompt);
                     recovered.not_opened = std::mem::take(&mut opener.not_opened);
                     return Ok(recovered);
                 }
-                // A share opened is wrong (or of another set): one more input may make up for it.
+                // A share opened is wrong, or too few good ones were opened: one more input may make
+                // up for it.
                 Err(e) if more_shares_help(&e) && !opener.pending.is_empty() => {
                     prompt.notice(&format!("  {e}"));
                     prompt.notice("  Opening one more share.");

@@ -260,7 +260,7 @@ fn bare_keys_in_two_equal_camps_are_refused() {
     assert_eq!(r.bad, vec!["key 4"]);
     assert_eq!(
         r.cross_check,
-        Some(combine::CrossCheck { shares: 4, needed: 2, wrong: 1, detect_more: 1, locate_more: 0 })
+        Some(combine::CrossCheck { shares: 4, needed: 2, wrong: 1, detect_more: 0, locate_more: 0 })
     );
 }
 

@@ -161,6 +161,9 @@ impl Decoder {
                     for disagree in &found {
                         self.locate(ys, disagree, &pass.wrong_known)?;
                     }
+                    if stop.load(Ordering::Relaxed) {
+                        return Ok(());
+                    }
                     pass = self.pass_after(pass);
                     // Again from the word of the first disagreement, without the points found wrong.
                     at += (first - at) / 8 * 8;
@@ -246,15 +249,18 @@ impl Decoder {
         if found.iter().all(|i| known.binary_search(i).is_ok()) {
             return Err(self.too_many());
         }
+        // The wrong set never grows past what can be located: there are always k points left.
         let mut wrong = self.wrong.lock().unwrap_or_else(|e| e.into_inner());
+        let mut union = wrong.clone();
         for i in found {
-            if let Err(at) = wrong.binary_search(&i) {
-                wrong.insert(at, i);
+            if let Err(at) = union.binary_search(&i) {
+                union.insert(at, i);
             }
         }
-        if wrong.len() > self.correctable() {
+        if union.len() > self.correctable() {
             return Err(self.too_many());
         }
+        *wrong = union;
         Ok(())
     }
 

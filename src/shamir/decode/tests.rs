@@ -162,3 +162,21 @@ fn exactly_k_points_interpolate_without_checks() {
     assert!(Decoder::new(Scheme::Native, &[1, 2], 3).is_err());
     assert!(Decoder::new(Scheme::Native, &[1, 1, 2], 2).is_err());
 }
+
+/// Wrong points met in different parts of a large secret (by different workers) are past the
+/// bound together: a clean refusal, and the wrong set never grows past what can be located.
+#[test]
+fn wrong_points_in_different_parts_of_a_large_secret_are_refused_together() {
+    let mut rng = StdRng::from_seed([4; 32]);
+    let mut secret = vec![0u8; 3 << 20];
+    rng.fill_bytes(&mut secret);
+    let mut points = split(Scheme::Native, &secret, 3, 5, &mut rng).unwrap();
+    for (third, p) in points.iter_mut().take(3).enumerate() {
+        p.y.expose_mut()[third << 20 | 12345] ^= 0x10;
+    }
+    let xs: Vec<u8> = points.iter().map(|p| p.x).collect();
+    let decoder = Decoder::new(Scheme::Native, &xs, 3).unwrap();
+    let ys: Vec<&[u8]> = points.iter().map(|p| p.y.expose()).collect();
+    assert_eq!(decoder.decode(&ys), Err(TooManyWrong { given: 5, threshold: 3, correctable: 1 }));
+    assert!(decoder.wrong().len() <= 1);
+}
