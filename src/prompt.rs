@@ -39,6 +39,28 @@ pub enum SecretRequest {
     AdminPin { card: String, tries_left: u8 },
     /// The passphrase of a secret key in a file, e.g. "the secret key 0123...ABCD (Alice)".
     Passphrase { key: String },
+    /// A card's reset code (it unblocks the user PIN).
+    ResetCode { card: String, tries_left: u8 },
+    /// A new PIN (or reset code) for a card; `again`: the second entry, to confirm it.
+    New { card: String, what: NewPin, again: bool },
+}
+
+/// Which secret of a card is being set.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NewPin {
+    User,
+    Admin,
+    ResetCode,
+}
+
+impl NewPin {
+    pub fn name(self) -> &'static str {
+        match self {
+            NewPin::User => "user PIN",
+            NewPin::Admin => "admin PIN",
+            NewPin::ResetCode => "reset code",
+        }
+    }
 }
 
 impl SecretRequest {
@@ -63,6 +85,14 @@ impl SecretRequest {
             ),
             SecretRequest::AdminPin { card, tries_left } => format!("the admin PIN of {card} ({})", tries(*tries_left)),
             SecretRequest::Passphrase { key } => key.clone(),
+            SecretRequest::ResetCode { card, tries_left } => {
+                format!("the reset code of {card} ({})", tries(*tries_left))
+            }
+            SecretRequest::New { card, what, again } => format!(
+                "the new {} for {card}{}",
+                what.name(),
+                if *again { ", again to confirm it" } else { " (not the factory default)" }
+            ),
         }
     }
 }
@@ -75,6 +105,8 @@ pub enum Question {
     PlanHash { hash: String, action: String },
     /// A card was not the right one, or not there: retry once it is inserted (yes) or skip (no).
     RetryOrSkip { what: String },
+    /// Before a card is reset: its ident typed back; `action` says what follows.
+    TypeIdent { ident: String, action: String },
 }
 
 /// Something that blocks until the cards change (a card inserted or pulled, a reader plugged
@@ -186,6 +218,7 @@ impl Prompt for Scripted {
         Ok(match question {
             Question::PlanHash { hash, .. } => answer.trim() == hash,
             Question::RetryOrSkip { .. } => answer.trim().is_empty(),
+            Question::TypeIdent { ident, .. } => answer.trim().eq_ignore_ascii_case(ident),
         })
     }
 

@@ -139,8 +139,9 @@ impl Request {
     /// Reads and validates the certificates of custodian `i`.
     fn load_one(&self, i: usize, spec: &Spec) -> Result<Custodian, RecipientError> {
         let mut certs: Vec<(String, sequoia_openpgp::Cert)> = Vec::new();
+        let mut refs: Vec<(String, sequoia_openpgp::Cert)> = Vec::new();
         for cert_ref in &spec.certs {
-            let (origin, cert) = match cert_ref {
+            match cert_ref {
                 CertRef::File { path, fingerprint } => {
                     let origin = path.display().to_string();
                     let bytes = std::fs::read(path).map_err(|source| RecipientError::Unreadable {
@@ -149,13 +150,20 @@ impl Request {
                         source,
                     })?;
                     let found = certs::read_certs(&origin, &bytes)?;
-                    (origin.clone(), certs::select(&origin, found, fingerprint.as_deref())?)
+                    // FILE#all: every certificate in it, one custodian's several tokens.
+                    if fingerprint.as_deref().is_some_and(|f| f.eq_ignore_ascii_case("all")) {
+                        refs.extend(found.into_iter().map(|c| (origin.clone(), c)));
+                    } else {
+                        refs.push((origin.clone(), certs::select(&origin, found, fingerprint.as_deref())?));
+                    }
                 }
                 CertRef::Inline { origin, base64 } => {
                     let found = certs::read_certs(origin, base64.as_bytes())?;
-                    (origin.clone(), certs::select(origin, found, None)?)
+                    refs.push((origin.clone(), certs::select(origin, found, None)?));
                 }
-            };
+            }
+        }
+        for (origin, cert) in refs {
             // Validate before anything else is derived from the certificate (e.g. its name).
             certs::validate(&origin, &cert)?;
             if let Some((first, _)) = certs.iter().find(|(_, c)| c.fingerprint() == cert.fingerprint()) {

@@ -1403,3 +1403,307 @@ fn on_a_terminal_enter_skips_a_missing_card_for_a_spare() {
     assert!(!screen.contains(cards::USER_PIN), "a PIN was shown:\n{screen}");
     drop(card);
 }
+
+/// The PINs `card setup` gives the cards in these tests (the test pinentry's answers).
+const NEW_USER_PIN: &str = "654321";
+const NEW_ADMIN_PIN: &str = "87654321";
+
+/// Runs symbolon with the test pinentry, and `env` (e.g. the PINs it is to answer).
+fn run_env(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Run {
+    let entry = pinentry();
+    let mut all = vec![("SYMBOLON_PINENTRY", entry.as_str())];
+    all.extend_from_slice(env);
+    run_with_env(dir, args, None, &all)
+}
+
+/// `card setup` of `card` for `name` with `algorithm`, writing `out`.
+fn setup_card(dir: &Path, card: &VirtualCard, name: &str, algorithm: &str, out: &str, env: &[(&str, &str)]) -> Run {
+    let email = format!("{}@example.org", name.split(' ').next().unwrap().to_lowercase());
+    let args = [
+        "card",
+        "setup",
+        "--card",
+        &card.ident,
+        "--name",
+        name,
+        "--email",
+        &email,
+        "--algorithm",
+        algorithm,
+        "--out",
+        out,
+    ];
+    run_env(dir, &args, env)
+}
+
+fn read_cert(path: &Path) -> sequoia_openpgp::Cert {
+    use sequoia_openpgp::parse::Parse;
+    sequoia_openpgp::Cert::from_file(path).unwrap()
+}
+
+/// `card setup` on a fresh card for each algorithm: the keys are the card's own (its recorded
+/// fingerprints), the certificate written matches them and is signed by the card, the new PINs
+/// are in force, and a share split to it decrypts on it.
+#[test]
+fn card_setup_generates_keys_on_the_card_for_each_algorithm() {
+    let _cards = exclusive();
+    let dir = TempDir::new("cards-setup");
+    let d = dir.path();
+    for (slot, algorithm, shown) in [
+        (0, "cv25519", "Ed25519"),
+        (1, "nistp256", "NistP256r1"),
+        (2, "nistp384", "NistP384r1"),
+        (3, "rsa4096", "RSA 4096"),
+    ] {
+        let card = VirtualCard::insert(slot, &[]);
+        let out = format!("{algorithm}.asc");
+        let run = setup_card(d, &card, "Alice Example", algorithm, &out, &[]);
+        assert_ok(&run);
+        if algorithm == "cv25519" {
+            common::assert_snapshot("card-setup", &as_pinned(&run.stderr, &[(&card.ident, "alice")]));
+        }
+        let list = card_list(d);
+        let listed = card_of(&list, &card.ident);
+        assert_eq!(listed["cardholder"], "Example<<Alice", "{listed}");
+        assert!(listed["signing"]["algorithm"].as_str().unwrap().contains(shown), "{listed}");
+        let fpr =
+            |slot: &str| listed[slot]["fingerprint"].as_str().unwrap_or_else(|| panic!("{slot}: {listed}")).to_string();
+        let cert = read_cert(&d.join(&out));
+        assert_eq!(cert.fingerprint().to_hex(), fpr("signing"), "{algorithm}");
+        let policy = sequoia_openpgp::policy::StandardPolicy::new();
+        let valid = cert.with_policy(&policy, None).unwrap();
+        let enc: Vec<String> =
+            valid.keys().for_transport_encryption().map(|k| k.key().fingerprint().to_hex()).collect();
+        assert_eq!(enc, [fpr("decryption")], "{algorithm}");
+        assert!(listed["authentication"]["fingerprint"].is_string(), "{listed}");
+        assert_eq!(valid.userids().next().unwrap().userid().to_string(), "Alice Example <alice@example.org>");
+        assert!(run.stderr.contains(&format!("Fingerprint: {}", cert.fingerprint())), "{}", run.stderr);
+        // The PINs were changed: the factory user PIN no longer works, the new one does.
+        split_to(d, GENERATE, &[&format!("alice={out}")], 1, &[], &format!("set-{algorithm}"));
+        let share = format!("set-{algorithm}/01-alice.asc");
+        let run = run_env(d, &["decrypt", &share, "--check"], &[("TEST_USER_PIN", NEW_USER_PIN)]);
+        assert_ok(&run);
+        let run = run_env(d, &["decrypt", &share, "--check"], &[("TEST_USER_PIN", cards::USER_PIN)]);
+        assert_fails(&run, 1, &["wrong PIN"]);
+        drop(card);
+    }
+}
+
+/// gpg, the independent other side, reads a card symbolon set up (`gpg --card-status`) and
+/// decrypts a share on it through its scdaemon.
+#[test]
+fn gpg_reads_and_decrypts_on_a_card_symbolon_set_up() {
+    let _cards = exclusive();
+    let dir = TempDir::new("cards-setup-gpg");
+    let d = dir.path();
+    let card = VirtualCard::insert(0, &[]);
+    assert_ok(&setup_card(d, &card, "Bob Example", "cv25519", "bob.asc", &[]));
+    split_to(d, GENERATE, &["bob=bob.asc"], 1, &[], "set");
+    let ours = run_env(d, &["decrypt", "set/01-bob.asc"], &[("TEST_USER_PIN", NEW_USER_PIN)]);
+    assert_ok(&ours);
+    let gpg = empty_gnupg_home(d);
+    cards::gpg_use_card(&gpg.home, &card.reader);
+    // gpg-agent's pinentry answers the card's new PIN.
+    let wrapper = gpg.home.join("pinentry-new-pin");
+    std::fs::write(&wrapper, format!("#!/bin/sh\nTEST_USER_PIN={NEW_USER_PIN} exec {}\n", pinentry())).unwrap();
+    std::fs::set_permissions(&wrapper, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    std::fs::write(gpg.home.join("gpg-agent.conf"), format!("pinentry-program {}\n", wrapper.display())).unwrap();
+    gpg.ok(&["--import", &d.join("bob.asc").to_string_lossy()], None);
+    let status = String::from_utf8(gpg.ok(&["--card-status"], None)).unwrap();
+    assert!(status.contains("Bob Example") || status.contains("Example"), "{status}");
+    let fpr = read_cert(&d.join("bob.asc")).fingerprint().to_hex();
+    let spaced: String =
+        fpr.chars().collect::<Vec<_>>().chunks(4).map(|c| c.iter().collect::<String>()).collect::<Vec<_>>().join(" ");
+    assert!(status.replace(' ', "").contains(&fpr) || status.contains(&spaced), "{status}");
+    let message = std::fs::read(d.join("set/01-bob.asc")).unwrap();
+    let out = gpg.run(&["--pinentry-mode", "ask", "--decrypt"], Some(&message));
+    assert!(out.status.success(), "gpg --decrypt: {}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(out.stdout, ours.stdout);
+    let _ = std::process::Command::new("gpgconf").arg("--homedir").arg(&gpg.home).args(["--kill", "all"]).output();
+}
+
+/// A card that holds keys is not set up again, and nothing on it changes; a reset needs its
+/// ident typed back, and a wrong one changes nothing either.
+#[test]
+fn a_card_with_keys_is_refused_and_a_reset_needs_its_ident() {
+    let _cards = exclusive();
+    let dir = TempDir::new("cards-setup-refuse");
+    let d = dir.path();
+    let card = VirtualCard::insert(0, &[]);
+    assert_ok(&setup_card(d, &card, "Carol Example", "cv25519", "carol.asc", &[]));
+    let before = card_list(d);
+    let run = setup_card(d, &card, "Carol Example", "cv25519", "again.asc", &[("TEST_ADMIN_PIN", NEW_ADMIN_PIN)]);
+    assert_fails(&run, 1, &["already holds keys", "Nothing was changed", "--reset"]);
+    common::assert_snapshot("card-setup-has-keys", &as_pinned(&run.stderr, &[(&card.ident, "carol")]));
+    assert!(!d.join("again.asc").exists());
+    let wrong = "0000:00000000";
+    let run = run_env(d, &["card", "reset", "--card", &card.ident, "--confirm", wrong], &[]);
+    assert_fails(&run, 1, &["was not typed back", "Nothing was changed"]);
+    let mut args = vec!["card", "setup", "--card", &card.ident, "--name", "Carol Example", "--out", "again.asc"];
+    args.extend(["--reset", wrong]);
+    assert_fails(&run_env(d, &args, &[]), 1, &["was not typed back"]);
+    let after = card_list(d);
+    assert_eq!(card_of(&before, &card.ident), card_of(&after, &card.ident), "the card changed");
+    // With the ident typed back: set up anew (new keys).
+    let ident = card.ident.clone();
+    let args = ["card", "setup", "--card", &ident, "--name", "Carol Example", "--out", "again.asc", "--reset", &ident];
+    assert_ok(&run_env(d, &args, &[]));
+    let renewed = card_list(d);
+    assert_ne!(card_of(&before, &ident)["signing"], card_of(&renewed, &ident)["signing"]);
+    // And `card reset` leaves it empty.
+    assert_ok(&run_env(d, &["card", "reset", "--card", &ident, "--confirm", &ident.to_lowercase()], &[]));
+    let reset = card_list(d);
+    assert!(card_of(&reset, &ident)["signing"]["fingerprint"].is_null(), "{reset}");
+}
+
+/// New PINs: the factory default is refused and two different entries are asked again, with no
+/// card change; when no new PIN is settled, the card is left as it was.
+#[test]
+fn new_pins_are_typed_twice_and_never_the_default() {
+    let _cards = exclusive();
+    let dir = TempDir::new("cards-setup-pins");
+    let d = dir.path();
+    let card = VirtualCard::insert(0, &[]);
+    let sequence = d.join("pins");
+    let seq = sequence.to_str().unwrap();
+    // Current admin PIN; new user PIN: the default, then two that differ, then one twice.
+    std::fs::write(&sequence, "12345678\n123456\n222333\n222334\n222333\n222333\n11223344\n11223344\n").unwrap();
+    let run = setup_card(d, &card, "Dave Example", "cv25519", "dave.asc", &[("PIN_SEQUENCE", seq)]);
+    assert_ok(&run);
+    assert!(run.stderr.contains("That user PIN is refused: it is the factory default"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("The two entries of the new user PIN differ. Nothing was written to the card"),
+        "{}",
+        run.stderr
+    );
+    split_to(d, GENERATE, &["dave=dave.asc"], 1, &[], "set");
+    assert_ok(&run_env(d, &["decrypt", "set/01-dave.asc", "--check"], &[("TEST_USER_PIN", "222333")]));
+    // Three mismatches: nothing is written (the card keeps no keys).
+    let fresh = VirtualCard::insert(1, &[]);
+    std::fs::write(&sequence, "12345678\n333444\n333445\n333444\n333445\n333444\n333445\n").unwrap();
+    let run = setup_card(d, &fresh, "Erin Example", "cv25519", "erin.asc", &[("PIN_SEQUENCE", seq)]);
+    assert_fails(&run, 1, &["no new user PIN was given", "nothing was written to the card"]);
+    assert!(card_of(&card_list(d), &fresh.ident)["signing"]["fingerprint"].is_null());
+    assert!(!d.join("erin.asc").exists());
+}
+
+/// An algorithm the card does not list is refused before anything is written, with what it can.
+#[test]
+fn an_algorithm_the_card_lacks_is_refused_before_anything_is_written() {
+    let _cards = exclusive();
+    let dir = TempDir::new("cards-setup-algo");
+    let d = dir.path();
+    let card = VirtualCard::insert(0, &["--no-rsa"]);
+    let run = setup_card(d, &card, "Frank Example", "rsa4096", "frank.asc", &[]);
+    assert_fails(
+        &run,
+        1,
+        &["cannot generate rsa4096 keys", "it can: cv25519, nistp256, nistp384", "Nothing was written"],
+    );
+    let listed = card_list(d);
+    let listed = card_of(&listed, &card.ident);
+    assert!(listed["signing"]["fingerprint"].is_null() && listed["pin_retries"]["admin"] == 3, "{listed}");
+    assert_eq!(listed["cardholder"], "", "{listed}");
+}
+
+/// PIN changes, the admin PIN's last-try guard, and unblocking the user PIN with the admin PIN
+/// and with a reset code.
+#[test]
+fn pins_change_unblock_and_the_admin_last_try_is_guarded() {
+    let _cards = exclusive();
+    let dir = TempDir::new("cards-pins");
+    let d = dir.path();
+    let card = VirtualCard::insert(0, &[]);
+    assert_ok(&setup_card(d, &card, "Grace Example", "cv25519", "grace.asc", &[]));
+    let ident = card.ident.clone();
+    let retries = |d: &Path| card_of(&card_list(d), &ident)["pin_retries"].clone();
+    // The user PIN changed (current, then the new one twice).
+    let run = run_env(
+        d,
+        &["card", "pin", "change", "--card", &ident],
+        &[("TEST_USER_PIN", NEW_USER_PIN), ("TEST_NEW_USER_PIN", "777888")],
+    );
+    assert_ok(&run);
+    split_to(d, GENERATE, &["grace=grace.asc"], 1, &[], "set");
+    assert_ok(&run_env(d, &["decrypt", "set/01-grace.asc", "--check"], &[("TEST_USER_PIN", "777888")]));
+    // A wrong admin PIN twice counts down; the last try is then refused without trying.
+    let admin = ["card", "pin", "change", "--admin", "--card", &ident];
+    let wrong = [("TEST_ADMIN_PIN", "99999999"), ("TEST_NEW_ADMIN_PIN", "13572468")];
+    assert_fails(&run_env(d, &admin, &wrong), 1, &["wrong admin PIN", "2 tries left"]);
+    assert_fails(&run_env(d, &admin, &wrong), 1, &["wrong admin PIN", "1 try left"]);
+    assert_fails(
+        &run_env(d, &admin, &wrong),
+        1,
+        &["admin PIN of", "has ONE try left", "Nothing was tried", "--allow-last-pin-try"],
+    );
+    assert_eq!(retries(d)["admin"], 1);
+    // Allowed, with the right PIN: changed, and the counter is full again.
+    let mut allowed = admin.to_vec();
+    allowed.push("--allow-last-pin-try");
+    assert_ok(&run_env(d, &allowed, &[("TEST_ADMIN_PIN", NEW_ADMIN_PIN), ("TEST_NEW_ADMIN_PIN", "13572468")]));
+    assert_eq!(retries(d)["admin"], 3);
+    // The user PIN blocked (three wrong tries, the last one allowed), then unblocked with the
+    // admin PIN.
+    let change = ["card", "pin", "change", "--card", &ident, "--allow-last-pin-try"];
+    for _ in 0..3 {
+        let _ = run_env(d, &change, &[("TEST_USER_PIN", "000000"), ("TEST_NEW_USER_PIN", "999000")]);
+    }
+    assert_eq!(retries(d)["user"], 0);
+    let run = run_env(d, &["decrypt", "set/01-grace.asc", "--check"], &[("TEST_USER_PIN", "777888")]);
+    assert_fails(&run, 1, &["blocked", "symbolon card pin unblock"]);
+    let unblock = ["card", "pin", "unblock", "--card", &ident];
+    assert_ok(&run_env(d, &unblock, &[("TEST_ADMIN_PIN", "13572468"), ("TEST_NEW_USER_PIN", "121212")]));
+    assert_eq!(retries(d)["user"], 3);
+    assert_ok(&run_env(d, &["decrypt", "set/01-grace.asc", "--check"], &[("TEST_USER_PIN", "121212")]));
+    // A reset code set with the admin PIN unblocks it too.
+    let reset_code = ["card", "pin", "reset-code", "--card", &ident];
+    assert_ok(&run_env(d, &reset_code, &[("TEST_ADMIN_PIN", "13572468"), ("TEST_NEW_RESET_CODE", "55667788")]));
+    for _ in 0..3 {
+        let _ = run_env(d, &change, &[("TEST_USER_PIN", "000000"), ("TEST_NEW_USER_PIN", "999000")]);
+    }
+    assert_eq!(retries(d)["user"], 0);
+    let unblock = ["card", "pin", "unblock", "--reset-code", "--card", &ident];
+    assert_ok(&run_env(d, &unblock, &[("TEST_RESET_CODE", "55667788"), ("TEST_NEW_USER_PIN", "343434")]));
+    assert_ok(&run_env(d, &["decrypt", "set/01-grace.asc", "--check"], &[("TEST_USER_PIN", "343434")]));
+}
+
+/// A custodian's backup token: two cards set up for one person, the second writing both
+/// certificates into one file; a share encrypted to `FILE#all` decrypts on either card.
+#[test]
+fn a_custodian_backup_token_is_enrolled_with_the_main_one() {
+    let _cards = exclusive();
+    let dir = TempDir::new("cards-backup-token");
+    let d = dir.path();
+    let mut main = VirtualCard::insert(0, &[]);
+    let backup = VirtualCard::insert(1, &[]);
+    assert_ok(&setup_card(d, &main, "Heidi Example", "cv25519", "heidi-main.asc", &[]));
+    let args = [
+        "card",
+        "setup",
+        "--card",
+        &backup.ident,
+        "--name",
+        "Heidi Example",
+        "--out",
+        "heidi.asc",
+        "--with",
+        "heidi-main.asc",
+    ];
+    let run = run_env(d, &args, &[]);
+    assert_ok(&run);
+    assert!(run.stderr.contains("with 1 more of the custodian's tokens"), "{}", run.stderr);
+    // Without #all the file is ambiguous, and the error says how to take every certificate.
+    let mut split = vec!["split", "--generate", "32", "-n", "1", "-t", "1", "--qr", "none", "-o", "set"];
+    split.extend(["--recipient", "heidi=heidi.asc"]);
+    assert_fails(&common::run_in(d, &split, None), 1, &["holds 2 certificates", "heidi.asc#all"]);
+    split_to(d, GENERATE, &["heidi=heidi.asc#all"], 1, &[], "set");
+    let pin = [("TEST_USER_PIN", NEW_USER_PIN)];
+    let with_both = run_env(d, &["decrypt", "set/01-heidi.asc"], &pin);
+    assert_ok(&with_both);
+    // The main token lost: the backup alone decrypts the same share.
+    main.remove();
+    let backup_only = run_env(d, &["decrypt", "set/01-heidi.asc"], &pin);
+    assert_ok(&backup_only);
+    assert_eq!(backup_only.stdout, with_both.stdout);
+    assert!(backup_only.stderr.contains(&backup.ident), "{}", backup_only.stderr);
+}

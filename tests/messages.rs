@@ -820,6 +820,14 @@ const NOT_FOLLOWED_HERE: &[(&str, &str)] = &[
         "to spend the last try, sure of the PIN: run again with --allow-last-pin-try",
         "needs a card: followed in tests/card.rs",
     ),
+    (
+        "enroll the custodian with `symbolon split ... --recipient NAME=cv25519.asc`.",
+        "needs a card: followed in tests/card.rs (card_setup_generates_keys_on_the_card_for_each_algorithm splits to the file written)",
+    ),
+    (
+        "to erase its keys and set it up anew, type its ident back: --reset <CAROL>",
+        "needs a card: followed in tests/card.rs (a_card_with_keys_is_refused_and_a_reset_needs_its_ident)",
+    ),
 ];
 
 struct Advised {

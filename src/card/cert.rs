@@ -32,27 +32,7 @@ pub fn make_cert(ident: Option<&str>, name: Option<&str>, prompt: &mut dyn Promp
             infos.push((open, i));
         }
     }
-    let pick = match ident {
-        Some(id) => {
-            let mut idents: Vec<String> = infos.iter().map(|(_, i)| i.ident.clone()).collect();
-            idents.sort();
-            match infos.into_iter().find(|(_, i)| i.ident.eq_ignore_ascii_case(id)) {
-                Some(found) => found,
-                None if !idents.is_empty() => {
-                    return Err(CardError::NoSuchCard { wanted: crate::sanitize(id), idents: idents.join(", ") });
-                }
-                None => return Err(super::no_cards(&readers, &others, format!(" {}", crate::sanitize(id)))),
-            }
-        }
-        None => {
-            if infos.len() > 1 {
-                let ids = infos.iter().map(|(_, i)| i.ident.clone()).collect::<Vec<_>>().join(", ");
-                return Err(CardError::SeveralCards { idents: ids });
-            }
-            infos.pop().ok_or_else(|| super::no_cards(&readers, &others, String::new()))?
-        }
-    };
-    let (mut open, card_info) = pick;
+    let (mut open, card_info) = super::choose(infos, ident, &readers, &others)?;
     let card = card_info.describe();
     let failed = |what: &'static str| {
         let card = card.clone();
@@ -65,16 +45,11 @@ pub fn make_cert(ident: Option<&str>, name: Option<&str>, prompt: &mut dyn Promp
     };
     // The keys are read in one transaction, which ends before the PIN is asked: no card is held
     // while a person types.
-    let (primary, subkey, touch, limits) = {
+    let limits = {
         let mut tx = open.card.transaction().map_err(|e| failed("opening a transaction")(e.to_string()))?;
-        let primary = keys::public_key(&mut tx, KeyType::Signing).map_err(failed("reading the signing key"))?;
-        let subkey = keys::public_key(&mut tx, KeyType::Decryption).map_err(failed("reading the decryption key"))?;
-        let touch = tx
-            .user_interaction_flag(KeyType::Signing)
-            .ok()
-            .flatten()
-            .is_some_and(|u| u.touch_policy().touch_required());
-        (primary, subkey, touch, super::pin::Limits::read(&mut tx))
+        keys::public_key(&mut tx, KeyType::Signing).map_err(failed("reading the signing key"))?;
+        keys::public_key(&mut tx, KeyType::Decryption).map_err(failed("reading the decryption key"))?;
+        super::pin::Limits::read(&mut tx)
     };
     // Refused before anything is asked: the last try is never spent here.
     match card_info.pin_retries.user {
@@ -89,20 +64,42 @@ pub fn make_cert(ident: Option<&str>, name: Option<&str>, prompt: &mut dyn Promp
     };
     let pin = super::pin::ask(prompt, &request, limits, &card)?;
     open.forget.now();
+    sign_on(&mut open, &card, &user_id, pin, prompt)
+}
+
+/// The certificate of the keys on `open`, signed by the card with the user PIN `pin` (its
+/// last try is never spent).
+pub(crate) fn sign_on(
+    open: &mut super::OpenCard,
+    card: &str,
+    user_id: &str,
+    pin: Zeroizing<String>,
+    prompt: &mut dyn Prompt,
+) -> Result<Cert, CardError> {
+    let failed = |what: &'static str| move |why: String| CardError::Card { card: card.to_string(), what, why };
     let mut tx = open.card.transaction().map_err(|e| failed("opening a transaction")(e.to_string()))?;
     let _ = tx.invalidate_cache();
     // Another program may have spent tries while the PIN was typed.
     match tx.pw_status_bytes().map(|pw| pw.err_count_pw1()) {
-        Ok(0) => return Err(CardError::PinBlocked { card, tried: false }),
-        Ok(1) => return Err(CardError::LastTryNeverSpent { card }),
+        Ok(0) => return Err(CardError::PinBlocked { card: card.to_string(), tried: false }),
+        Ok(1) => return Err(CardError::LastTryNeverSpent { card: card.to_string() }),
         Ok(_) => {}
         Err(e) => return Err(failed("reading the PIN retry counter")(e.to_string())),
     }
+    let primary = keys::public_key(&mut tx, KeyType::Signing).map_err(failed("reading the signing key"))?;
+    let subkey = keys::public_key(&mut tx, KeyType::Decryption).map_err(failed("reading the decryption key"))?;
+    let touch =
+        tx.user_interaction_flag(KeyType::Signing).ok().flatten().is_some_and(|u| u.touch_policy().touch_required());
     let primary: Key<PublicParts, PrimaryRole> = primary.role_into_primary();
     let subkey: Key<PublicParts, SubordinateRole> = subkey.role_into_subordinate();
-    let mut signer =
-        CardSigner { tx: &mut tx, public: primary.clone().role_into_unspecified(), pin, touch, prompt, failure: None };
-    let built = build(&primary, &subkey, &user_id, &mut signer);
+    let hash = match primary.mpis() {
+        mpi::PublicKey::ECDSA { curve: sequoia_openpgp::types::Curve::NistP384, .. } => HashAlgorithm::SHA384,
+        mpi::PublicKey::ECDSA { curve: sequoia_openpgp::types::Curve::NistP521, .. } => HashAlgorithm::SHA512,
+        _ => HashAlgorithm::SHA256,
+    };
+    let public = primary.clone().role_into_unspecified();
+    let mut signer = CardSigner { tx: &mut tx, public, pin, touch, prompt, failure: None, hash };
+    let built = build(&primary, &subkey, user_id, &mut signer);
     if let Some(e) = signer.failure.take() {
         return Err(e);
     }
@@ -129,6 +126,7 @@ fn build(
     let now = (std::time::UNIX_EPOCH + std::time::Duration::from_secs(crate::time::now()))
         .max(primary.creation_time())
         .max(subkey.creation_time());
+    let hash = signer.hash;
     let cert = Cert::try_from(vec![Packet::from(primary.clone())])?;
     let uid = UserID::from(user_id);
     let uid_sig = uid.bind(
@@ -147,7 +145,7 @@ fn build(
                 SymmetricAlgorithm::AES128,
             ])?
             .set_preferred_hash_algorithms(vec![HashAlgorithm::SHA512, HashAlgorithm::SHA384, HashAlgorithm::SHA256])?
-            .set_hash_algo(HashAlgorithm::SHA256),
+            .set_hash_algo(hash),
     )?;
     let sub_sig = subkey.bind(
         signer,
@@ -155,7 +153,7 @@ fn build(
         SignatureBuilder::new(SignatureType::SubkeyBinding)
             .set_signature_creation_time(now)?
             .set_key_flags(KeyFlags::empty().set_transport_encryption().set_storage_encryption())?
-            .set_hash_algo(HashAlgorithm::SHA256),
+            .set_hash_algo(hash),
     )?;
     Ok(cert.insert_packets(vec![Packet::from(uid), uid_sig.into(), Packet::from(subkey.clone()), sub_sig.into()])?.0)
 }
@@ -169,6 +167,8 @@ struct CardSigner<'t, 'a, 'p> {
     touch: bool,
     prompt: &'p mut dyn Prompt,
     failure: Option<CardError>,
+    /// The digest the card signs: as long as an ECDSA key's curve (cards refuse others).
+    hash: HashAlgorithm,
 }
 
 impl Signer for CardSigner<'_, '_, '_> {
@@ -177,7 +177,7 @@ impl Signer for CardSigner<'_, '_, '_> {
     }
 
     fn acceptable_hashes(&self) -> &[HashAlgorithm] {
-        &[HashAlgorithm::SHA256]
+        std::slice::from_ref(&self.hash)
     }
 
     fn sign(&mut self, hash_algo: HashAlgorithm, digest: &[u8]) -> sequoia_openpgp::Result<mpi::Signature> {

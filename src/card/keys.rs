@@ -72,7 +72,19 @@ pub(crate) fn public_key(
         .ok_or_else(|| format!("the key material on the card does not match the fingerprint {fingerprint} it records"))
 }
 
-fn candidates(
+/// The key packet symbolon makes for a key the card generated: for ECDH, RFC 6637's KDF
+/// parameters for the curve (SHA-256/AES-128 for Cv25519 and P-256, SHA-384/AES-192 for P-384).
+pub(crate) fn preferred(
+    keys: Vec<Key<PublicParts, UnspecifiedRole>>,
+    material: &PublicKeyMaterial,
+) -> Option<Key<PublicParts, UnspecifiedRole>> {
+    let p384 = matches!(material, PublicKeyMaterial::E(ecc)
+        if matches!(ecc.algo(), AlgorithmAttributes::Ecc(a) if *a.curve() == CardCurve::NistP384r1));
+    let index = usize::from(p384 && keys.len() > 1);
+    keys.into_iter().nth(index)
+}
+
+pub(crate) fn candidates(
     material: &PublicKeyMaterial,
     kt: KeyType,
     ctime: SystemTime,

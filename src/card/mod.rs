@@ -17,6 +17,7 @@ pub mod decrypt;
 pub mod events;
 mod keys;
 pub mod pin;
+pub mod provision;
 mod transport;
 
 use openpgp_card::ocard::KeyType;
@@ -61,7 +62,7 @@ pub enum CardError {
     WrongPin { card: String, left: u8 },
     /// `tried`: wrong PINs typed in this run blocked it (it was not blocked before).
     #[error(
-        "the user PIN of {card} is {} (no tries left): unblock it with the reset code or the admin PIN (e.g. `gpg --card-edit`, then `admin`, `passwd`, `2`), then try again",
+        "the user PIN of {card} is {} (no tries left): unblock it with the admin PIN or the reset code (`symbolon card pin unblock`), then try again",
         if *.tried { "now blocked by the wrong PINs typed" } else { "blocked" }
     )]
     PinBlocked { card: String, tried: bool },
@@ -102,6 +103,37 @@ pub enum CardError {
     Card { card: String, what: &'static str, why: String },
     #[error("PC/SC: {what} failed: {why}")]
     Pcsc { what: &'static str, why: String },
+    #[error("the {which} of {card} is blocked (no tries left): nothing was tried")]
+    SecretBlocked { card: String, which: &'static str },
+    #[error(
+        "the {which} of {card} has ONE try left: a wrong one now blocks it. Nothing was tried. Make sure of it and run again allowing the last try"
+    )]
+    SecretLastTry { card: String, which: &'static str },
+    #[error("wrong {which} for {card}: {} before it is blocked. Nothing was changed", crate::wording::tries_left(*.left))]
+    WrongSecret { card: String, which: &'static str, left: u8 },
+    #[error(
+        "no {which} that could be right was given for {card} ({why}): nothing was sent to the card, no try was spent"
+    )]
+    ImpossibleSecret { card: String, which: &'static str, why: String },
+    #[error("no new {what} was given for {card} ({why}): nothing was written to the card")]
+    NewPinNotGiven { card: String, what: &'static str, why: String },
+    #[error(
+        "{card} already holds keys: it is not set up again unless it is reset first (erasing them). Nothing was changed"
+    )]
+    HasKeys { card: String, ident: String },
+    #[error("the card's ident was not typed back as {ident}: {card} was not reset. Nothing was changed")]
+    ResetNotConfirmed { card: String, ident: String },
+    #[error("{card}: {why}")]
+    BadCardholder { card: String, why: String },
+    #[error("{card} cannot generate {asked} keys in every slot; it can: {can}. Nothing was written to it")]
+    AlgorithmUnsupported { card: String, asked: &'static str, can: String },
+    #[error("{card} has no touch policy to set (no user interaction flags). Nothing was written to it")]
+    TouchUnsupported { card: String },
+    #[error(
+        "{card}: {what} failed: {why}. The card was changed ({}): reset it and set it up again",
+        if done.is_empty() { "its admin PIN was verified".to_string() } else { done.join("; ") }
+    )]
+    SetupFailed { card: String, what: &'static str, why: String, done: Vec<String> },
 }
 
 impl CardError {
@@ -378,6 +410,35 @@ pub(crate) fn context() -> Result<pcsc::Context, CardError> {
     }
 }
 
+/// The card `ident`, or the only one, among the opened cards and what they said of themselves.
+pub(crate) fn choose(
+    mut infos: Vec<(OpenCard, CardInfo)>,
+    ident: Option<&str>,
+    readers: &[String],
+    others: &[Reader],
+) -> Result<(OpenCard, CardInfo), CardError> {
+    match ident {
+        Some(id) => {
+            let mut idents: Vec<String> = infos.iter().map(|(_, i)| i.ident.clone()).collect();
+            idents.sort();
+            match infos.into_iter().find(|(_, i)| i.ident.eq_ignore_ascii_case(id)) {
+                Some(found) => Ok(found),
+                None if !idents.is_empty() => {
+                    Err(CardError::NoSuchCard { wanted: crate::sanitize(id), idents: idents.join(", ") })
+                }
+                None => Err(no_cards(readers, others, format!(" {}", crate::sanitize(id)))),
+            }
+        }
+        None => {
+            if infos.len() > 1 {
+                let ids = infos.iter().map(|(_, i)| i.ident.clone()).collect::<Vec<_>>().join(", ");
+                return Err(CardError::SeveralCards { idents: ids });
+            }
+            infos.pop().ok_or_else(|| no_cards(readers, others, String::new()))
+        }
+    }
+}
+
 /// What [`open_all`] found: every reader's name, the OpenPGP cards (opened), and the readers
 /// holding anything else.
 pub(crate) struct Found {
@@ -442,7 +503,7 @@ fn fingerprint_hex(fp: Option<&Fingerprint>) -> Option<String> {
     fp.map(Fingerprint::to_hex).filter(|h| h.bytes().any(|b| b != b'0')).map(|h| h.to_ascii_uppercase())
 }
 
-fn touch_name(policy: TouchPolicy) -> String {
+pub(crate) fn touch_name(policy: TouchPolicy) -> String {
     match policy {
         TouchPolicy::Off => "off".into(),
         TouchPolicy::On => "on".into(),

@@ -1,10 +1,10 @@
-//! `symbolon card list` and `symbolon card cert`
+//! `symbolon card list`, `cert`, `setup`, `pin` and `reset`
 
 use super::prompt::TerminalPrompt;
 use anyhow::{Result, bail};
 use sequoia_openpgp::serialize::SerializeInto;
 use std::path::PathBuf;
-use symbolon::card::{self, ReaderContent};
+use symbolon::card::{self, ReaderContent, provision};
 use symbolon::output::{Privacy, write_new_file};
 use symbolon::sanitize;
 
@@ -29,12 +29,75 @@ pub enum Command {
         #[arg(long, value_name = "IDENT")]
         card: Option<String>,
     },
+    /// Set up a custodian's token: keys generated ON the card (nothing secret leaves it), the
+    /// cardholder name, new user and admin PINs (each typed twice; never the factory defaults),
+    /// optionally the touch policy; then the card signs its certificate, written for
+    /// `split --recipient`. A card that already holds keys is refused unless --reset is given.
+    Setup {
+        /// The custodian's name ("Given Names Surname"): the cardholder name and the user ID.
+        #[arg(long)]
+        name: String,
+        /// An email address for the user ID ("Name <email>").
+        #[arg(long)]
+        email: Option<String>,
+        /// The new file to write the armored certificate to.
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
+        /// Key algorithm: cv25519 (Ed25519 and X25519), rsa4096, nistp256 or nistp384, as the card
+        /// supports them.
+        #[arg(long, default_value = "cv25519", value_name = "ALGORITHM")]
+        algorithm: provision::Algorithm,
+        /// Touch policy for every key, where the card has one: off, on or cached.
+        #[arg(long, value_name = "POLICY")]
+        touch: Option<provision::Touch>,
+        /// The URL of the public key, stored on the card.
+        #[arg(long)]
+        url: Option<String>,
+        /// Login data stored on the card.
+        #[arg(long)]
+        login: Option<String>,
+        /// Also put these certificates (the custodian's other tokens) into the file written, so
+        /// that one file enrolls all of the custodian's tokens.
+        #[arg(long = "with", value_name = "FILE")]
+        with: Vec<PathBuf>,
+        /// Reset the card to its factory state first, erasing its keys; IDENT is the card's ident
+        /// typed back (see `card list`).
+        #[arg(long, value_name = "IDENT")]
+        reset: Option<String>,
+        #[command(flatten)]
+        which: WhichCard,
+    },
+    /// Change, unblock or set a card's PINs.
+    #[command(subcommand)]
+    Pin(PinCommand),
+    /// Reset a card to its factory state, erasing its keys and PINs (PINs 123456 and 12345678).
+    Reset {
+        /// The card's ident typed back (see `card list`): the reset goes ahead only if it matches.
+        #[arg(long, value_name = "IDENT")]
+        confirm: Option<String>,
+        #[command(flatten)]
+        which: WhichCard,
+    },
 }
 
 pub fn run(command: Command) -> Result<()> {
     match command {
         Command::List { json } => list(json),
         Command::Cert { out, name, card } => cert(&out, name.as_deref(), card.as_deref()),
+        Command::Setup { name, email, out, algorithm, touch, url, login, with, reset, which } => setup(SetupArgs {
+            name: &name,
+            email: email.as_deref(),
+            out: &out,
+            algorithm,
+            touch,
+            url: url.as_deref(),
+            login: login.as_deref(),
+            with: &with,
+            reset: reset.as_deref(),
+            which: &which,
+        }),
+        Command::Pin(command) => pin(command),
+        Command::Reset { confirm, which } => reset(confirm.as_deref(), &which),
     }
 }
 
@@ -122,5 +185,132 @@ fn cert(out: &std::path::Path, name: Option<&str>, ident: Option<&str>) -> Resul
     let armored = cert.armored().to_vec()?;
     write_new_file(out, &armored, Privacy::Public)?;
     tell!("Wrote the certificate {} to {}.", symbolon::openpgp::certs::describe(&cert), out.display());
+    Ok(())
+}
+
+/// Which card, and whether a PIN's last try may be spent.
+#[derive(clap::Args)]
+pub struct WhichCard {
+    /// Which card, by ident (MMMM:SSSSSSSS, see `card list`), when several are inserted.
+    #[arg(long, value_name = "IDENT")]
+    card: Option<String>,
+    /// Spend a PIN's last try if it comes to that (a wrong one then blocks it).
+    #[arg(long)]
+    allow_last_pin_try: bool,
+}
+
+impl WhichCard {
+    fn which(&self) -> provision::Which<'_> {
+        provision::Which { ident: self.card.as_deref(), allow_last_try: self.allow_last_pin_try }
+    }
+}
+
+#[derive(clap::Subcommand)]
+pub enum PinCommand {
+    /// Change the user PIN (or, with --admin, the admin PIN): the current one, then the new one
+    /// twice.
+    Change {
+        /// Change the admin PIN instead of the user PIN.
+        #[arg(long)]
+        admin: bool,
+        #[command(flatten)]
+        which: WhichCard,
+    },
+    /// Set a new user PIN on a card whose user PIN is blocked (or forgotten), with the admin PIN
+    /// or, with --reset-code, the reset code.
+    Unblock {
+        /// Use the reset code instead of the admin PIN.
+        #[arg(long)]
+        reset_code: bool,
+        #[command(flatten)]
+        which: WhichCard,
+    },
+    /// Set the reset code (with the admin PIN): it unblocks the user PIN without the admin PIN.
+    ResetCode {
+        #[command(flatten)]
+        which: WhichCard,
+    },
+}
+
+struct SetupArgs<'a> {
+    name: &'a str,
+    email: Option<&'a str>,
+    out: &'a std::path::Path,
+    algorithm: provision::Algorithm,
+    touch: Option<provision::Touch>,
+    url: Option<&'a str>,
+    login: Option<&'a str>,
+    with: &'a [PathBuf],
+    reset: Option<&'a str>,
+    which: &'a WhichCard,
+}
+
+fn setup(a: SetupArgs<'_>) -> Result<()> {
+    symbolon::output::refuse_existing(a.out)?;
+    // The other tokens' certificates are read before the card is touched.
+    let mut others = Vec::new();
+    for path in a.with {
+        let bytes = std::fs::read(path).map_err(|e| anyhow::anyhow!("cannot read {}: {e}", path.display()))?;
+        let certs = symbolon::openpgp::certs::read_certs(&path.display().to_string(), &bytes)?;
+        others.extend(certs);
+    }
+    let plan = provision::Setup {
+        which: a.which.which(),
+        algorithm: a.algorithm,
+        name: a.name.to_string(),
+        email: a.email.map(str::to_string),
+        url: a.url.map(str::to_string),
+        login: a.login.map(str::to_string),
+        touch: a.touch,
+        reset: a.reset.map(|ident| Some(ident.to_string())),
+    };
+    let done = provision::setup(&plan, &mut TerminalPrompt)?;
+    let mut armored = done.cert.armored().to_vec()?;
+    for other in &others {
+        armored.extend(other.armored().to_vec()?);
+    }
+    write_new_file(a.out, &armored, Privacy::Public)?;
+    tell!("Set up {}:", done.card);
+    for what in &done.done {
+        tell!("  {what}");
+    }
+    tell!(
+        "Wrote the certificate {} to {}{}.",
+        symbolon::openpgp::certs::describe(&done.cert),
+        a.out.display(),
+        if others.is_empty() {
+            String::new()
+        } else {
+            format!(", with {} more of the custodian's tokens", others.len())
+        }
+    );
+    tell!("Fingerprint: {}", done.cert.fingerprint());
+    tell!("Next: enroll the custodian with `symbolon split ... --recipient NAME={}`.", a.out.display());
+    Ok(())
+}
+
+fn pin(command: PinCommand) -> Result<()> {
+    match command {
+        PinCommand::Change { admin, which } => {
+            let pin = if admin { provision::Pin::Admin } else { provision::Pin::User };
+            let card = provision::change_pin(which.which(), pin, &mut TerminalPrompt)?;
+            tell!("The {} of {card} was changed.", if admin { "admin PIN" } else { "user PIN" });
+        }
+        PinCommand::Unblock { reset_code, which } => {
+            let with = if reset_code { provision::Unblock::ResetCode } else { provision::Unblock::AdminPin };
+            let card = provision::unblock(which.which(), with, &mut TerminalPrompt)?;
+            tell!("The user PIN of {card} was set, and its retry counter reset.");
+        }
+        PinCommand::ResetCode { which } => {
+            let card = provision::set_reset_code(which.which(), &mut TerminalPrompt)?;
+            tell!("The reset code of {card} was set.");
+        }
+    }
+    Ok(())
+}
+
+fn reset(confirm: Option<&str>, which: &WhichCard) -> Result<()> {
+    let card = provision::reset(which.which(), confirm, &mut TerminalPrompt)?;
+    tell!("{card} was reset to its factory state: no keys; user PIN 123456, admin PIN 12345678.");
     Ok(())
 }

@@ -33,6 +33,9 @@ pub struct Flags {
     pub secret_file: bool,
     /// `card cert`'s `--name` and `--card`.
     pub card_cert: bool,
+    /// `card setup`, `card pin`, `card reset`: `--card`, `--allow-last-pin-try`, and setup's
+    /// `--reset` or reset's `--confirm`.
+    pub card_admin: Option<&'static str>,
 }
 
 /// The hints for `error`, in order, without repeats.
@@ -154,6 +157,16 @@ fn card_hint(e: &CardError, flags: Flags, key_flag: Option<&str>) -> Option<Stri
             "to reset the counter, enter the right PIN where the last try may be spent: symbolon decrypt SHARE --check --allow-last-pin-try"
                 .into(),
         ),
+        (CardError::SeveralCards { .. }, _) if flags.card_admin.is_some() => Some("say which with --card IDENT".into()),
+        (CardError::SecretLastTry { .. }, _) if flags.card_admin.is_some() => {
+            Some("to spend the last try, sure of it: run again with --allow-last-pin-try".into())
+        }
+        (CardError::HasKeys { ident, .. }, _) if flags.card_admin == Some("--reset") => {
+            Some(format!("to erase its keys and set it up anew, type its ident back: --reset {ident}"))
+        }
+        (CardError::ResetNotConfirmed { ident, .. }, _) if flags.card_admin.is_some() => {
+            Some(format!("type the ident exactly as `symbolon card list` shows it: {} {ident}", flags.card_admin.unwrap_or("--confirm")))
+        }
         (CardError::LastTry { .. }, _) if flags.allow_last_pin_try => {
             Some("to spend the last try, sure of the PIN: run again with --allow-last-pin-try".into())
         }

@@ -229,6 +229,13 @@ fn hint_flags(command: &Command) -> hint::Flags {
         }
         Command::Split(_) => hint::Flags { new_set: true, secret_file: true, ..hint::Flags::default() },
         Command::Card(card::Command::Cert { .. }) => hint::Flags { card_cert: true, ..hint::Flags::default() },
+        Command::Card(card::Command::Setup { .. }) => {
+            hint::Flags { card_admin: Some("--reset"), ..hint::Flags::default() }
+        }
+        Command::Card(card::Command::Reset { .. }) => {
+            hint::Flags { card_admin: Some("--confirm"), ..hint::Flags::default() }
+        }
+        Command::Card(card::Command::Pin(_)) => hint::Flags { card_admin: Some("--card"), ..hint::Flags::default() },
         _ => hint::Flags::default(),
     }
 }
@@ -256,5 +263,69 @@ mod tests {
     #[test]
     fn every_command_is_consistent() {
         super::Cli::command().debug_assert();
+    }
+
+    /// Splits a command line as a POSIX shell would for these simple lines: words, with '…' and
+    /// "…" quoting; a `#` comment ends it.
+    fn words(line: &str) -> Vec<String> {
+        let mut out = Vec::new();
+        let mut word: Option<String> = None;
+        let mut quote: Option<char> = None;
+        for c in line.chars() {
+            match (quote, c) {
+                (Some(q), c) if c == q => quote = None,
+                (Some(_), c) => word.get_or_insert_with(String::new).push(c),
+                (None, '\'' | '"') => {
+                    quote = Some(c);
+                    word.get_or_insert_with(String::new);
+                }
+                (None, '#') if word.is_none() => break,
+                (None, c) if c.is_whitespace() => out.extend(word.take()),
+                (None, c) => word.get_or_insert_with(String::new).push(c),
+            }
+        }
+        out.extend(word);
+        out
+    }
+
+    /// Every `symbolon` command the README and the guides in docs/ print (in their shell blocks)
+    /// is one the CLI takes: its subcommand and flags exist and fit together. Lines that elide
+    /// arguments ("...", alternatives with "|" or "[...]") are skipped.
+    #[test]
+    fn every_command_the_docs_print_parses() {
+        use clap::Parser;
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let mut checked = 0;
+        for doc in ["README.md", "docs/CUSTODIAN.md", "docs/CEREMONY.md"] {
+            let text = std::fs::read_to_string(root.join(doc)).unwrap();
+            let mut in_block = false;
+            let mut pending = String::new();
+            for line in text.lines() {
+                if line.trim_start().starts_with("```") {
+                    in_block = !in_block;
+                    continue;
+                }
+                if !in_block {
+                    continue;
+                }
+                let line = line.trim();
+                if let Some(head) = line.strip_suffix('\\') {
+                    pending.push_str(head);
+                    pending.push(' ');
+                    continue;
+                }
+                let whole = std::mem::take(&mut pending) + line;
+                let command = whole.split(" # ").next().unwrap_or_default().trim().to_string();
+                if !command.starts_with("symbolon ") || ["...", "|", "[", "…"].iter().any(|e| command.contains(e)) {
+                    continue;
+                }
+                let args = words(&command);
+                if let Err(e) = super::Cli::try_parse_from(&args) {
+                    panic!("{doc}: `{command}` does not parse: {e}");
+                }
+                checked += 1;
+            }
+        }
+        assert!(checked >= 20, "only {checked} commands found in the docs");
     }
 }

@@ -48,6 +48,10 @@ impl Prompt for TerminalPrompt {
             Question::RetryOrSkip { what } => {
                 Ok(self.line(&format!("  {what}: press Enter to retry, or type skip: "))?.trim().is_empty())
             }
+            Question::TypeIdent { ident, action } => Ok(self
+                .line(&format!("Type the card's ident ({ident}) to {action}: "))?
+                .trim()
+                .eq_ignore_ascii_case(ident)),
         }
     }
 
@@ -225,6 +229,8 @@ fn read_pinentry(program: &str, request: &SecretRequest) -> Result<Zeroizing<Str
                 SecretRequest::AdminPin { .. } => "Admin PIN:",
                 SecretRequest::UserPin { .. } => "PIN:",
                 SecretRequest::Passphrase { .. } => "Passphrase:",
+                SecretRequest::ResetCode { .. } => "Reset code:",
+                SecretRequest::New { .. } => "New PIN:",
             }
         ),
     ] {

@@ -68,7 +68,9 @@ pub enum CertError {
         "{origin} holds SECRET key material: give the public certificate only (`gpg --export`, not `--export-secret-keys`)"
     )]
     SecretKey { origin: String },
-    #[error("{origin} holds {count} certificates ({list}): pick one with {origin}#FINGERPRINT")]
+    #[error(
+        "{origin} holds {count} certificates ({list}): pick one with {origin}#FINGERPRINT, or, if they are all one custodian's tokens, take every one with {origin}#all"
+    )]
     Ambiguous { origin: String, count: usize, list: String },
     #[error("{origin} holds no certificate with fingerprint {fingerprint}")]
     NotFound { origin: String, fingerprint: String },

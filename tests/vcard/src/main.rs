@@ -6,7 +6,7 @@
 //! To PC/SC clients (symbolon, gpg's scdaemon, opensc) it is an inserted OpenPGP card. Killing the
 //! process is pulling the card out of the reader.
 //!
-//! Usage: `symbolon-vcard [--port PORT] [--serial HEX8] [--state DIR] [--vanish-on-decipher] [--trace-apdus] [--no-openpgp]`
+//! Usage: `symbolon-vcard [--port PORT] [--serial HEX8] [--state DIR] [--vanish-on-decipher] [--trace-apdus] [--no-openpgp] [--no-rsa]`
 //!
 //! - `--port`: vpcd's port (35963 is the first reader of the first vpcd config entry).
 //! - `--serial`: the card's serial number (8 hex digits); cards in one test must differ.
@@ -17,6 +17,8 @@
 //!   without answering) when it is asked to decrypt, as if pulled out mid-operation.
 //! - `--trace-apdus`: write each command APDU's header to standard error (to count APDUs).
 //! - `--no-openpgp`: be a card without the OpenPGP application (every command: 6A82).
+//! - `--no-rsa`: be a card without RSA (its algorithm information lists none; setting an RSA
+//!   algorithm: 6A80).
 //!
 //! Unlike `trussed::virt`, whose random generator has a constant seed (so two fresh cards make
 //! identical keys), every card here draws its own seed from the operating system.
@@ -37,6 +39,7 @@ struct Args {
     serial: [u8; 4],
     vanish_on_decipher: bool,
     no_openpgp: bool,
+    no_rsa: bool,
     trace: bool,
     state: Option<std::path::PathBuf>,
 }
@@ -47,6 +50,7 @@ fn parse_args() -> Result<Args, String> {
         serial: [0x5a, 0x00, 0x00, 0x01],
         vanish_on_decipher: false,
         no_openpgp: false,
+        no_rsa: false,
         trace: false,
         state: None,
     };
@@ -69,6 +73,7 @@ fn parse_args() -> Result<Args, String> {
             "--vanish-on-decipher" => args.vanish_on_decipher = true,
             "--trace-apdus" => args.trace = true,
             "--no-openpgp" => args.no_openpgp = true,
+            "--no-rsa" => args.no_rsa = true,
             other => return Err(format!("unknown argument {other}")),
         }
     }
@@ -162,7 +167,7 @@ fn main() -> ExitCode {
             let mut options = opcard::Options::default();
             options.serial = args.serial;
             let card = opcard::Card::new(client, options);
-            let mut card = vpcd::Card::new(card, args.vanish_on_decipher, args.no_openpgp);
+            let mut card = vpcd::Card::new(card, args.vanish_on_decipher, args.no_openpgp, args.no_rsa);
             conn.serve(&mut card, args.trace)
         })
     });

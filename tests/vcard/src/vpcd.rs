@@ -108,6 +108,9 @@ pub struct Card<C: opcard::Client> {
     vanish_on_decipher: bool,
     /// Answer every command with "file not found", as a card without the OpenPGP application.
     no_openpgp: bool,
+    /// Be a card without RSA: its algorithm information lists none, and setting an RSA
+    /// algorithm is refused.
+    no_rsa: bool,
     /// Data of a chained command received so far.
     chained: Vec<u8>,
     /// The part of the last response not yet fetched with GET RESPONSE.
@@ -115,8 +118,8 @@ pub struct Card<C: opcard::Client> {
 }
 
 impl<C: opcard::Client> Card<C> {
-    pub fn new(card: opcard::Card<C>, vanish_on_decipher: bool, no_openpgp: bool) -> Self {
-        Card { card, vanish_on_decipher, no_openpgp, chained: Vec::new(), pending: Vec::new() }
+    pub fn new(card: opcard::Card<C>, vanish_on_decipher: bool, no_openpgp: bool, no_rsa: bool) -> Self {
+        Card { card, vanish_on_decipher, no_openpgp, no_rsa, chained: Vec::new(), pending: Vec::new() }
     }
 
     fn reset(&mut self) {
@@ -146,6 +149,16 @@ impl<C: opcard::Client> Card<C> {
         if self.vanish_on_decipher && ins == 0x2a && command.p1 == 0x80 && command.p2 == 0x86 {
             return None;
         }
+        // PUT DATA of an algorithm attributes DO (C1..C3) naming RSA (algorithm id 01).
+        if self.no_rsa
+            && ins == 0xda
+            && command.p1 == 0
+            && (0xc1..=0xc3).contains(&command.p2)
+            && command.data().first() == Some(&1)
+        {
+            return Some(status(0x6a80));
+        }
+        let algorithm_information = ins == 0xca && command.p1 == 0 && command.p2 == 0xfa;
         let mut whole;
         let command = if self.chained.is_empty() {
             command
@@ -172,6 +185,11 @@ impl<C: opcard::Client> Card<C> {
         if sw != 0x9000 {
             return Some(status(sw));
         }
+        if self.no_rsa && algorithm_information {
+            let filtered = without_rsa(&reply);
+            reply.clear();
+            let _ = reply.extend_from_slice(&filtered);
+        }
         // Extended Le: everything at once. Short Le: 256-byte pieces.
         if command.extended || reply.len() <= 256 {
             let mut out = reply.to_vec();
@@ -191,6 +209,37 @@ impl<C: opcard::Client> Card<C> {
         }
         out
     }
+}
+
+/// The algorithm information (DO FA, or its bare list of C1/C2/C3 entries) without its RSA
+/// entries (algorithm id 01).
+fn without_rsa(reply: &[u8]) -> Vec<u8> {
+    let (wrapped, body) = match reply {
+        [0xfa, 0x82, _, _, rest @ ..] | [0xfa, 0x81, _, rest @ ..] => (true, rest),
+        [0xfa, len, rest @ ..] if *len < 0x80 => (true, rest),
+        _ => (false, reply),
+    };
+    let mut kept = Vec::new();
+    let mut i = 0;
+    while i + 2 <= body.len() {
+        let len = usize::from(body[i + 1]);
+        let end = (i + 2 + len).min(body.len());
+        if body.get(i + 2) != Some(&1) {
+            kept.extend_from_slice(&body[i..end]);
+        }
+        i = end;
+    }
+    if !wrapped {
+        return kept;
+    }
+    let mut out = vec![0xfa];
+    match kept.len() {
+        n if n < 0x80 => out.push(n as u8),
+        n if n < 0x100 => out.extend_from_slice(&[0x81, n as u8]),
+        n => out.extend_from_slice(&[0x82, (n >> 8) as u8, n as u8]),
+    }
+    out.extend_from_slice(&kept);
+    out
 }
 
 fn status(sw: u16) -> Vec<u8> {
