@@ -825,7 +825,7 @@ const NOT_FOLLOWED_HERE: &[(&str, &str)] = &[
         "needs a card: followed in tests/card.rs (card_setup_generates_keys_on_the_card_for_each_algorithm splits to the file written)",
     ),
     (
-        "to erase its keys and set it up anew, type its ident back: --reset <CAROL>",
+        "to erase its keys and set it up anew, type its ident back (as `symbolon card list` shows it): --reset IDENT",
         "needs a card: followed in tests/card.rs (a_card_with_keys_is_refused_and_a_reset_needs_its_ident)",
     ),
 ];

@@ -305,12 +305,14 @@ fn fingerprint_of(
 }
 
 /// Checks, reading only, that the card can do `algorithm` in every slot and `touch` where asked.
+/// `Ok(false)`: the card does not list its algorithms, so that could not be checked.
 fn check_support(
     tx: &mut openpgp_card::Card<Transaction<'_>>,
     card: &str,
     algorithm: Algorithm,
     touch: Option<Touch>,
-) -> Result<(), CardError> {
+) -> Result<bool, CardError> {
+    let listed = matches!(tx.algorithm_information(), Ok(Some(_)));
     let supported = |tx: &mut openpgp_card::Card<Transaction<'_>>, a: Algorithm| {
         SLOTS.iter().all(|&kt| a.simple().matching_algorithm_attributes(tx.card(), kt).is_ok())
     };
@@ -325,7 +327,7 @@ fn check_support(
     if touch.is_some() && SLOTS.iter().any(|&kt| !matches!(tx.user_interaction_flag(kt), Ok(Some(_)))) {
         return Err(CardError::TouchUnsupported { card: card.to_string() });
     }
-    Ok(())
+    Ok(listed)
 }
 
 const SLOTS: [KeyType; 3] = [KeyType::Signing, KeyType::Decryption, KeyType::Authentication];
@@ -348,6 +350,12 @@ pub fn setup(plan: &Setup<'_>, prompt: &mut dyn Prompt) -> Result<Provisioned, C
     if has_keys && plan.reset.is_none() {
         return Err(CardError::HasKeys { card, ident: info.ident.clone() });
     }
+    for (what, value, max) in [("URL", &plan.url, 255), ("login data", &plan.login, 254)] {
+        if value.as_ref().is_some_and(|v| !v.is_ascii() || v.len() > max) {
+            let why = format!("the {what} must be ASCII, at most {max} characters. Nothing was written to the card");
+            return Err(CardError::BadCardholder { card, why });
+        }
+    }
     let holder = cardholder_name(&plan.name);
     if holder.is_empty() || holder.len() > 39 || !holder.is_ascii() {
         return Err(CardError::BadCardholder {
@@ -358,9 +366,17 @@ pub fn setup(plan: &Setup<'_>, prompt: &mut dyn Prompt) -> Result<Provisioned, C
     // Read only: what the card can do, and the PIN lengths it takes.
     let (max_user, max_admin) = {
         let mut tx = open.card.transaction().map_err(failed(&card, "opening a transaction"))?;
-        check_support(&mut tx, &card, plan.algorithm, plan.touch)?;
+        if !check_support(&mut tx, &card, plan.algorithm, plan.touch)? {
+            prompt.notice(&format!(
+                "{card} does not list the algorithms it supports: whether it can make {} keys is known only when it is asked",
+                plan.algorithm.name()
+            ));
+        }
         let pw = tx.pw_status_bytes().map_err(failed(&card, "reading the PIN status"))?;
-        (usize::from(pw.pw1_max_len()), usize::from(pw.pw3_max_len()))
+        // Where the card hashes PINs (its KDF-DO), the typed length is not what it limits.
+        let hashed = tx.kdf_do().is_ok_and(|kdf| kdf.kdf_algo() != 0);
+        let limit = |m: u8| if hashed { 255 } else { usize::from(m) };
+        (limit(pw.pw1_max_len()), limit(pw.pw3_max_len()))
     };
     let max = |m: usize, min: usize| Some(m).filter(|&m| m >= min);
     // Everything typed is asked before anything is written.
@@ -392,7 +408,9 @@ pub fn setup(plan: &Setup<'_>, prompt: &mut dyn Prompt) -> Result<Provisioned, C
             }
         };
         if reset {
-            tx.factory_reset().map_err(changed(&done, "resetting the card"))?;
+            // A reset spends the PINs' tries on purpose: one that fails midway may leave them blocked.
+            let begun = vec!["a factory reset was begun: its PINs may be blocked and its keys erased".to_string()];
+            tx.factory_reset().map_err(changed(&begun, "resetting the card"))?;
             done.push("reset to its factory state".to_string());
         } else {
             // Another program may have spent tries while the PINs were typed.
@@ -400,15 +418,21 @@ pub fn setup(plan: &Setup<'_>, prompt: &mut dyn Prompt) -> Result<Provisioned, C
             guard(&card, "admin PIN", left, plan.which.allow_last_try)?;
         }
         if let Err(e) = tx.verify_admin_pin(SecretString::from(admin.as_str())) {
+            if !done.is_empty() {
+                return Err(changed(&done, "verifying the factory admin PIN")(e));
+            }
             return Err(wrong_or_failed(e, &mut tx, &card, "admin PIN", "verifying the admin PIN"));
         }
-        let mut admin_card = tx.as_admin_card(None).map_err(failed(&card, "opening the card for administration"))?;
-        for kt in SLOTS {
+        let mut admin_card = tx.as_admin_card(None).map_err(changed(&done, "opening the card for administration"))?;
+        let before_keys = done.len();
+        for (kt, slot) in SLOTS.into_iter().zip(["signing", "decryption", "authentication"]) {
             admin_card
                 .set_algorithm(kt, plan.algorithm.simple())
                 .map_err(changed(&done, "setting the key algorithm"))?;
             admin_card.generate_key(fingerprint_of, kt).map_err(changed(&done, "generating a key"))?;
+            done.push(format!("{} {slot} key generated on the card", plan.algorithm.name()));
         }
+        done.truncate(before_keys);
         done.push(format!(
             "{} keys generated on the card (signing, decryption, authentication)",
             plan.algorithm.name()
@@ -650,6 +674,9 @@ mod tests {
         let mut prompt = crate::prompt::Scripted::new(["12345", "1234567", "1234567"]);
         assert_eq!(ask_new(&mut prompt, "card X", NewPin::User, Some(127)).unwrap().as_str(), "1234567");
         assert!(prompt.notices[0].contains("at least 6"), "{prompt:?}");
+        let mut prompt = crate::prompt::Scripted::new(["12345678", "23456789", "23456789"]);
+        assert_eq!(ask_new(&mut prompt, "card X", NewPin::Admin, Some(127)).unwrap().as_str(), "23456789");
+        assert!(prompt.notices[0].contains("That admin PIN is refused: it is the factory default"), "{prompt:?}");
         let mut prompt =
             crate::prompt::Scripted::new(["11112222", "11112223", "11112222", "11112223", "11112222", "x"]);
         let err = ask_new(&mut prompt, "card X", NewPin::Admin, None).unwrap_err();

@@ -251,8 +251,11 @@ fn setup(a: SetupArgs<'_>) -> Result<()> {
     let mut others = Vec::new();
     for path in a.with {
         let bytes = std::fs::read(path).map_err(|e| anyhow::anyhow!("cannot read {}: {e}", path.display()))?;
-        let certs = symbolon::openpgp::certs::read_certs(&path.display().to_string(), &bytes)?;
-        others.extend(certs);
+        let origin = path.display().to_string();
+        for cert in symbolon::openpgp::certs::read_certs(&origin, &bytes)? {
+            symbolon::openpgp::certs::validate(&origin, &cert)?;
+            others.push(cert);
+        }
     }
     let plan = provision::Setup {
         which: a.which.which(),
@@ -269,10 +272,17 @@ fn setup(a: SetupArgs<'_>) -> Result<()> {
     for other in &others {
         armored.extend(other.armored().to_vec()?);
     }
-    write_new_file(a.out, &armored, Privacy::Public)?;
     tell!("Set up {}:", done.card);
     for what in &done.done {
         tell!("  {what}");
+    }
+    if let Err(e) = write_new_file(a.out, &armored, Privacy::Public) {
+        tell!(
+            "The card is set up, but its certificate could not be written: make it again with `symbolon card cert --card {} --name \"{}\" --out FILE`.",
+            done.ident,
+            symbolon::sanitize(&done.user_id)
+        );
+        return Err(e.into());
     }
     tell!(
         "Wrote the certificate {} to {}{}.",
@@ -281,11 +291,13 @@ fn setup(a: SetupArgs<'_>) -> Result<()> {
         if others.is_empty() {
             String::new()
         } else {
-            format!(", with {} more of the custodian's tokens", others.len())
+            let given = symbolon::wording::counted(others.len(), "certificate", "certificates");
+            format!(", with the {given} given with --with (the custodian's other tokens)")
         }
     );
     tell!("Fingerprint: {}", done.cert.fingerprint());
-    tell!("Next: enroll the custodian with `symbolon split ... --recipient NAME={}`.", a.out.display());
+    let all = if others.is_empty() { "" } else { "#all" };
+    tell!("Next: enroll the custodian with `symbolon split ... --recipient NAME={}{all}`.", a.out.display());
     Ok(())
 }
 

@@ -161,12 +161,14 @@ fn card_hint(e: &CardError, flags: Flags, key_flag: Option<&str>) -> Option<Stri
         (CardError::SecretLastTry { .. }, _) if flags.card_admin.is_some() => {
             Some("to spend the last try, sure of it: run again with --allow-last-pin-try".into())
         }
-        (CardError::HasKeys { ident, .. }, _) if flags.card_admin == Some("--reset") => {
-            Some(format!("to erase its keys and set it up anew, type its ident back: --reset {ident}"))
-        }
-        (CardError::ResetNotConfirmed { ident, .. }, _) if flags.card_admin.is_some() => {
-            Some(format!("type the ident exactly as `symbolon card list` shows it: {} {ident}", flags.card_admin.unwrap_or("--confirm")))
-        }
+        (CardError::HasKeys { .. }, _) if flags.card_admin == Some("--reset") => Some(
+            "to erase its keys and set it up anew, type its ident back (as `symbolon card list` shows it): --reset IDENT"
+                .into(),
+        ),
+        (CardError::ResetNotConfirmed { .. }, _) if flags.card_admin.is_some() => Some(format!(
+            "type the ident back exactly as `symbolon card list` shows it: {} IDENT",
+            flags.card_admin.unwrap_or("--confirm")
+        )),
         (CardError::LastTry { .. }, _) if flags.allow_last_pin_try => {
             Some("to spend the last try, sure of the PIN: run again with --allow-last-pin-try".into())
         }
