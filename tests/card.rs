@@ -1715,3 +1715,64 @@ fn a_custodian_backup_token_is_enrolled_with_the_main_one() {
     assert_eq!(backup_only.stdout, with_both.stdout);
     assert!(backup_only.stderr.contains(&backup.ident), "{}", backup_only.stderr);
 }
+
+/// `card setup` with a touch policy, URL and login data; and the admin PIN's last-try guard in
+/// setup itself (refused without trying, nothing written).
+#[test]
+fn setup_sets_touch_url_and_login_and_guards_the_admin_pin() {
+    let _cards = exclusive();
+    let dir = TempDir::new("cards-setup-touch");
+    let d = dir.path();
+    let card = VirtualCard::insert(0, &[]);
+    let url = "https://example.org/ivan.asc";
+    let args = [
+        "card",
+        "setup",
+        "--card",
+        &card.ident,
+        "--name",
+        "Ivan Example",
+        "--out",
+        "ivan.asc",
+        "--touch",
+        "on",
+        "--url",
+        url,
+        "--login",
+        "ivan",
+    ];
+    let run = run_env(d, &args, &[]);
+    assert_ok(&run);
+    assert!(
+        run.stderr.contains("touch policy on on every key") && run.stderr.contains(&format!("URL {url}")),
+        "{}",
+        run.stderr
+    );
+    // The card signed its certificate after asking for a touch.
+    assert!(run.stderr.contains("Touch your token now"), "{}", run.stderr);
+    let list = card_list(d);
+    let listed = card_of(&list, &card.ident);
+    for slot in ["signing", "decryption", "authentication"] {
+        assert_eq!(listed[slot]["touch"], "on", "{listed}");
+    }
+    // gpg reads the URL and the login data back.
+    let gpg = empty_gnupg_home(d);
+    cards::gpg_use_card(&gpg.home, &card.reader);
+    let status = String::from_utf8(gpg.ok(&["--card-status"], None)).unwrap();
+    assert!(status.contains(url) && status.contains("ivan"), "{status}");
+    let _ = std::process::Command::new("gpgconf").arg("--homedir").arg(&gpg.home).args(["--kill", "all"]).output();
+
+    // A fresh card whose admin PIN is at its last try: setup refuses before asking anything else.
+    let fresh = VirtualCard::insert(1, &[]);
+    let change = ["card", "pin", "change", "--admin", "--card", &fresh.ident];
+    let wrong = [("TEST_ADMIN_PIN", "99999999"), ("TEST_NEW_ADMIN_PIN", "13572468")];
+    for _ in 0..2 {
+        assert_fails(&run_env(d, &change, &wrong), 1, &["wrong admin PIN"]);
+    }
+    let run = setup_card(d, &fresh, "Judy Example", "cv25519", "judy.asc", &[]);
+    assert_fails(&run, 1, &["admin PIN of", "has ONE try left", "Nothing was tried", "--allow-last-pin-try"]);
+    let listed = card_list(d);
+    let listed = card_of(&listed, &fresh.ident);
+    assert!(listed["signing"]["fingerprint"].is_null() && listed["pin_retries"]["admin"] == 1, "{listed}");
+    assert!(!d.join("judy.asc").exists());
+}
