@@ -3,7 +3,7 @@
 //! key a subkey (encryption), and every binding signature is made BY THE CARD (user PIN, touch if
 //! the card asks for it). No secret key ever leaves the card, and no keyring is needed.
 
-use super::{CardError, context, info, keys, open_all};
+use super::{CardError, keys};
 use crate::prompt::Prompt;
 use openpgp_card::ocard::KeyType;
 use openpgp_card::ocard::crypto::{HashAlgo, SigningAlgo};
@@ -21,18 +21,7 @@ use zeroize::Zeroizing;
 /// Which card to use when several are inserted: its ident (`MMMM:SSSSSSSS`) or `None` for the
 /// only one.
 pub fn make_cert(ident: Option<&str>, name: Option<&str>, prompt: &mut dyn Prompt) -> Result<Cert, CardError> {
-    let ctx = context()?;
-    let super::Found { readers, cards, others } = open_all(&ctx)?;
-    if readers.is_empty() {
-        return Err(CardError::NoReaders);
-    }
-    let mut infos = Vec::new();
-    for mut open in cards {
-        if let Ok(i) = info(&mut open, true) {
-            infos.push((open, i));
-        }
-    }
-    let (mut open, card_info) = super::choose(infos, ident, &readers, &others)?;
+    let (mut open, card_info) = super::pick(ident)?;
     let card = card_info.describe();
     let failed = |what: &'static str| {
         let card = card.clone();

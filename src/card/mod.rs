@@ -410,6 +410,23 @@ pub(crate) fn context() -> Result<pcsc::Context, CardError> {
     }
 }
 
+/// Finds the card `ident` (or the only one inserted) and reads what it says about itself, its
+/// cardholder name included (one transaction, ended).
+pub(crate) fn pick(ident: Option<&str>) -> Result<(OpenCard, CardInfo), CardError> {
+    let ctx = context()?;
+    let Found { readers, cards, others } = open_all(&ctx)?;
+    if readers.is_empty() {
+        return Err(CardError::NoReaders);
+    }
+    let mut infos = Vec::new();
+    for mut open in cards {
+        if let Ok(i) = info(&mut open, true) {
+            infos.push((open, i));
+        }
+    }
+    choose(infos, ident, &readers, &others)
+}
+
 /// The card `ident`, or the only one, among the opened cards and what they said of themselves.
 pub(crate) fn choose(
     mut infos: Vec<(OpenCard, CardInfo)>,

@@ -14,7 +14,7 @@
 //!
 //! Progress goes through the [`Prompt`]'s notices; nothing here prints.
 
-use super::{CardError, CardInfo, OpenCard, cert, info, open_all};
+use super::{CardError, CardInfo, cert, pick};
 use crate::prompt::{NewPin, Prompt, Question, SecretRequest};
 use openpgp_card::ocard::KeyType;
 use openpgp_card::ocard::algorithm::AlgoSimple;
@@ -150,22 +150,6 @@ pub enum Pin {
 pub enum Unblock {
     AdminPin,
     ResetCode,
-}
-
-/// Finds the card and reads what it says about itself (one transaction, ended).
-fn pick(ident: Option<&str>) -> Result<(OpenCard, CardInfo), CardError> {
-    let ctx = super::context()?;
-    let super::Found { readers, cards, others } = open_all(&ctx)?;
-    if readers.is_empty() {
-        return Err(CardError::NoReaders);
-    }
-    let mut infos = Vec::new();
-    for mut open in cards {
-        if let Ok(i) = info(&mut open, true) {
-            infos.push((open, i));
-        }
-    }
-    super::choose(infos, ident, &readers, &others)
 }
 
 fn failed<'c>(card: &'c str, what: &'static str) -> impl Fn(openpgp_card::Error) -> CardError + 'c {
