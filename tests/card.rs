@@ -1551,9 +1551,14 @@ fn a_card_with_keys_is_refused_and_a_reset_needs_its_ident() {
     let renewed = card_list(d);
     assert_ne!(card_of(&before, &ident)["signing"], card_of(&renewed, &ident)["signing"]);
     // And `card reset` leaves it empty.
-    assert_ok(&run_env(d, &["card", "reset", "--card", &ident, "--confirm", &ident.to_lowercase()], &[]));
+    let run = run_env(d, &["card", "reset", "--card", &ident, "--confirm", &ident.to_lowercase()], &[]);
+    assert_ok(&run);
+    assert!(run.stderr.contains("it holds no keys now (read back)"), "{}", run.stderr);
     let reset = card_list(d);
     assert!(card_of(&reset, &ident)["signing"]["fingerprint"].is_null(), "{reset}");
+    assert_eq!(card_of(&reset, &ident)["pin_retries"]["admin"], 3, "{reset}");
+    // The factory PINs are in force again: setup takes the factory admin PIN.
+    assert_ok(&run_env(d, &["card", "setup", "--card", &ident, "--name", "Carol Example", "--out", "third.asc"], &[]));
 }
 
 /// New PINs: the factory default is refused and two different entries are asked again, with no

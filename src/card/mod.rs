@@ -109,7 +109,10 @@ pub enum CardError {
         "the {which} of {card} has ONE try left: a wrong one now blocks it. Nothing was tried. Make sure of it and run again allowing the last try"
     )]
     SecretLastTry { card: String, which: &'static str },
-    #[error("wrong {which} for {card}: {} before it is blocked. Nothing was changed", crate::wording::tries_left(*.left))]
+    #[error(
+        "wrong {which} for {card}: {} before it is blocked. Nothing was written to the card (it counted the try)",
+        crate::wording::tries_left(*.left)
+    )]
     WrongSecret { card: String, which: &'static str, left: u8 },
     #[error(
         "no {which} that could be right was given for {card} ({why}): nothing was sent to the card, no try was spent"

@@ -620,8 +620,28 @@ pub fn reset(which: Which<'_>, typed: Option<&str>, prompt: &mut dyn Prompt) -> 
     confirm_reset(prompt, &info, typed)?;
     open.forget.now();
     let mut tx = open.card.transaction().map_err(failed(&card, "opening a transaction"))?;
-    tx.factory_reset().map_err(failed(&card, "resetting the card"))?;
-    Ok(card)
+    let begun = || vec!["a factory reset was begun: its PINs may be blocked and its keys erased".to_string()];
+    tx.factory_reset().map_err(|e| CardError::SetupFailed {
+        card: card.clone(),
+        what: "resetting the card",
+        why: e.to_string(),
+        done: begun(),
+    })?;
+    // Read back: the reset is reported only once the card shows no keys and full counters.
+    let _ = tx.invalidate_cache();
+    let erased = tx.fingerprints().map(|f| {
+        [f.signature(), f.decryption(), f.authentication()].iter().all(|k| super::fingerprint_hex(*k).is_none())
+    });
+    let counters = tx.pw_status_bytes().map(|pw| (pw.err_count_pw1(), pw.err_count_pw3()));
+    match (erased, counters) {
+        (Ok(true), Ok((user, admin))) if user > 0 && admin > 0 => Ok(card),
+        (erased, counters) => Err(CardError::SetupFailed {
+            card: card.clone(),
+            what: "reading the card back after the reset",
+            why: format!("keys erased: {erased:?}, PIN tries (user, admin): {counters:?}"),
+            done: vec!["reset to its factory state, as the card answered".to_string()],
+        }),
+    }
 }
 
 #[cfg(test)]

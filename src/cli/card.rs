@@ -323,6 +323,8 @@ fn pin(command: PinCommand) -> Result<()> {
 
 fn reset(confirm: Option<&str>, which: &WhichCard) -> Result<()> {
     let card = provision::reset(which.which(), confirm, &mut TerminalPrompt)?;
-    tell!("{card} was reset to its factory state: no keys; user PIN 123456, admin PIN 12345678.");
+    tell!(
+        "{card} was reset to its factory state: it holds no keys now (read back). An OpenPGP card's reset sets the factory PINs (user 123456, admin 12345678): set it up with `symbolon card setup`."
+    );
     Ok(())
 }
