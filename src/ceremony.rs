@@ -45,7 +45,7 @@ pub enum CeremonyError {
 pub const PLAN_VERSION: u32 = 2;
 
 /// What `init` fixed. Public: no secret in it.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PlanRecord {
     pub schema: String,
     pub schema_version: u32,
@@ -105,8 +105,14 @@ pub fn create(root: &Path, plan: &PlanRecord) -> Result<Ceremony, CeremonyError>
 /// Opens the ceremony `nonce` under `root`.
 pub fn open(root: &Path, nonce: &str) -> Result<Ceremony, CeremonyError> {
     let (dir, text) = locate(root, nonce)?;
+    let plan = parse_plan(nonce, &text)?;
+    Ok(Ceremony { dir, plan })
+}
+
+/// Reads ceremony `nonce`'s plan.json text: it must be this nonce's, in this version's schema.
+pub fn parse_plan(nonce: &str, text: &str) -> Result<PlanRecord, CeremonyError> {
     let damaged = |why: String| CeremonyError::Damaged { nonce: nonce.to_string(), why };
-    let value: serde_json::Value = serde_json::from_str(&text).map_err(|e| damaged(e.to_string()))?;
+    let value: serde_json::Value = serde_json::from_str(text).map_err(|e| damaged(e.to_string()))?;
     if value["schema"] != SCHEMA || value["nonce"] != nonce {
         return Err(damaged("plan.json does not belong to this nonce".into()));
     }
@@ -118,8 +124,7 @@ pub fn open(root: &Path, nonce: &str) -> Result<Ceremony, CeremonyError> {
         Some(version) => return Err(CeremonyError::OlderVersion { nonce: nonce.to_string(), version }),
         None => return Err(damaged("plan.json has no schema_version".into())),
     }
-    let plan: PlanRecord = serde_json::from_value(value).map_err(|e| damaged(e.to_string()))?;
-    Ok(Ceremony { dir, plan })
+    serde_json::from_value(value).map_err(|e| damaged(e.to_string()))
 }
 
 /// The directory of ceremony `nonce` and its plan.json's text.

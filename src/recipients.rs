@@ -47,14 +47,32 @@ pub enum RecipientError {
 }
 
 /// One certificate as named.
-enum CertRef {
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CertRef {
     File { path: PathBuf, fingerprint: Option<String> },
     Inline { origin: String, base64: String },
 }
 
-struct Spec {
-    name: Option<String>,
-    certs: Vec<CertRef>,
+/// One custodian spec as parsed: `NAME=FILE[#FINGERPRINT][,FILE...]` or `FILE`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Spec {
+    pub name: Option<String>,
+    pub certs: Vec<CertRef>,
+}
+
+/// Parses one custodian spec, without reading any file (a spec that names an existing file is
+/// that file, even when it contains '=' or '#').
+pub fn parse_spec(spec: &str) -> Result<Spec, RecipientError> {
+    certs::refuse_keybase(spec)?;
+    let (name, list) = match spec.split_once('=') {
+        Some((name, list)) if !Path::new(spec).exists() && !name.contains('/') => (Some(name.to_string()), list),
+        _ => (None, spec),
+    };
+    let certs = list.split(',').map(file_ref).collect::<Result<Vec<_>, _>>()?;
+    if certs.is_empty() {
+        return Err(RecipientError::NoFile { spec: spec.to_string() });
+    }
+    Ok(Spec { name, certs })
 }
 
 impl Request {
@@ -65,18 +83,7 @@ impl Request {
     fn parse(&self) -> Result<Vec<Spec>, RecipientError> {
         let mut specs = Vec::new();
         for spec in &self.specs {
-            certs::refuse_keybase(spec)?;
-            let (name, list) = match spec.split_once('=') {
-                Some((name, list)) if !Path::new(spec).exists() && !name.contains('/') => {
-                    (Some(name.to_string()), list)
-                }
-                _ => (None, spec.as_str()),
-            };
-            let certs = list.split(',').map(file_ref).collect::<Result<Vec<_>, _>>()?;
-            if certs.is_empty() {
-                return Err(RecipientError::NoFile { spec: spec.clone() });
-            }
-            specs.push(Spec { name, certs });
+            specs.push(parse_spec(spec)?);
         }
         for key in &self.vault_keys {
             certs::refuse_keybase(key)?;

@@ -185,8 +185,10 @@ pub fn parse_json(text: &str) -> Result<VaultKeys, VaultKeysError> {
     let longest = hex_list.len().max(b64_list.len());
     for i in 0..longest {
         let place = format!("{kind} {}", i + 1);
-        let from_hex = hex_list.get(i).map(|s| decode_hex(s.trim()));
-        let from_b64 = b64_list.get(i).map(|s| STANDARD.decode(s.trim()).ok().map(SecretBytes::new));
+        // An empty string is no key (it decodes to nothing in both forms).
+        let from_hex = hex_list.get(i).map(|s| decode_hex(s.trim()).filter(|b| !b.is_empty()));
+        let from_b64 =
+            b64_list.get(i).map(|s| STANDARD.decode(s.trim()).ok().filter(|b| !b.is_empty()).map(SecretBytes::new));
         let bytes = match (from_hex, from_b64) {
             (Some(Some(h)), Some(Some(b))) if h != b => {
                 return Err(VaultKeysError::HexBase64Disagree { hex_field, b64_field, index: i + 1 });
@@ -304,6 +306,18 @@ mod tests {
         assert_eq!(keys.keys[1].place, "unseal key 2");
         assert_eq!(keys.keys[1].bytes.expose(), &[0xcc]);
         assert_eq!((keys.target, keys.shares, keys.threshold), (Some(Target::Unseal), Some(5), Some(3)));
+    }
+
+    #[test]
+    fn an_empty_key_in_json_is_no_key() {
+        // Found by the fuzz target vault_keys (fuzz/regressions/vault_keys/): "" was read as a
+        // key of no bytes.
+        for json in [r#"{"unseal_keys_b64":["LiE=",""],"unseal_threshold":2}"#, r#"{"keys":["",""]}"#] {
+            match parse_json(json) {
+                Err(VaultKeysError::NotAKey { place }) => assert!(place.ends_with(" 2") || place == "key 1", "{place}"),
+                other => panic!("{json}: {other:?}"),
+            }
+        }
     }
 
     #[test]

@@ -39,3 +39,13 @@ ensure_rust() {
     rustup component list --installed 2>/dev/null | grep -q '^clippy' || rustup component add clippy
   fi
 }
+
+# Installs the cargo subcommand $1 at version $2 from crates.io (into ~/.cargo/bin) unless that
+# version is there already.
+ensure_cargo_tool() {
+  local tool=$1 version=$2
+  if ! "$tool" --version 2>/dev/null | grep -qw "$version"; then
+    log "installing $tool $version from crates.io"
+    cargo install --locked --quiet "$tool@$version" >&2
+  fi
+}

@@ -115,8 +115,13 @@ impl Decoder {
         assert!(ys.len() == self.xs.len() && ys.iter().all(|y| y.len() == len), "invariant: one y per x, one length");
         let mut out = SecretBytes::zeroed(len);
         let ranges = byte_ranges(len, worker_count(len));
-        let mut outs = split_slice(out.expose_mut(), &ranges);
         let stop = AtomicBool::new(false);
+        if ranges.len() <= 1 {
+            // One worker (a small secret): on this thread, no thread started.
+            self.run(ys, out.expose_mut(), 0..len, &stop)?;
+            return Ok(out);
+        }
+        let mut outs = split_slice(out.expose_mut(), &ranges);
         let failed: Mutex<Option<TooManyWrong>> = Mutex::new(None);
         std::thread::scope(|scope| {
             for (range, out) in ranges.iter().zip(outs.iter_mut()) {

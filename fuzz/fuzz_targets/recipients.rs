@@ -1,0 +1,48 @@
+//! Recipient input: a custodian spec (`NAME=FILE[#FINGERPRINT][,FILE...]`, first line) and a
+//! certificate file's contents (the rest: binary or armored, one certificate or a keyring, Vault's
+//! base64). A certificate chosen by fingerprint is the one asked for.
+#![no_main]
+use base64::Engine as _;
+use libfuzzer_sys::fuzz_target;
+use symbolon::openpgp::certs;
+use symbolon::recipients::{self, CertRef};
+
+fuzz_target!(|data: &[u8]| {
+    let split = data.iter().position(|&b| b == b'\n').unwrap_or(data.len());
+    let (spec, file) = (&data[..split], data.get(split + 1..).unwrap_or(&[]));
+    let mut fingerprint = None;
+    if let Ok(spec) = std::str::from_utf8(spec)
+        && let Ok(parsed) = recipients::parse_spec(spec)
+    {
+        assert!(!parsed.certs.is_empty());
+        if let Some(name) = &parsed.name {
+            assert!(!name.contains('/'), "a name is never a path");
+        }
+        if let Some(CertRef::File { fingerprint: f, .. }) = parsed.certs.first() {
+            fingerprint = f.clone();
+        }
+    }
+    let mut inputs = vec![file.to_vec()];
+    if let Ok(text) = std::str::from_utf8(file)
+        && let Ok(bytes) = base64::engine::general_purpose::STANDARD.decode(text.trim())
+    {
+        inputs.push(bytes);
+    }
+    for bytes in inputs {
+        let Ok(read) = certs::read_certs("fuzz", &bytes) else { continue };
+        assert!(!read.is_empty(), "a file that reads holds a certificate");
+        for cert in &read {
+            let _ = certs::describe(cert);
+            let _ = certs::validate("fuzz", cert);
+        }
+        if let Ok(cert) = certs::select("fuzz", read.clone(), fingerprint.as_deref()) {
+            if let Some(f) = &fingerprint {
+                let want = f.replace(' ', "").to_uppercase();
+                assert!(
+                    cert.keys().any(|k| k.key().fingerprint().to_hex().ends_with(&want)),
+                    "the certificate chosen holds the fingerprint asked for"
+                );
+            }
+        }
+    }
+});
