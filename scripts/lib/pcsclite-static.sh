@@ -16,7 +16,7 @@
 
 PCSCLITE_VERSION=1.9.9
 # Changes whenever the patch does, so that a cached library is rebuilt.
-PCSCLITE_BUILD_ID="$PCSCLITE_VERSION+negotiate-$(sha256sum "$(dirname "${BASH_SOURCE[0]}")/pcsclite-negotiate.patch" | cut -c1-12)"
+PCSCLITE_BUILD_ID="$PCSCLITE_VERSION+negotiate-$(sha256sum "$(dirname "${BASH_SOURCE[0]}")/pcsclite-negotiate.patch" | cut -c1-12)+prefix-map"
 
 build_static_pcsclite() {
   local out=$1
@@ -60,12 +60,13 @@ build_static_pcsclite() {
 CONFIG
   local objs=() f
   for f in debug error winscard_clnt simclist sys_unix utils winscard_msg; do
-    gcc -c -O2 -fPIC -D_GNU_SOURCE -DLIBPCSCLITE -DSIMCLIST_NO_DUMPRESTORE -include "$gen/config.h" \
+    gcc -c -O2 -fPIC -ffile-prefix-map="$out"=/build/pcsclite -D_GNU_SOURCE -DLIBPCSCLITE -DSIMCLIST_NO_DUMPRESTORE -include "$gen/config.h" \
       -I "$gen" -I "$gen/PCSC" -I "$src" -I "$src/PCSC" "$src/$f.c" -o "$out/$f.o"
     objs+=("$out/$f.o")
   done
   rm -f "$out/libpcsclite.a"
-  ar rcs "$out/libpcsclite.a" "${objs[@]}"
+  # D: no timestamps, user or group ids in the archive.
+  ar rcsD "$out/libpcsclite.a" "${objs[@]}"
   echo "$PCSCLITE_BUILD_ID" > "$out/version"
   log "built $out/libpcsclite.a (pcsc-lite $PCSCLITE_VERSION client, negotiating PC/SC protocol 4:4 or 4:5)"
 }

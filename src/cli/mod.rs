@@ -48,7 +48,7 @@ use std::process::ExitCode;
 
 /// Offline Shamir secret sharing for key ceremonies.
 #[derive(Parser)]
-#[command(name = "symbolon", version, about, long_about = None)]
+#[command(name = "symbolon", version = env!("SYMBOLON_VERSION"), about, long_about = None)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
