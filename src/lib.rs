@@ -9,9 +9,11 @@
 //! [`rekey_staged`], [`verification`] (see docs/DESIGN.md, "Shape of the code").
 //!
 //! The library does no terminal I/O: it never prompts and never prints. Secrets live in
-//! [`secret::SecretBytes`] (zeroized on drop, redacted in `Debug`).
+//! [`secret::SecretBytes`] (zeroized on drop, redacted in `Debug`); the binary's allocator,
+//! [`wipe::WipeOnFree`], wipes every block freed.
 
-#![forbid(unsafe_code)]
+// Unsafe code is denied everywhere but in `wipe`, the global allocator that wipes freed memory.
+#![deny(unsafe_code)]
 
 pub mod candidate;
 pub mod card;
@@ -48,6 +50,7 @@ pub mod split;
 pub mod time;
 pub mod vault_keys;
 pub mod verification;
+pub mod wipe;
 pub mod wording;
 
 pub use sanitize::sanitize;

@@ -36,6 +36,8 @@ pub struct VaultKeys {
 pub enum VaultKeysError {
     #[error("{place} is neither hex nor base64: it is not a Vault key (check for a truncated or mistyped key)")]
     NotAKey { place: String },
+    #[error("{place} is empty: it is not a Vault key (the output was cut short or edited)")]
+    EmptyKey { place: String },
     #[error(
         "the JSON holds no unseal or recovery keys (looked for unseal_keys_b64, unseal_keys_hex, recovery_keys_b64, recovery_keys_hex, keys, keys_base64)"
     )]
@@ -186,6 +188,10 @@ pub fn parse_json(text: &str) -> Result<VaultKeys, VaultKeysError> {
     for i in 0..longest {
         let place = format!("{kind} {}", i + 1);
         // An empty string is no key (it decodes to nothing in both forms).
+        let empty = |list: &Vec<String>| list.get(i).is_none_or(|s| s.trim().is_empty());
+        if empty(hex_list) && empty(b64_list) {
+            return Err(VaultKeysError::EmptyKey { place });
+        }
         let from_hex = hex_list.get(i).map(|s| decode_hex(s.trim()).filter(|b| !b.is_empty()));
         let from_b64 =
             b64_list.get(i).map(|s| STANDARD.decode(s.trim()).ok().filter(|b| !b.is_empty()).map(SecretBytes::new));
@@ -314,7 +320,9 @@ mod tests {
         // key of no bytes.
         for json in [r#"{"unseal_keys_b64":["LiE=",""],"unseal_threshold":2}"#, r#"{"keys":["",""]}"#] {
             match parse_json(json) {
-                Err(VaultKeysError::NotAKey { place }) => assert!(place.ends_with(" 2") || place == "key 1", "{place}"),
+                Err(VaultKeysError::EmptyKey { place }) => {
+                    assert!(place.ends_with(" 2") || place == "key 1", "{place}")
+                }
                 other => panic!("{json}: {other:?}"),
             }
         }

@@ -162,3 +162,30 @@ fn parsers_never_panic_on_random_bytes() {
         assert!(classified, "seed {seed}, round {round}: {accepted:?} accepted {input:?}");
     }
 }
+
+/// Every input a fuzz target once failed on (fuzz/regressions/<target>/) goes through every
+/// parser again: none panics, and what is accepted is checked as above.
+#[test]
+fn the_fuzzers_findings_stay_fixed() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/regressions");
+    let mut n = 0;
+    for target in std::fs::read_dir(&root).expect("fuzz/regressions exists") {
+        for file in std::fs::read_dir(target.expect("a target directory").path()).expect("readable") {
+            let path = file.expect("a file").path();
+            let bytes = std::fs::read(&path).expect("a kept input is readable");
+            let outcome = std::panic::catch_unwind(|| every_parser(&bytes));
+            assert!(outcome.is_ok(), "{} panics a parser again", path.display());
+            n += 1;
+        }
+    }
+    assert!(n >= 3, "the kept inputs were not found ({n} under {})", root.display());
+}
+
+/// The fuzzer's finding in Vault's JSON: an empty key string is refused, not read as a key of no
+/// bytes (fuzz/regressions/vault_keys/).
+#[test]
+fn an_empty_vault_key_in_json_is_refused() {
+    let json = r#"{"unseal_keys_b64": ["LiE=", ""], "unseal_shares": 3, "unseal_threshold": 2}"#;
+    let err = vault_keys::parse_json(json).expect_err("an empty key is no key");
+    assert_eq!(err.to_string(), "unseal key 2 is empty: it is not a Vault key (the output was cut short or edited)");
+}
