@@ -44,7 +44,8 @@ ensure_rust() {
 # version is there already.
 ensure_cargo_tool() {
   local tool=$1 version=$2
-  if ! "$tool" --version 2>/dev/null | grep -qw "$version"; then
+  # Asked through cargo, which also finds subcommands in $CARGO_HOME/bin when it is not on PATH.
+  if ! cargo "${tool#cargo-}" --version 2>/dev/null | grep -qw "$version"; then
     log "installing $tool $version from crates.io"
     cargo install --locked --quiet "$tool@$version" >&2
   fi
