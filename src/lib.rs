@@ -10,7 +10,7 @@
 //!
 //! The library does no terminal I/O: it never prompts and never prints. Secrets live in
 //! [`secret::SecretBytes`] (zeroized on drop, redacted in `Debug`); the binary's allocator,
-//! [`wipe::WipeOnFree`], wipes every block freed.
+//! [`wipe::WipeOnFree`], wipes every block that Rust code frees.
 
 // Unsafe code is denied everywhere but in `wipe`, the global allocator that wipes freed memory.
 #![deny(unsafe_code)]

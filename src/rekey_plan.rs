@@ -201,8 +201,9 @@ impl Plan {
         if now.len() != digests.len() {
             return Err(PlanError::Changed { part: "list of new custodians".into() });
         }
+        // Named by the part's own name, not by the stored text (which an edit may have changed).
         if let Some(changed) = now.iter().zip(digests).find(|(a, b)| a != b) {
-            return Err(PlanError::Changed { part: changed.1.part.clone() });
+            return Err(PlanError::Changed { part: changed.0.part.clone() });
         }
         if self.hash() != hash {
             return Err(PlanError::Changed { part: "hash".into() });

@@ -1,4 +1,4 @@
-//! The binary's global allocator: every block is wiped when it is freed or moved.
+//! The binary's global allocator: every block that Rust code frees or moves is wiped first.
 //!
 //! [`crate::secret::SecretBytes`] and `Zeroizing` wipe what symbolon owns, but secrets also
 //! pass through buffers owned by the crates symbolon uses (a parser's growing `Vec`, an encoder's
@@ -8,26 +8,42 @@
 //! allocator copy and free it behind our back. `tests/memory.rs` scans the process's memory after
 //! a whole ceremony for any copy left (docs/DESIGN.md, "Secrets in memory").
 //!
-//! The cost is one pass of zeroing per byte freed: small beside the cryptography, and measured
-//! by `cargo bench --bench large_secret`.
+//! Memory that C libraries allocate themselves (GMP's numbers in nettle, pcsc-lite's buffers)
+//! goes to libc's `free` directly and is not wiped here (docs/DESIGN.md says what is covered).
+//!
+//! The cost is one pass of zeroing per byte freed: small beside the cryptography
+//! (`cargo bench --bench large_secret` runs the binary, with this allocator).
 
 #![allow(unsafe_code)]
 
 use std::alloc::{GlobalAlloc, Layout, System};
-use zeroize::Zeroize;
 
 /// The system allocator, wiping every block it frees.
 pub struct WipeOnFree;
 
-/// Zeroes `len` bytes at `ptr` with writes the compiler may not remove before the free.
+/// Zeroes `len` bytes at `ptr` with volatile writes, which the compiler may not remove before the
+/// free. Written through the raw pointer: the block may never have been initialised, so no
+/// `&mut [u8]` is made of it.
 ///
 /// # Safety
 /// `ptr` must be valid for writes of `len` bytes.
 unsafe fn wipe(ptr: *mut u8, len: usize) {
-    if len > 0 {
-        // SAFETY: the caller's contract; the block is ours until it is freed.
-        unsafe { std::slice::from_raw_parts_mut(ptr, len) }.zeroize();
+    // Word-sized writes where the block allows (system blocks are at least 8-aligned, but a
+    // layout may say less), then the bytes left.
+    let mut i = 0;
+    if (ptr as usize).is_multiple_of(align_of::<u64>()) {
+        while i + 8 <= len {
+            // SAFETY: inside the block, 8-aligned (the start is, and i is a multiple of 8).
+            unsafe { ptr.add(i).cast::<u64>().write_volatile(0) };
+            i += 8;
+        }
     }
+    while i < len {
+        // SAFETY: inside the block.
+        unsafe { ptr.add(i).write_volatile(0) };
+        i += 1;
+    }
+    std::sync::atomic::compiler_fence(std::sync::atomic::Ordering::SeqCst);
 }
 
 // SAFETY: every method forwards to `System` with the layout it was given; blocks are only

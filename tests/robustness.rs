@@ -163,14 +163,19 @@ fn parsers_never_panic_on_random_bytes() {
     }
 }
 
-/// Every input a fuzz target once failed on (fuzz/regressions/<target>/) goes through every
-/// parser again: none panics, and what is accepted is checked as above.
+/// Every input a parser's fuzz target once failed on (fuzz/regressions/<target>/) goes through
+/// every parser again: none panics, and what is accepted is checked as above. (scripts/fuzz
+/// replays each through its own target's assertions too; combine's inputs are not parser input.)
 #[test]
 fn the_fuzzers_findings_stay_fixed() {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/regressions");
     let mut n = 0;
     for target in std::fs::read_dir(&root).expect("fuzz/regressions exists") {
-        for file in std::fs::read_dir(target.expect("a target directory").path()).expect("readable") {
+        let target = target.expect("a target directory").path();
+        if target.ends_with("combine") {
+            continue;
+        }
+        for file in std::fs::read_dir(&target).expect("readable") {
             let path = file.expect("a file").path();
             let bytes = std::fs::read(&path).expect("a kept input is readable");
             let outcome = std::panic::catch_unwind(|| every_parser(&bytes));
@@ -178,7 +183,7 @@ fn the_fuzzers_findings_stay_fixed() {
             n += 1;
         }
     }
-    assert!(n >= 3, "the kept inputs were not found ({n} under {})", root.display());
+    assert!(n >= 2, "the kept inputs were not found ({n} under {})", root.display());
 }
 
 /// The fuzzer's finding in Vault's JSON: an empty key string is refused, not read as a key of no

@@ -13,6 +13,9 @@ fuzz_target!(|data: &[u8]| {
             assert!(p.part >= 1 && p.part <= p.total);
         }
     }
+    if let Err(qr::QrError::Missing { missing, total }) = qr::assemble(&lines) {
+        assert!((1..=total).contains(&missing), "part {missing} of {total}");
+    }
     if let Ok(file) = qr::assemble(&lines) {
         let payloads = qr::payloads(&file);
         assert_eq!(qr::assemble(&payloads).expect("a file's own payloads assemble"), file);

@@ -1,6 +1,7 @@
 //! Recipient input: a custodian spec (`NAME=FILE[#FINGERPRINT][,FILE...]`, first line) and a
 //! certificate file's contents (the rest: binary or armored, one certificate or a keyring, Vault's
-//! base64). A certificate chosen by fingerprint is the one asked for.
+//! base64). A spec written back parses to the same; a certificate chosen by fingerprint is the
+//! one asked for.
 #![no_main]
 use base64::Engine as _;
 use libfuzzer_sys::fuzz_target;
@@ -14,10 +15,21 @@ fuzz_target!(|data: &[u8]| {
     if let Ok(spec) = std::str::from_utf8(spec)
         && let Ok(parsed) = recipients::parse_spec(spec)
     {
-        assert!(!parsed.certs.is_empty());
-        if let Some(name) = &parsed.name {
-            assert!(!name.contains('/'), "a name is never a path");
-        }
+        // Written back as a spec, it parses to the same custodian and certificates.
+        let files: Vec<String> = parsed
+            .certs
+            .iter()
+            .map(|c| match c {
+                CertRef::File { path, fingerprint: None } => path.display().to_string(),
+                CertRef::File { path, fingerprint: Some(f) } => format!("{}#{f}", path.display()),
+                CertRef::Inline { .. } => unreachable!("a spec names files"),
+            })
+            .collect();
+        let written = match &parsed.name {
+            Some(name) => format!("{name}={}", files.join(",")),
+            None => files.join(","),
+        };
+        assert_eq!(recipients::parse_spec(&written).ok(), Some(parsed.clone()), "{spec:?} written as {written:?}");
         if let Some(CertRef::File { fingerprint: f, .. }) = parsed.certs.first() {
             fingerprint = f.clone();
         }

@@ -1,6 +1,6 @@
 //! Vault's key output: `operator init` / `rekey` text, their `-format=json`, and files of bare
-//! keys (hex or base64, one per line). Every key read decodes again from both of the forms
-//! symbolon writes; counts stated by the output are kept as stated.
+//! keys (hex or base64, one per line). No key read is empty, and every key decodes again from
+//! both of the forms symbolon writes.
 #![no_main]
 use libfuzzer_sys::fuzz_target;
 use symbolon::vault_keys::{self, VaultKeys};

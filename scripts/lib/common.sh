@@ -2,7 +2,8 @@
 # Every system package the project needs is installed here, never by hand.
 
 # Debian packages needed to build (nettle: Sequoia's crypto backend; libclang: bindgen for it).
-SYMBOLON_BUILD_PACKAGES=(build-essential pkg-config file nettle-dev libgmp-dev libclang-dev libpcsclite-dev)
+# git: --version names the commit (build.rs), scripts/reproduce clones it.
+SYMBOLON_BUILD_PACKAGES=(build-essential pkg-config file git nettle-dev libgmp-dev libclang-dev libpcsclite-dev)
 # ...and to test (gnupg: the other side of OpenPGP interop; util-linux: script/setsid for terminals).
 # zbar-tools: an independent QR decoder; poppler-utils: an independent PDF renderer; imagemagick:
 # degrading rendered pages the way scans do.
