@@ -113,7 +113,11 @@ pub fn decode<'a>(lines: impl IntoIterator<Item = &'a str>) -> Result<Zeroizing<
                 0xff if b.is_ascii_whitespace() || b == b'-' => {}
                 0xff => {
                     // Name the offending character (which may be multi-byte).
-                    let ch = data.chars().find(|&c| symbol_of(c).is_none() && !c.is_whitespace() && c != '-');
+                    // The same characters are skipped as above: ASCII spaces and hyphens only
+                    // (a vertical tab or a no-break space is named, found by the fuzz target
+                    // checked_lines).
+                    let skipped = |c: char| c == '-' || (c.is_ascii() && (c as u8).is_ascii_whitespace());
+                    let ch = data.chars().find(|&c| symbol_of(c).is_none() && !skipped(c));
                     return Err(LinesError::BadCharacter { line, ch: ch.unwrap_or(char::REPLACEMENT_CHARACTER) });
                 }
                 sym => symbols.push(sym),
@@ -330,6 +334,15 @@ fn verify_line(line: usize, data: &[u8], check: [u8; 2]) -> Result<(), LinesErro
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_bad_character_named_is_one_of_the_line() {
+        // Found by the fuzz target checked_lines (fuzz/regressions/checked_lines/): a vertical tab
+        // inside the data was reported as '\u{fffd}', a character the line does not hold.
+        for (line, bad) in [("01  ABCDE\u{b}FGHIJ  K7", '\u{b}'), ("01  ABCDE\u{a0}FGHJK  K7", '\u{a0}')] {
+            assert_eq!(decode([line]), Err(LinesError::BadCharacter { line: 1, ch: bad }), "{line:?}");
+        }
+    }
 
     fn sample() -> Vec<u8> {
         (0..100u32).map(|i| (i * 37 + 3) as u8).collect()
