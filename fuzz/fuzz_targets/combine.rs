@@ -34,8 +34,8 @@ fuzz_target!(|data: &[u8]| {
     };
     let mut rng = rand::rngs::StdRng::seed_from_u64(u64::from(*mode));
     let set = split_secret(&SecretBytes::copy_from(secret), &plan, &mut rng).expect("a valid plan splits");
+    let original = set.shares.clone();
     let mut shares = set.shares;
-    let mut changed = vec![false; n];
     // Each edit: share, y byte, XOR value (the blinding value's byte is changed with it).
     for edit in edits.chunks_exact(3) {
         let (i, at, xor) = (usize::from(edit[0]) % n, usize::from(edit[1]) % len, edit[2]);
@@ -49,16 +49,13 @@ fuzz_target!(|data: &[u8]| {
         let blind = shares[i].blind.expose_mut();
         let b = usize::from(edit[1]) % blind.len();
         blind[b] ^= xor.rotate_left(3);
-        changed[i] = true;
     }
     // An edit may cancel an earlier one: a share is wrong when its bytes differ from the original.
-    let original =
-        split_secret(&SecretBytes::copy_from(secret), &plan, &mut rand::rngs::StdRng::seed_from_u64(u64::from(*mode)))
-            .expect("the same plan splits again");
-    for (i, share) in shares.iter().enumerate() {
-        changed[i] = share.payload.expose() != original.shares[i].payload.expose()
-            || share.blind.expose() != original.shares[i].blind.expose();
-    }
+    let changed: Vec<bool> = shares
+        .iter()
+        .zip(&original)
+        .map(|(s, o)| s.payload.expose() != o.payload.expose() || s.blind.expose() != o.blind.expose())
+        .collect();
     let wrong: Vec<String> = (0..n).filter(|&i| changed[i]).map(|i| format!("share {}", i + 1)).collect();
     let candidates = shares
         .into_iter()
