@@ -35,6 +35,15 @@ pub enum CeremonyError {
         "ceremony {nonce} was started by a newer version of symbolon (its plan.json has schema version {version}; this one reads {PLAN_VERSION}): finish it with that version"
     )]
     NewerVersion { nonce: String, version: u64 },
+    #[error(
+        "{} {why}: a ceremony's state must be yours and writable by you alone, or whoever can write it could rewrite the plan. Nothing was read. Fix it ({fix}) and run the command again",
+        path.display()
+    )]
+    Unsafe { path: PathBuf, why: String, fix: String },
+    #[error(
+        "ceremony {nonce}'s plan was made for nonce {inner} (plan.json was copied or edited): nothing was done. Cancel the ceremony and start a new one"
+    )]
+    OtherNonce { nonce: String, inner: String },
     #[error(transparent)]
     Output(#[from] OutputError),
     #[error("{path}: {source}")]
@@ -42,7 +51,7 @@ pub enum CeremonyError {
 }
 
 /// The version of `plan.json` this symbolon writes and reads.
-pub const PLAN_VERSION: u32 = 2;
+pub const PLAN_VERSION: u32 = 3;
 
 /// What `init` fixed. Public: no secret in it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -54,20 +63,21 @@ pub struct PlanRecord {
     /// The plan itself, typed: `submit` rebuilds the new set from it alone.
     pub plan: Plan,
     /// The plan's hash as the operator confirmed it, and the digest of each of its parts, so that
-    /// an edit is refused with the part named ([`Plan::check`]).
+    /// damage is named by its part ([`Plan::check`]). Neither is an anchor: whoever can write
+    /// this file can rewrite them. The anchor is the hash each custodian types at `submit`.
     pub plan_hash: String,
     pub digests: Vec<PartDigest>,
 }
 
 impl PlanRecord {
-    /// A new ceremony's record of `plan`.
-    pub fn new(nonce: String, plan: Plan) -> PlanRecord {
+    /// A new ceremony's record of `plan`, under the plan's nonce.
+    pub fn new(plan: Plan) -> PlanRecord {
         PlanRecord {
             schema: SCHEMA.into(),
             schema_version: PLAN_VERSION,
-            nonce,
-            created: crate::time::utc_timestamp(crate::time::now()),
-            plan_hash: plan.hash(),
+            nonce: plan.nonce.clone().unwrap_or_default(),
+            created: plan.created.clone(),
+            plan_hash: plan.hash().to_string(),
             digests: plan.digests(),
             plan,
         }
@@ -90,9 +100,16 @@ pub fn new_nonce() -> Result<String, crate::rng::RngError> {
     Ok(hex::encode(n))
 }
 
-/// Creates the ceremony's directory with its plan, whole or not at all.
+/// Creates the ceremony's directory with its plan, whole or not at all. The state root is made
+/// private (0700) when it is created here, and refused when another user or group could write it.
 pub fn create(root: &Path, plan: &PlanRecord) -> Result<Ceremony, CeremonyError> {
-    std::fs::create_dir_all(root).map_err(|source| CeremonyError::Io { path: root.to_path_buf(), source })?;
+    use std::os::unix::fs::DirBuilderExt;
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(root)
+        .map_err(|source| CeremonyError::Io { path: root.to_path_buf(), source })?;
+    check_private(root, true)?;
     let dir = root.join(&plan.nonce);
     let json = serde_json::to_string_pretty(plan)
         .map_err(|e| CeremonyError::Damaged { nonce: plan.nonce.clone(), why: e.to_string() })?;
@@ -102,11 +119,48 @@ pub fn create(root: &Path, plan: &PlanRecord) -> Result<Ceremony, CeremonyError>
     Ok(Ceremony { dir, plan: plan.clone() })
 }
 
-/// Opens the ceremony `nonce` under `root`.
+/// Opens the ceremony `nonce` under `root`: the state root, the ceremony's directory and its
+/// plan.json must be the user's own and writable by nobody else (as OpenSSH demands of its keys).
 pub fn open(root: &Path, nonce: &str) -> Result<Ceremony, CeremonyError> {
     let (dir, text) = locate(root, nonce)?;
+    check_private(root, true)?;
+    check_private(&dir, false)?;
+    check_private(&dir.join(PLAN_FILE), false)?;
     let plan = parse_plan(nonce, &text)?;
     Ok(Ceremony { dir, plan })
+}
+
+/// Refuses `path` unless it is the effective user's and neither group nor others may write it;
+/// `follow`: a symbolic link is followed (the state root may be one), else refused.
+pub fn check_private(path: &Path, follow: bool) -> Result<(), CeremonyError> {
+    use std::os::unix::fs::MetadataExt;
+    let meta = if follow { std::fs::metadata(path) } else { std::fs::symlink_metadata(path) }
+        .map_err(|source| CeremonyError::Io { path: path.to_path_buf(), source })?;
+    let unsafe_ = |why: String, fix: String| CeremonyError::Unsafe { path: path.to_path_buf(), why, fix };
+    let shown = crate::sanitize(&path.display().to_string());
+    if meta.file_type().is_symlink() {
+        return Err(unsafe_(
+            "is a symbolic link".into(),
+            "a ceremony's files are never links: cancel the ceremony and start a new one".into(),
+        ));
+    }
+    let me = rustix::process::geteuid().as_raw();
+    if meta.uid() != me {
+        return Err(unsafe_(
+            format!("belongs to user {}, not to you (user {me})", meta.uid()),
+            format!("chown {me} {shown}, or use a state directory of your own with --state-dir"),
+        ));
+    }
+    let mode = meta.mode();
+    if mode & 0o022 != 0 {
+        let who = match (mode & 0o020 != 0, mode & 0o002 != 0) {
+            (true, true) => "its group and every other user",
+            (true, false) => "its group",
+            _ => "every other user",
+        };
+        return Err(unsafe_(format!("can be written by {who} (mode {:o})", mode & 0o7777), format!("chmod go-w {shown}")));
+    }
+    Ok(())
 }
 
 /// Reads ceremony `nonce`'s plan.json text: it must be this nonce's, in this version's schema.
@@ -115,6 +169,9 @@ pub fn parse_plan(nonce: &str, text: &str) -> Result<PlanRecord, CeremonyError> 
     let value: serde_json::Value = serde_json::from_str(text).map_err(|e| damaged(e.to_string()))?;
     if value["schema"] != SCHEMA || value["nonce"] != nonce {
         return Err(damaged("plan.json does not belong to this nonce".into()));
+    }
+    if let Some(inner) = value["plan"]["nonce"].as_str().filter(|n| *n != nonce) {
+        return Err(CeremonyError::OtherNonce { nonce: nonce.to_string(), inner: crate::sanitize(inner) });
     }
     match value["schema_version"].as_u64() {
         Some(v) if v == u64::from(PLAN_VERSION) => {}
@@ -141,7 +198,28 @@ fn locate(root: &Path, nonce: &str) -> Result<(PathBuf, String), CeremonyError> 
 /// Destroys ceremony `nonce`, whatever version started it and whatever its state.
 pub fn cancel(root: &Path, nonce: &str) -> Result<(), CeremonyError> {
     let (dir, _) = locate(root, nonce)?;
-    std::fs::remove_dir_all(&dir).map_err(|source| CeremonyError::Io { path: dir.clone(), source })
+    remove(&dir)
+}
+
+/// Overwrites each recorded share with zeros (synced) before the directory is removed, so that
+/// the operator's key alone no longer opens them from the disk's blocks. On flash or
+/// copy-on-write file systems the old blocks may survive: docs/CEREMONY.md says so.
+fn remove(dir: &Path) -> Result<(), CeremonyError> {
+    use std::io::Write;
+    if let Ok(entries) = std::fs::read_dir(dir) {
+        for entry in entries.filter_map(Result::ok) {
+            let is_share = entry.file_name().to_string_lossy().starts_with("share-");
+            let regular = entry.file_type().is_ok_and(|t| t.is_file());
+            if is_share && regular {
+                let len = entry.metadata().map_or(0, |m| m.len());
+                if let Ok(mut f) = std::fs::OpenOptions::new().write(true).open(entry.path()) {
+                    let _ = f.write_all(&vec![0u8; usize::try_from(len).unwrap_or(0)]);
+                    let _ = f.sync_all();
+                }
+            }
+        }
+    }
+    std::fs::remove_dir_all(dir).map_err(|source| CeremonyError::Io { path: dir.to_path_buf(), source })
 }
 
 /// The ceremonies under `root`, by nonce: each opened, or why it cannot be.
@@ -206,8 +284,8 @@ impl Ceremony {
         Ok(out)
     }
 
-    /// Removes the ceremony and everything recorded in it.
+    /// Removes the ceremony and everything recorded in it (the recorded shares overwritten first).
     pub fn destroy(self) -> Result<(), CeremonyError> {
-        std::fs::remove_dir_all(&self.dir).map_err(|source| CeremonyError::Io { path: self.dir.clone(), source })
+        remove(&self.dir)
     }
 }

@@ -206,6 +206,10 @@ pub struct Summary {
 pub enum NewSetError {
     #[error("the secret is empty: there is nothing to split (check the file or the pipe)")]
     EmptySecret,
+    #[error(
+        "the new set has {custodians} custodians for {shares} shares: every encrypted share needs exactly one custodian. Nothing was written"
+    )]
+    CustodianCount { custodians: usize, shares: usize },
     #[error(transparent)]
     Split(#[from] SplitError),
     #[error(transparent)]
@@ -235,6 +239,10 @@ type ExtraFile = (String, Zeroizing<Vec<u8>>);
 pub fn write(new: NewSet, secret: SecretBytes, origin: Origin) -> Result<Summary, NewSetError> {
     if secret.is_empty() {
         return Err(NewSetError::EmptySecret);
+    }
+    // An encrypted set writes one share per custodian, never a share to nobody.
+    if new.encrypted() && new.custodians.len() != new.plan.shares {
+        return Err(NewSetError::CustodianCount { custodians: new.custodians.len(), shares: new.plan.shares });
     }
     let mut rng = crate::rng::os_rng()?;
     let set = split_secret(&secret, &new.plan, &mut rng)?;

@@ -102,7 +102,7 @@ impl SecretRequest {
 pub enum Question {
     /// The operator confirms a plan by typing its hash back; `action` is what follows, e.g.
     /// "start the ceremony".
-    PlanHash { hash: String, action: String },
+    PlanHash { hash: crate::rekey_plan::PlanHash, action: String },
     /// A card was not the right one, or not there: retry once it is inserted (yes) or skip (no).
     RetryOrSkip { what: String },
     /// Before a card is reset: its ident typed back; `action` says what follows.
@@ -216,7 +216,7 @@ impl Prompt for Scripted {
         self.asked.push(format!("{question:?}"));
         let answer = self.answers.pop_front().ok_or(PromptError::NoTerminal)?;
         Ok(match question {
-            Question::PlanHash { hash, .. } => answer.trim() == hash,
+            Question::PlanHash { hash, .. } => hash.matches(&answer),
             Question::RetryOrSkip { .. } => answer.trim().is_empty(),
             Question::TypeIdent { ident, .. } => answer.trim().eq_ignore_ascii_case(ident),
         })
@@ -264,9 +264,10 @@ mod tests {
 
     #[test]
     fn the_scripted_prompt_answers_questions() {
-        let plan = Question::PlanHash { hash: "0123456789abcdef".into(), action: "proceed".into() };
+        let hash = crate::rekey_plan::PlanHash::parse("0123456789abcdef0123456789abcdef").unwrap();
+        let plan = Question::PlanHash { hash, action: "proceed".into() };
         let retry = Question::RetryOrSkip { what: "Insert the right card".into() };
-        let mut p = Scripted::new(["0123456789abcdef", "wrong", "", "skip"]);
+        let mut p = Scripted::new(["0123 4567 89ab cdef 0123 4567 89ab cdef", "0123456789abcdef", "", "skip"]);
         assert_eq!(
             [
                 p.confirm(&plan).unwrap(),

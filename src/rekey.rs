@@ -183,7 +183,8 @@ pub(crate) mod tests {
         };
         let make = |session| {
             let new = new_set(vec![person("dave", None), person("erin", None)], 2, root.join("new"));
-            let plan = Plan::new(&new, None, None, Some(&manifest_bytes), vec!["01-alice.asc".into()], None).unwrap();
+            let plan = Plan::new(&new, None, None, Some(&manifest_bytes), vec!["01-alice.asc".into()], None, None)
+                .unwrap();
             Rekey { session, plan, new_set: new, target: None, label_given: false }
         };
         let cards = crate::card::decrypt::Options::default();
@@ -196,7 +197,7 @@ pub(crate) mod tests {
         assert!(!root.join("new").exists());
 
         let rekey = make(inputs(&["01-alice.asc", "02-bob.asc"]));
-        let hash = rekey.plan.hash();
+        let hash = rekey.plan.hash().to_string();
         let mut prompt = Scripted::new([hash.as_str(), "alice-pass", "bob-pass"]);
         let done = run(rekey, false, &mut keys, &cards, &mut prompt, &mut |_| {}).unwrap();
         assert_eq!(prompt.asked.len(), 3, "{prompt:?}");

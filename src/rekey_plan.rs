@@ -46,8 +46,13 @@ pub struct NewSetRecord {
     pub label: Option<String>,
     pub format: ShareFormat,
     pub binary: bool,
+    /// Whether the shares are encrypted to the custodians listed (else written in the clear): an
+    /// emptied list of custodians cannot turn an encrypted set into plaintext shares.
+    pub encrypted: bool,
     pub qr_png: bool,
     pub qr_svg: bool,
+    /// QR images were asked for: a share too large for them is refused, not skipped.
+    pub qr_asked: bool,
     /// "a4" or "letter" when sheets are made.
     pub paper: Option<String>,
     /// Absolute: the plan does not depend on where a later step runs.
@@ -57,6 +62,11 @@ pub struct NewSetRecord {
 /// The plan of a rekey.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Plan {
+    /// The staged ceremony's nonce (`None` for a one-shot rekey): the hash covers it, so an older
+    /// ceremony's plan given a new nonce has a new hash.
+    pub nonce: Option<String>,
+    /// When the plan was made (UTC): the hash covers it too.
+    pub created: String,
     /// The old set's manifest.json, its bytes in base64, if one was given.
     pub old_manifest: Option<String>,
     /// Where the old shares offered come from (one-shot rekey; empty for a staged one).
@@ -87,6 +97,45 @@ pub enum PlanError {
     Manifest(#[from] ManifestError),
     #[error("the plan's custodian {name}: {source}")]
     Cert { name: String, source: CertError },
+    #[error(
+        "the plan's new set is encrypted but lists {custodians} custodians for {shares} shares: the plan was changed after it was fixed. Nothing was done: cancel the ceremony and start a new one"
+    )]
+    CustodianCount { custodians: usize, shares: usize },
+}
+
+/// The plan hash as people read and type it: 128 bits, 32 hex digits in groups of four.
+#[derive(Clone, PartialEq, Eq)]
+pub struct PlanHash([u8; PlanHash::LEN]);
+
+impl PlanHash {
+    pub const LEN: usize = 16;
+
+    /// A hash as typed: hex digits, any case, with or without spaces; `None` when it is not one.
+    pub fn parse(typed: &str) -> Option<PlanHash> {
+        let digits: String = typed.chars().filter(|c| !c.is_whitespace() && *c != '-').collect();
+        let bytes = hex::decode(digits).ok()?;
+        Some(PlanHash(bytes.try_into().ok()?))
+    }
+
+    /// Compares in constant time with a hash typed by a person: `false` for anything that is not
+    /// this hash (what is not a hash at all is refused on its form, which is no secret).
+    pub fn matches(&self, typed: &str) -> bool {
+        PlanHash::parse(typed).is_some_and(|h| crate::secret::ct_eq(&self.0, &h.0))
+    }
+}
+
+impl std::fmt::Display for PlanHash {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let hex = hex::encode(self.0);
+        let groups: Vec<&str> = (0..hex.len()).step_by(4).map(|i| &hex[i..i + 4]).collect();
+        f.write_str(&groups.join(" "))
+    }
+}
+
+impl std::fmt::Debug for PlanHash {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "PlanHash({self})")
+    }
 }
 
 impl CustodianRecord {
@@ -135,6 +184,7 @@ fn sha256_of<T: Serialize>(value: &T) -> String {
 
 impl Plan {
     /// The record of a new set as prepared (custodians validated), with the old manifest's bytes.
+    /// `nonce`: the staged ceremony's (the hash covers it, and the time the plan is made).
     pub fn new(
         new: &NewSet,
         target: Option<Target>,
@@ -142,6 +192,7 @@ impl Plan {
         old_manifest: Option<&[u8]>,
         old_shares_offered: Vec<String>,
         operator: Option<&Custodian>,
+        nonce: Option<String>,
     ) -> Result<Plan, PlanError> {
         let out_dir = std::path::absolute(&new.out_dir)
             .map_err(|e| PlanError::Unreadable { part: "new directory".into(), why: e.to_string() })?;
@@ -154,6 +205,8 @@ impl Plan {
             });
         }
         Ok(Plan {
+            nonce,
+            created: crate::time::utc_timestamp(crate::time::now()),
             old_manifest: old_manifest.map(|b| STANDARD.encode(b)),
             old_shares_offered,
             new_set: NewSetRecord {
@@ -164,8 +217,10 @@ impl Plan {
                 label: label.map(str::to_string),
                 format: new.format,
                 binary: new.binary,
+                encrypted: new.encrypted(),
                 qr_png: new.qr.png,
                 qr_svg: new.qr.svg,
+                qr_asked: new.qr.asked,
                 paper: new.paper.map(|p| p.to_string()),
                 out_dir,
             },
@@ -174,15 +229,22 @@ impl Plan {
         })
     }
 
-    /// The plan's hash: 16 hex digits of SHA-256 over its canonical serialization. The operator
-    /// types it to confirm.
-    pub fn hash(&self) -> String {
-        sha256_of(self)[..16].to_string()
+    /// The plan's hash: the first 128 bits of SHA-256 over its canonical serialization (nonce and
+    /// creation time included). The operator types it to confirm; in a staged ceremony, every
+    /// custodian types the one the operator gave them, which anchors the stored plan.
+    pub fn hash(&self) -> PlanHash {
+        // Serializing these plain structs cannot fail; an error would hash the empty string,
+        // which no confirmed plan has.
+        let digest = Sha256::digest(serde_json::to_vec(self).unwrap_or_default());
+        let mut out = [0u8; PlanHash::LEN];
+        out.copy_from_slice(&digest[..PlanHash::LEN]);
+        PlanHash(out)
     }
 
     /// The digest of each part, as `init` records them.
     pub fn digests(&self) -> Vec<PartDigest> {
         let mut parts = vec![
+            ("nonce and creation time".to_string(), sha256_of(&(&self.nonce, &self.created))),
             ("old manifest".to_string(), sha256_of(&self.old_manifest)),
             ("old shares offered".to_string(), sha256_of(&self.old_shares_offered)),
             ("new set parameters".to_string(), sha256_of(&self.new_set)),
@@ -194,8 +256,9 @@ impl Plan {
         parts.into_iter().map(|(part, sha256)| PartDigest { part, sha256 }).collect()
     }
 
-    /// Checks the plan against the digests and hash fixed when it was confirmed; the first part
-    /// that differs is named.
+    /// Checks the plan against the digests and hash stored beside it; the first part that differs
+    /// is named. This finds damage, not an attacker (who can rewrite all three): what anchors a
+    /// stored plan is the hash a person was given ([`PlanHash::matches`]).
     pub fn check(&self, digests: &[PartDigest], hash: &str) -> Result<(), PlanError> {
         let now = self.digests();
         if now.len() != digests.len() {
@@ -205,7 +268,7 @@ impl Plan {
         if let Some(changed) = now.iter().zip(digests).find(|(a, b)| a != b) {
             return Err(PlanError::Changed { part: changed.0.part.clone() });
         }
-        if self.hash() != hash {
+        if self.hash().to_string() != hash {
             return Err(PlanError::Changed { part: "hash".into() });
         }
         Ok(())
@@ -243,12 +306,17 @@ impl Plan {
             .map(str::parse)
             .transpose()
             .map_err(|e: crate::names::UnknownName| bad("paper size", e.to_string()))?;
+        // Encrypted: one custodian per share; plaintext: none. Anything else was edited.
+        let custodians = if n.encrypted { n.shares } else { 0 };
+        if self.custodians.len() != custodians {
+            return Err(PlanError::CustodianCount { custodians: self.custodians.len(), shares: n.shares });
+        }
         Ok(NewSet {
             plan: SplitPlan { scheme, threshold: n.threshold, shares: n.shares, target, label, created: None },
             format: n.format,
             custodians: self.custodians.iter().map(CustodianRecord::custodian).collect::<Result<_, _>>()?,
             binary: n.binary,
-            qr: QrImages { png: n.qr_png, svg: n.qr_svg, asked: false },
+            qr: QrImages { png: n.qr_png, svg: n.qr_svg, asked: n.qr_asked },
             paper,
             out_dir: n.out_dir.clone(),
         })
@@ -288,6 +356,9 @@ impl Plan {
             n.scheme,
             n.target.as_deref().unwrap_or("as the old set"),
         ));
+        if !n.encrypted {
+            t.push_str("  new shares are written UNENCRYPTED (no custodians)\n");
+        }
         t.push_str("  new custodians:\n");
         for (i, c) in self.custodians.iter().enumerate() {
             t.push_str(&format!("    {:>3}  {:<12} {}\n", i + 1, crate::sanitize(&c.name), c.fingerprints.join(", ")));
@@ -334,7 +405,8 @@ mod tests {
             out_dir: "/tmp/new-set".into(),
         };
         let operator = custodian("operator");
-        Plan::new(&new, Some(Target::Unseal), None, None, vec!["old/01.asc".into()], Some(&operator)).unwrap()
+        Plan::new(&new, Some(Target::Unseal), None, None, vec!["old/01.asc".into()], Some(&operator), Some("00ff".into()))
+            .unwrap()
     }
 
     #[test]
@@ -344,8 +416,9 @@ mod tests {
         let again: Plan = serde_json::from_str(&json).unwrap();
         assert_eq!(again, plan);
         assert_eq!(again.hash(), plan.hash());
-        assert_eq!(plan.hash().len(), 16);
-        again.check(&plan.digests(), &plan.hash()).unwrap();
+        let hash = plan.hash().to_string();
+        assert_eq!((hash.len(), hash.matches(' ').count()), (39, 7), "{hash}");
+        again.check(&plan.digests(), &hash).unwrap();
         let new = again.new_set(Some((Target::Recovery, "old label"))).unwrap();
         // Given parts stay; the label, left as the old set's, is inherited.
         assert_eq!((new.plan.target, new.plan.label.as_str()), (Target::Unseal, "old label"));
@@ -358,7 +431,7 @@ mod tests {
     #[test]
     fn an_edit_of_any_part_is_named() {
         let plan = plan();
-        let (digests, hash) = (plan.digests(), plan.hash());
+        let (digests, hash) = (plan.digests(), plan.hash().to_string());
         let mut edited = plan.clone();
         let cert = &mut edited.custodians[1].certs[0];
         cert.replace_range(60..61, if &cert[60..61] == "A" { "B" } else { "A" });
@@ -378,6 +451,34 @@ mod tests {
         edited.custodians[0].fingerprints[0] = plan.custodians[1].fingerprints[0].clone();
         let err = edited.new_set(None).unwrap_err();
         assert!(err.to_string().contains("custodian alice (fingerprints)"), "{err}");
+    }
+
+    /// What an attacker who can write the state may rewrite, digests recomputed each time: the
+    /// hash a person was given no longer matches.
+    #[test]
+    fn the_hash_covers_the_nonce_the_operator_and_the_custodians() {
+        let plan = plan();
+        let given = plan.hash().to_string();
+        assert!(plan.hash().matches(&given));
+        assert!(plan.hash().matches(&given.replace(' ', "").to_uppercase()));
+        assert!(!plan.hash().matches(&given[..given.len() - 1]));
+        assert!(!plan.hash().matches("not a hash"));
+        let mut nonce = plan.clone();
+        nonce.nonce = Some("11ee".into());
+        let mut operator = plan.clone();
+        operator.operator = Some(CustodianRecord::of(&custodian("mallory")).unwrap());
+        let mut emptied = plan.clone();
+        emptied.custodians.clear();
+        let mut created = plan.clone();
+        created.created = "2020-01-01T00:00:00Z".into();
+        for edited in [&nonce, &operator, &emptied, &created] {
+            assert!(!edited.hash().matches(&given), "{edited:?}");
+            // Its own digests and hash agree with it: only the anchor finds the edit.
+            edited.check(&edited.digests(), &edited.hash().to_string()).unwrap();
+        }
+        // An encrypted set with no custodians is never written in the clear.
+        let err = emptied.new_set(None).unwrap_err();
+        assert!(matches!(err, PlanError::CustodianCount { custodians: 0, shares: 2 }), "{err}");
     }
 
     #[test]

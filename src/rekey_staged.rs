@@ -34,6 +34,10 @@ pub enum StagedError {
         "this share is encrypted to the key of custodian {custodian}, whose share {index} of the old set is already recorded in ceremony {nonce}: no other share of theirs is needed. Nothing was decrypted, no PIN was asked"
     )]
     CustodianRecorded { index: u8, custodian: String, nonce: String },
+    #[error(
+        "the plan hash typed is not the hash of ceremony {nonce}'s plan: it was mistyped, or the plan was changed since the operator started the ceremony. Nothing was read, no PIN was asked. Check the hash with the operator (in person or by phone, never from this machine); if you typed it right, do not submit: tell the operator"
+    )]
+    HashMismatch { nonce: String },
     #[error("the ceremony's plan has no {0}: cancel it and run init again")]
     Incomplete(&'static str),
     #[error("submit takes one old share at a time ({0} given)")]
@@ -86,19 +90,43 @@ pub struct Completed {
     pub destroyed: Result<(), CeremonyError>,
 }
 
-/// Opens ceremony `nonce` and checks its plan, part by part: an edit since `init` is refused with
-/// the part named, before any share is read.
-pub fn open(root: &Path, nonce: &str) -> Result<Staged, StagedError> {
+/// A ceremony opened from its state, not yet anchored: nothing in it is trusted until the hash a
+/// person was given matches ([`Unanchored::anchor`]).
+#[derive(Debug)]
+pub struct Unanchored {
+    ceremony: Ceremony,
+}
+
+/// Opens ceremony `nonce` (its state the user's own, writable by nobody else) and checks its plan
+/// against the digests beside it, so that damage is named by its part.
+pub fn open(root: &Path, nonce: &str) -> Result<Unanchored, StagedError> {
     let ceremony = crate::ceremony::open(root, nonce)?;
     let record = &ceremony.plan;
     record.plan.check(&record.digests, &record.plan_hash)?;
-    let old = record.plan.old_manifest()?.ok_or(StagedError::Incomplete("old manifest"))?;
-    let operator = record.plan.operator()?.ok_or(StagedError::Incomplete("operator"))?;
-    let staged = Staged { ceremony, old, operator };
-    // What the completion needs of the new set (its certificates, a new directory) is checked
-    // at every submit, before any share is read.
-    crate::output::refuse_existing(&staged.new_set()?.out_dir).map_err(StagedError::NewDirectory)?;
-    Ok(staged)
+    Ok(Unanchored { ceremony })
+}
+
+impl Unanchored {
+    pub fn nonce(&self) -> &str {
+        &self.ceremony.plan.nonce
+    }
+
+    /// The plan is the one whose hash `typed` is (compared in constant time with the hash of the
+    /// plan as stored, nonce and time included): only then is anything in it used. Refused before
+    /// any share is read or PIN asked.
+    pub fn anchor(self, typed: &str) -> Result<Staged, StagedError> {
+        let record = &self.ceremony.plan;
+        if !record.plan.hash().matches(typed) {
+            return Err(StagedError::HashMismatch { nonce: record.nonce.clone() });
+        }
+        let old = record.plan.old_manifest()?.ok_or(StagedError::Incomplete("old manifest"))?;
+        let operator = record.plan.operator()?.ok_or(StagedError::Incomplete("operator"))?;
+        let staged = Staged { ceremony: self.ceremony, old, operator };
+        // What the completion needs of the new set (its certificates, a new directory) is checked
+        // at every submit, before any share is read.
+        crate::output::refuse_existing(&staged.new_set()?.out_dir).map_err(StagedError::NewDirectory)?;
+        Ok(staged)
+    }
 }
 
 impl Staged {
@@ -106,8 +134,9 @@ impl Staged {
         &self.ceremony.plan.nonce
     }
 
-    pub fn plan_hash(&self) -> &str {
-        &self.ceremony.plan.plan_hash
+    /// The hash of the plan as anchored.
+    pub fn plan_hash(&self) -> crate::rekey_plan::PlanHash {
+        self.ceremony.plan.plan.hash()
     }
 
     /// The old threshold.
@@ -284,10 +313,12 @@ mod tests {
         let mut operator_keys = SecretKeys::default();
         let operator = person("operator", Some(&mut operator_keys));
         let new = new_set(vec![person("dave", None), person("erin", None)], 2, root.join("new"));
-        let plan = Plan::new(&new, None, None, Some(&manifest_bytes), Vec::new(), Some(&operator)).unwrap();
-        let state = root.join("state");
         let nonce = crate::ceremony::new_nonce().unwrap();
-        crate::ceremony::create(&state, &PlanRecord::new(nonce.clone(), plan)).unwrap();
+        let plan =
+            Plan::new(&new, None, None, Some(&manifest_bytes), Vec::new(), Some(&operator), Some(nonce.clone())).unwrap();
+        let hash = plan.hash().to_string();
+        let state = root.join("state");
+        crate::ceremony::create(&state, &PlanRecord::new(plan)).unwrap();
         let cards = CardOptions::default();
         let opened = |file: &str, pass: &str, keys: &mut SecretKeys| {
             let parsed = crate::input::parse_bytes(file, &std::fs::read(root.join(file)).unwrap()).unwrap();
@@ -295,7 +326,10 @@ mod tests {
             inputs.open(keys, &cards, &mut Scripted::new([pass])).unwrap()
         };
 
-        let staged = open(&state, &nonce).unwrap();
+        // A hash that is not the plan's is refused.
+        let other = "0000 1111 2222 3333 4444 5555 6666 7777";
+        assert!(matches!(open(&state, &nonce).unwrap().anchor(other).unwrap_err(), StagedError::HashMismatch { .. }));
+        let staged = open(&state, &nonce).unwrap().anchor(&hash).unwrap();
         assert!(!staged.ready().unwrap());
         let err = staged.submit(opened("other/01-alice.asc", "alice-pass", &mut keys)).unwrap_err();
         assert!(matches!(err, StagedError::NotOfOldSet { .. }), "{err}");
@@ -305,7 +339,7 @@ mod tests {
         assert!(matches!(err, StagedError::Ceremony(CeremonyError::AlreadySubmitted { index: 1, .. })), "{err}");
 
         // Another session: the ceremony is opened again from its state alone.
-        let staged = open(&state, &nonce).unwrap();
+        let staged = open(&state, &nonce).unwrap().anchor(&hash).unwrap();
         // The share that reaches the threshold is taken only when the operator's key is at hand
         // (no card here: the key file).
         // Without a reachable pcscd, whether a card holds it cannot be told, and that is what is
@@ -319,7 +353,7 @@ mod tests {
         staged.check_operator(&operator_keys).unwrap();
         // A new directory that appeared since init is refused at the next submit, before any share.
         std::fs::create_dir(root.join("new")).unwrap();
-        assert!(matches!(open(&state, &nonce).unwrap_err(), StagedError::NewDirectory(_)));
+        assert!(matches!(open(&state, &nonce).unwrap().anchor(&hash).unwrap_err(), StagedError::NewDirectory(_)));
         std::fs::remove_dir(root.join("new")).unwrap();
         let r = staged.submit(opened("old/02-bob.asc", "bob-pass", &mut keys)).unwrap();
         assert_eq!((r.have, r.needed), (2, 2));

@@ -2,9 +2,13 @@
 //! after another, and each share is checked against its commitment in the manifest. The rules of
 //! what may be claimed live here, next to the record they write:
 //!
-//! - a share is **verified** when it decrypts on its custodian's key and is the share the manifest
-//!   lists under its index, matching its commitment there;
-//! - the **set** is verified only when EVERY share of it verified in this run;
+//! - a share is **verified** when its file's hash is the manifest's (where the manifest has one),
+//!   it is encrypted to exactly the keys the manifest lists for it (no other recipient, no
+//!   password), it decrypts on its custodian's key, and it is the share the manifest lists under
+//!   its index, matching its commitment there;
+//! - the **set** is verified only when EVERY share of it verified in this run AND all of them lie
+//!   on the polynomials they reconstruct: a share that matches its commitment but lies off them
+//!   (a faulty machine at split time) is named and FAILED;
 //! - with a quorum, a threshold of verified shares is reconstructed and checked against what the
 //!   set offers: its commitment (format v1), or, for Vault's bare keys, only each key against its
 //!   manifest commitment; exactly that is said, and recorded;
@@ -20,6 +24,7 @@ use crate::output::{OutputError, Privacy, write_new_file};
 use crate::prompt::{Prompt, Question, Waited};
 use crate::share::SetId;
 use serde::Serialize;
+use sha2::Digest as _;
 use std::path::{Path, PathBuf};
 
 /// How to run a verification.
@@ -67,6 +72,11 @@ pub struct Report {
     pub set_check: SetCheck,
     /// Whether the set's shares are encrypted to custodians (else there was nothing to decrypt).
     pub encrypted: bool,
+    /// How many verified shares were checked to lie on one set of polynomials, when more than the
+    /// threshold were (with exactly the threshold, any shares do).
+    pub on_polynomial: Option<usize>,
+    /// Why the verified shares could not be combined at all, if they could not.
+    pub set_failure: Option<String>,
 }
 
 /// What the run establishes about the set.
@@ -91,6 +101,9 @@ impl Report {
     pub fn verdict(&self, quorum: bool) -> Verdict {
         let (verified, asked) = (self.verified(), self.shares.len());
         let failed = asked - verified;
+        if self.set_failure.is_some() {
+            return Verdict::NotVerified { verified, failed: failed.max(1), asked };
+        }
         if quorum && failed == 0 && asked == usize::from(self.share_count) {
             return Verdict::SetVerified;
         }
@@ -136,7 +149,7 @@ pub fn verify(
     }
     let mut shares = Vec::new();
     let mut failures = Vec::new();
-    let mut verified: Vec<Candidate> = Vec::new();
+    let mut verified: Vec<(u8, Candidate)> = Vec::new();
     // One card session: a custodian holding several shares types the PIN once; a PIN is kept
     // only while a share still to be verified is encrypted to its card.
     let mut cards = crate::card::decrypt::Cards::new(options.cards.clone());
@@ -154,7 +167,7 @@ pub fn verify(
             match (verify_one(&dir.join(&entry.file), entry.index, manifest, keys, &mut cards, prompt), watch.as_ref())
             {
                 (Ok(candidate), _) => {
-                    verified.push(candidate);
+                    verified.push((entry.index, candidate));
                     break Ok(());
                 }
                 (Err(ShareFailure::Input(crate::input::InputError::Decrypt { origin, source })), Some(watch))
@@ -208,25 +221,78 @@ pub fn verify(
     }
     // Nothing more to decrypt: no PIN is kept.
     cards.keep_pins_for(&[]);
-    let set_check = if verified.len() >= usize::from(manifest.set.threshold) {
-        let ctx = combine::Context { threshold: Some(usize::from(manifest.set.threshold)), manifest: Some(manifest) };
-        match combine::combine(verified, &ctx)?.verification {
-            Verification::SetCommitment => SetCheck::Commitment,
-            Verification::Manifest => SetCheck::EachKey,
-            Verification::Consistency { .. } | Verification::Unverified => SetCheck::None,
+    let whole = whole(&verified, manifest);
+    // A share that matched its commitment but lies off the polynomials is not verified.
+    for (index, why) in &whole.off {
+        if let Some(outcome) = shares.iter_mut().find(|s| s.index == *index) {
+            outcome.verified = false;
+            outcome.reason = Some(why.to_string());
         }
-    } else {
-        SetCheck::None
-    };
+        prompt.notice(&format!("  FAILED: share {index}: {why}"));
+    }
+    failures.extend(whole.off);
     Ok(Report {
         failures,
         set_id: manifest.set.id,
         threshold: manifest.set.threshold,
         share_count: manifest.set.count,
         shares,
-        set_check,
+        set_check: whole.set_check,
         encrypted: manifest.is_encrypted(),
+        on_polynomial: whole.on_polynomial,
+        set_failure: whole.failure,
     })
+}
+
+/// What the verified shares establish together.
+struct Whole {
+    set_check: SetCheck,
+    /// Shares that matched their commitments but lie off the polynomials the others define.
+    off: Vec<(u8, ShareFailure)>,
+    on_polynomial: Option<usize>,
+    failure: Option<String>,
+}
+
+/// Combines the verified shares: against the set's commitment (or each key's), and every one of
+/// them against the polynomials the others define (decoding: a share off them is located).
+fn whole(verified: &[(u8, Candidate)], manifest: &Manifest) -> Whole {
+    let k = usize::from(manifest.set.threshold);
+    let mut out = Whole { set_check: SetCheck::None, off: Vec::new(), on_polynomial: None, failure: None };
+    if verified.len() < k {
+        return out;
+    }
+    let index_of = |origin: &String| verified.iter().find(|(_, c)| &c.origin == origin).map(|(i, _)| *i);
+    let candidates = || verified.iter().map(|(_, c)| c.clone()).collect::<Vec<_>>();
+    let ctx = combine::Context { threshold: Some(k), manifest: Some(manifest) };
+    let mut off: Vec<u8> = Vec::new();
+    match combine::combine(candidates(), &ctx) {
+        Ok(r) => {
+            out.set_check = match r.verification {
+                Verification::SetCommitment => SetCheck::Commitment,
+                Verification::Manifest => SetCheck::EachKey,
+                Verification::Consistency { .. } | Verification::Unverified => SetCheck::None,
+            };
+            off.extend(r.bad.iter().chain(&r.unattributed).filter_map(index_of));
+        }
+        Err(e) => out.failure = Some(e.to_string()),
+    }
+    // Bare keys vouched for one by one are combined from any k of them: the others are decoded
+    // here, with no manifest, so that each is checked against the polynomial.
+    let bare = verified.iter().any(|(_, c)| matches!(c.piece, Piece::VaultKey { .. }));
+    if out.failure.is_none() && bare && verified.len() > k {
+        let ctx = combine::Context { threshold: Some(k), manifest: None };
+        match combine::combine(candidates(), &ctx) {
+            Ok(r) => off.extend(r.bad.iter().chain(&r.unattributed).filter_map(index_of)),
+            Err(e) => out.failure = Some(e.to_string()),
+        }
+    }
+    off.sort_unstable();
+    off.dedup();
+    if out.failure.is_none() && verified.len() > k {
+        out.on_polynomial = Some(verified.len() - off.len());
+    }
+    out.off = off.into_iter().map(|index| (index, ShareFailure::OffPolynomial { index })).collect();
+    out
 }
 
 /// Why one share did not verify.
@@ -244,6 +310,23 @@ pub enum ShareFailure {
     Misnamed { found: u8, index: u8, encrypted: bool },
     #[error("{}, but {why}", read_as(*.encrypted))]
     NotInManifest { why: NotInManifest, encrypted: bool },
+    #[error(
+        "its file's SHA-256 is not the manifest's: the file was changed or replaced after the set was written"
+    )]
+    FileHash,
+    #[error(
+        "it is encrypted to {}, not exactly to the keys the manifest lists for it ({}): someone else could read it",
+        list_or_none(.found), list_or_none(.expected)
+    )]
+    Recipients { found: Vec<String>, expected: Vec<String> },
+    #[error(
+        "share {index} matches its commitment, but it does not lie on the polynomials the set's other shares define: the set was made wrong (a faulty machine or memory at split time). Keep the old shares and make the set again"
+    )]
+    OffPolynomial { index: u8 },
+}
+
+fn list_or_none(items: &[String]) -> String {
+    if items.is_empty() { "no key".into() } else { items.join(", ") }
 }
 
 impl ShareFailure {
@@ -268,8 +351,24 @@ fn verify_one(
     let bytes = crate::secret::SecretBytes::new(
         std::fs::read(path).map_err(|source| ShareFailure::Unreadable { origin: origin.clone(), source })?,
     );
+    let entry = manifest.entry(index);
+    // The file the manifest describes, byte for byte (where it publishes the file's hash).
+    if let Some(expected) = entry.and_then(|e| e.sha256) {
+        let got: [u8; 32] = sha2::Sha256::digest(bytes.expose()).into();
+        if !crate::secret::ct_eq(&got, &expected) {
+            return Err(ShareFailure::FileHash);
+        }
+    }
     let parsed = crate::input::parse_bytes(&origin, bytes.expose())?;
     let encrypted = parsed.candidates.iter().any(|c| matches!(c.piece, Piece::Encrypted { .. }));
+    // Encrypted to exactly the keys the manifest lists, checked before any PIN is asked.
+    if let Some(entry) = entry.filter(|e| !e.encryption_keys.is_empty()) {
+        for candidate in &parsed.candidates {
+            if let Piece::Encrypted { message, .. } = &candidate.piece {
+                exact_recipients(message, &entry.encryption_keys)?;
+            }
+        }
+    }
     let mut opened = crate::recovery::open_on(parsed.candidates, keys, cards, prompt)?;
     if opened.len() != 1 {
         return Err(ShareFailure::NotOne { origin, count: opened.len() });
@@ -280,6 +379,25 @@ fn verify_one(
         Ok(found) => Err(ShareFailure::Misnamed { found, index, encrypted }),
         Err(why) => Err(ShareFailure::NotInManifest { why, encrypted }),
     }
+}
+
+/// The message is encrypted to exactly `expected` (each of them, and no other key or password).
+fn exact_recipients(message: &[u8], expected: &[sequoia_openpgp::Fingerprint]) -> Result<(), ShareFailure> {
+    use sequoia_openpgp::KeyHandle;
+    let shown = |found: &[String]| ShareFailure::Recipients {
+        found: found.to_vec(),
+        expected: expected.iter().map(|f| f.to_hex()).collect(),
+    };
+    let bytes = crate::openpgp::dearmor(message).unwrap_or_else(|_| message.to_vec());
+    let (keys, passwords) = crate::openpgp::decrypt::all_recipients(&bytes).map_err(|_| shown(&[]))?;
+    let mut found: Vec<String> = keys.iter().map(ToString::to_string).collect();
+    if passwords > 0 {
+        found.push(format!("{passwords} password(s)"));
+    }
+    let wanted: Vec<KeyHandle> = expected.iter().cloned().map(KeyHandle::from).collect();
+    let extra = keys.iter().any(|k| !wanted.iter().any(|w| w.aliases(k)));
+    let missing = wanted.iter().any(|w| !keys.iter().any(|k| w.aliases(k)));
+    if extra || missing || passwords > 0 { Err(shown(&found)) } else { Ok(()) }
 }
 
 fn list(indexes: &[u8]) -> String {
@@ -387,14 +505,14 @@ mod tests {
     use crate::openpgp::Custodian;
     use crate::prompt::Scripted;
     use crate::secret::SecretBytes;
-    use crate::share::{Label, Target};
+    use crate::share::{Label, Share, Target};
     use crate::split::SplitPlan;
     use sequoia_openpgp::cert::prelude::*;
     use sequoia_openpgp::serialize::SerializeInto;
 
     /// A 2-of-3 set encrypted to alice, bob and carol, written to a new directory; the secret
     /// keys of alice and carol.
-    fn encrypted_set(tag: &str) -> (PathBuf, Manifest, SecretKeys) {
+    fn encrypted_set(tag: &str, with_keys: &[&str]) -> (PathBuf, Manifest, SecretKeys, Vec<Custodian>) {
         let mut keys = SecretKeys::default();
         let mut custodians = Vec::new();
         for name in ["alice", "bob", "carol"] {
@@ -402,7 +520,7 @@ mod tests {
                 .set_cipher_suite(CipherSuite::Cv25519)
                 .generate()
                 .unwrap();
-            if name != "bob" {
+            if with_keys.contains(&name) {
                 keys.add(&format!("{name}.key"), &cert.as_tsk().to_vec().unwrap()).unwrap();
             }
             custodians.push(Custodian::new(name, vec![(format!("{name}.asc"), cert)]).unwrap());
@@ -419,7 +537,7 @@ mod tests {
                 created: None,
             },
             format: crate::manifest::ShareFormat::SymbolonV1,
-            custodians,
+            custodians: custodians.clone(),
             binary: false,
             qr: QrImages { png: false, svg: false, asked: false },
             paper: None,
@@ -427,12 +545,95 @@ mod tests {
         };
         crate::new_set::write(new, SecretBytes::copy_from(b"verified secret"), Origin::default()).unwrap();
         let manifest = Manifest::from_json(&std::fs::read_to_string(out_dir.join("manifest.json")).unwrap()).unwrap();
-        (out_dir, manifest, keys)
+        (out_dir, manifest, keys, custodians)
+    }
+
+    /// Rewrites share `index`'s file with `contents`, and its manifest entry's hash (and, given,
+    /// commitment) to match: what a faulty split would have written.
+    fn rewrite(dir: &Path, manifest: &mut Manifest, index: u8, contents: &[u8], commitment: Option<[u8; 32]>) {
+        let entry = manifest.shares.iter_mut().find(|e| e.index == index).unwrap();
+        std::fs::write(dir.join(&entry.file), contents).unwrap();
+        entry.sha256 = Some(sha2::Sha256::digest(contents).into());
+        if let Some(c) = commitment {
+            entry.commitment = c;
+        }
+        std::fs::write(dir.join("manifest.json"), manifest.to_json()).unwrap();
+    }
+
+    /// Opens share `index` of the set with `keys`.
+    fn open_share(dir: &Path, manifest: &Manifest, index: u8, keys: &mut SecretKeys) -> Share {
+        let file = &manifest.entry(index).unwrap().file;
+        let parsed = crate::input::parse_bytes(file, &std::fs::read(dir.join(file)).unwrap()).unwrap();
+        let mut cards = crate::card::decrypt::Cards::new(CardOptions::default());
+        let mut opened =
+            crate::recovery::open_on(parsed.candidates, keys, &mut cards, &mut Scripted::default()).unwrap();
+        match opened.remove(0).piece {
+            Piece::Share(share) => share,
+            _ => panic!("a share"),
+        }
+    }
+
+    #[test]
+    fn a_share_off_the_polynomial_with_a_matching_commitment_is_not_verified() {
+        let (dir, mut manifest, mut keys, people) = encrypted_set("off", &["alice", "bob", "carol"]);
+        let report = verify(&manifest, &dir, &mut keys, &Options::default(), &mut Scripted::default()).unwrap();
+        assert_eq!(report.verdict(false), Verdict::SetVerified);
+        assert_eq!(report.on_polynomial, Some(3));
+        // Share 3 made wrong: the last byte of its payload (a y byte) differs, and its commitment
+        // and file hash were made for the wrong share, as a faulty machine would have written them.
+        let mut share = open_share(&dir, &manifest, 3, &mut keys);
+        let last = share.payload.len() - 1;
+        share.payload.expose_mut()[last] ^= 1;
+        let message =
+            crate::openpgp::encrypt::encrypt(&people[2], share.to_text().as_bytes(), crate::openpgp::encrypt::Output::Armored)
+                .unwrap();
+        rewrite(&dir, &mut manifest, 3, &message, Some(share.commitment()));
+        let mut prompt = Scripted::default();
+        let report = verify(&manifest, &dir, &mut keys, &Options::default(), &mut prompt).unwrap();
+        let verified: Vec<bool> = report.shares.iter().map(|s| s.verified).collect();
+        assert_eq!(verified, [true, true, false], "{prompt:?}");
+        assert!(report.shares[2].reason.as_deref().unwrap().contains("does not lie on the polynomials"), "{report:?}");
+        assert_eq!(report.verdict(false), Verdict::NotVerified { verified: 2, failed: 1, asked: 3 });
+        assert!(prompt.notices.iter().any(|n| n.starts_with("  FAILED: share 3: share 3 matches its commitment")));
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn a_share_with_an_extra_recipient_or_another_file_is_not_verified() {
+        let (dir, mut manifest, mut keys, people) = encrypted_set("extra", &["alice", "bob", "carol"]);
+        // Share 1 encrypted to alice AND an escrow key; the manifest's file hash updated to match.
+        let share = open_share(&dir, &manifest, 1, &mut keys);
+        let (escrow, _) = CertBuilder::general_purpose(Some("escrow")).generate().unwrap();
+        let mut both = people[0].clone();
+        both = Custodian::new(
+            &both.name,
+            vec![("alice.asc".into(), both.certs()[0].clone()), ("escrow.asc".into(), escrow)],
+        )
+        .unwrap();
+        let message =
+            crate::openpgp::encrypt::encrypt(&both, share.to_text().as_bytes(), crate::openpgp::encrypt::Output::Armored)
+                .unwrap();
+        rewrite(&dir, &mut manifest, 1, &message, None);
+        // Share 2's file replaced by another encryption of the same share (hash not updated).
+        let share2 = open_share(&dir, &manifest, 2, &mut keys);
+        let again =
+            crate::openpgp::encrypt::encrypt(&people[1], share2.to_text().as_bytes(), crate::openpgp::encrypt::Output::Armored)
+                .unwrap();
+        std::fs::write(dir.join(&manifest.entry(2).unwrap().file), again).unwrap();
+        let mut prompt = Scripted::default();
+        let report = verify(&manifest, &dir, &mut keys, &Options::default(), &mut prompt).unwrap();
+        let verified: Vec<bool> = report.shares.iter().map(|s| s.verified).collect();
+        assert_eq!(verified, [false, false, true], "{report:?}");
+        let reason = report.shares[0].reason.as_deref().unwrap();
+        assert!(reason.starts_with("it is encrypted to ") && reason.contains("someone else could read it"), "{reason}");
+        assert!(report.shares[1].reason.as_deref().unwrap().starts_with("its file's SHA-256 is not the manifest's"));
+        assert_ne!(report.verdict(false), Verdict::SetVerified);
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]
     fn a_share_that_fails_is_retried_then_skipped_and_the_set_is_not_verified() {
-        let (dir, manifest, mut keys) = encrypted_set("skip");
+        let (dir, manifest, mut keys, _) = encrypted_set("skip", &["alice", "carol"]);
         let options = Options { wait: true, ..Options::default() };
         // Bob's key is not given: retry once (Enter), then skip.
         let mut prompt = Scripted::new(["", "skip"]);

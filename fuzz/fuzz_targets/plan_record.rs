@@ -1,6 +1,7 @@
 //! The staged ceremony's plan record (plan.json): what is read is this nonce's record in this
 //! version's schema, is written back to the same record, always agrees with its own digests,
-//! and an edited part is refused with symbolon's own name for it.
+//! an edited part is refused with symbolon's own name for it, and the plan's hash (what a
+//! custodian types back) covers this nonce.
 #![no_main]
 use libfuzzer_sys::fuzz_target;
 use symbolon::ceremony;
@@ -14,7 +15,11 @@ fuzz_target!(|data: &[u8]| {
     let json = serde_json::to_string_pretty(&record).expect("a record serializes");
     assert_eq!(ceremony::parse_plan(NONCE, &json).expect("a written record parses"), record);
     // A plan always agrees with its own digests and hash (its serialization is canonical).
-    assert!(record.plan.check(&record.plan.digests(), &record.plan.hash()).is_ok());
+    let hash = record.plan.hash();
+    assert!(record.plan.check(&record.plan.digests(), &hash.to_string()).is_ok());
+    // The hash as shown is the hash a person types back, and it names this nonce's plan only.
+    assert!(hash.matches(&hash.to_string()));
+    assert_eq!(record.plan.nonce.as_deref(), Some(NONCE));
     // An edited part is named by symbolon's own name for it, never by text from the file.
     if let Err(symbolon::rekey_plan::PlanError::Changed { part }) =
         record.plan.check(&record.digests, &record.plan_hash)

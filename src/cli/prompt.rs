@@ -43,7 +43,7 @@ impl Prompt for TerminalPrompt {
     fn confirm(&mut self, question: &Question) -> Result<bool, PromptError> {
         match question {
             Question::PlanHash { hash, action } => {
-                Ok(self.line(&format!("Type the plan hash ({hash}) to {action}: "))?.trim() == hash)
+                Ok(hash.matches(&self.line(&format!("Type the plan hash ({hash}) to {action}: "))?))
             }
             Question::RetryOrSkip { what } => {
                 Ok(self.line(&format!("  {what}: press Enter to retry, or type skip: "))?.trim().is_empty())

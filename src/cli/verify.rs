@@ -82,6 +82,12 @@ fn render(report: &Report) {
         ),
         SetCheck::None => {}
     }
+    if let Some(on) = report.on_polynomial {
+        show!("  {on} of the verified shares lie on the same polynomials (each checked against the others).");
+    }
+    if let Some(why) = &report.set_failure {
+        show!("  The verified shares do not make a set: {}", sanitize(why));
+    }
 }
 
 /// What the run establishes, and the exit status that goes with it.
@@ -95,7 +101,8 @@ fn verdict(report: &Report, quorum: bool) -> Result<()> {
         }
         Verdict::SetVerified => {
             show!(
-                "The set is verified: every one of its {n} shares decrypts on its custodian's key and matches its commitment."
+                "The set is verified: every one of its {n} shares is encrypted to its custodian's keys alone, decrypts on its custodian's key, matches its commitment{}.",
+                if report.on_polynomial.is_some() { ", and all lie on the same polynomials" } else { "" }
             );
         }
         Verdict::QuorumVerified { verified, failed } => {
@@ -106,6 +113,10 @@ fn verdict(report: &Report, quorum: bool) -> Result<()> {
                     SetCheck::Commitment => ", and together they reconstruct the committed secret",
                     _ => "",
                 }
+            );
+            show!(
+                "This proves that these {verified} shares recover the secret; it proves nothing of the other {}.",
+                symbolon::wording::counted(usize::from(n) - verified, "share", "shares")
             );
             if failed > 0 {
                 tell!(

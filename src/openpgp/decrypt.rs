@@ -181,23 +181,31 @@ impl SecretKeys {
 
 /// The key handles a message is encrypted to, read from its session key packets.
 pub fn recipients(message: &[u8]) -> Result<Vec<KeyHandle>, DecryptError> {
+    let (keys, _) = all_recipients(message)?;
+    if keys.is_empty() {
+        return Err(DecryptError::Malformed { why: "it is not encrypted to any public key".into() });
+    }
+    Ok(keys)
+}
+
+/// Every recipient of `message`: the public keys it is encrypted to (a hidden recipient as the
+/// wildcard key ID) and how many passwords can open it too.
+pub fn all_recipients(message: &[u8]) -> Result<(Vec<KeyHandle>, usize), DecryptError> {
     let malformed = |e: anyhow::Error| DecryptError::Malformed { why: e.to_string() };
-    let mut out = Vec::new();
+    let (mut keys, mut passwords) = (Vec::new(), 0);
     let mut ppr = PacketParser::from_bytes(message).map_err(malformed)?;
     while let PacketParserResult::Some(pp) = ppr {
         match &pp.packet {
             Packet::PKESK(pkesk) => {
-                out.push(pkesk.recipient().unwrap_or_else(|| KeyHandle::KeyID(sequoia_openpgp::KeyID::wildcard())))
+                keys.push(pkesk.recipient().unwrap_or_else(|| KeyHandle::KeyID(sequoia_openpgp::KeyID::wildcard())))
             }
-            Packet::SKESK(_) | Packet::Marker(_) => {}
+            Packet::SKESK(_) => passwords += 1,
+            Packet::Marker(_) => {}
             _ => break,
         }
         ppr = pp.next().map_err(malformed)?.1;
     }
-    if out.is_empty() {
-        return Err(DecryptError::Malformed { why: "it is not encrypted to any public key".into() });
-    }
-    Ok(out)
+    Ok((keys, passwords))
 }
 
 /// Describes recipients for people: their fingerprints or key IDs.

@@ -87,6 +87,7 @@ pub fn run(args: Args) -> Result<()> {
         old.as_ref().map(|(bytes, _)| bytes.as_slice()),
         offered,
         None,
+        None,
     )?;
     show!("{}", plan.render());
     show!("Plan hash: {}", plan.hash());

@@ -12,6 +12,7 @@ use std::path::{Path, PathBuf};
 use symbolon::ceremony::{self, PlanRecord};
 use symbolon::openpgp::Custodian;
 use symbolon::openpgp::decrypt::SecretKeys;
+use symbolon::prompt::Prompt as _;
 use symbolon::rekey_plan::Plan;
 use symbolon::rekey_staged::{self, Staged};
 
@@ -35,8 +36,9 @@ pub struct InitArgs {
     airgap: crate::cli::options::Airgap,
     #[command(flatten)]
     state: StateArgs,
-    /// The operator's certificate (ideally of the operator's own card): old shares recorded
-    /// between sessions are encrypted to it, and it opens them when the ceremony completes.
+    /// The operator's certificate, exactly one (FILE#FINGERPRINT picks one from a keyring), ideally
+    /// of a token kept for this ceremony: old shares recorded between sessions are encrypted to it,
+    /// and until the ceremony completes its key alone opens them.
     #[arg(long = "operator-cert", value_name = "FILE", required = true)]
     operator_cert: Option<PathBuf>,
     /// The old set's manifest.json.
@@ -58,6 +60,10 @@ pub struct SubmitArgs {
     /// The ceremony's nonce, as `rekey init` printed it.
     #[arg(long, value_name = "NONCE")]
     nonce: String,
+    /// The plan hash the operator gave you at init (for scripts; on a terminal symbolon asks you
+    /// to type it). A plan whose hash differs is refused before any share is read.
+    #[arg(long = "plan-hash", value_name = "HASH")]
+    plan_hash: Option<String>,
     /// The ONE old share to record (a file). Without it, a ceremony that already holds its
     /// threshold completes.
     #[arg(value_name = "SHARE")]
@@ -110,11 +116,19 @@ pub struct CancelArgs {
     nonce: String,
 }
 
-fn operator(path: &Path) -> Result<Custodian> {
-    let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+/// The operator's ONE certificate: `FILE`, or `FILE#FINGERPRINT` to pick one from a keyring.
+fn operator(given: &Path) -> Result<Custodian> {
+    use symbolon::openpgp::certs;
+    let text = given.to_string_lossy();
+    let (path, fingerprint) = match text.rsplit_once('#') {
+        Some((path, fpr)) if !given.exists() => (PathBuf::from(path), Some(fpr.to_string())),
+        _ => (given.to_path_buf(), None),
+    };
+    let bytes = std::fs::read(&path).with_context(|| format!("cannot read {}", symbolon::sanitize(&path.display().to_string())))?;
     let origin = path.display().to_string();
-    let certs = symbolon::openpgp::certs::read_certs(&origin, &bytes)?;
-    Ok(Custodian::new("operator", certs.into_iter().map(|c| (origin.clone(), c)).collect())?)
+    let cert = certs::select(&origin, certs::read_certs(&origin, &bytes)?, fingerprint.as_deref())?;
+    certs::validate(&origin, &cert)?;
+    Ok(Custodian::new("operator", vec![(origin, cert)])?)
 }
 
 pub fn init(args: InitArgs) -> Result<()> {
@@ -132,14 +146,27 @@ pub fn init(args: InitArgs) -> Result<()> {
         Some(&bytes),
         Vec::new(),
         Some(&op),
+        Some(ceremony::new_nonce()?),
     )?;
     super::confirm(&plan, args.yes, "start the ceremony", "no ceremony was started")?;
-    let root = args.state.root();
-    let c = ceremony::create(&root, &PlanRecord::new(ceremony::new_nonce()?, plan))?;
+    // Custodians run submit from any directory: the state directory is named absolutely.
+    let root = std::path::absolute(args.state.root())?;
+    let hash = plan.hash();
+    let c = ceremony::create(&root, &PlanRecord::new(plan))?;
     show!("Ceremony started. Nonce: {}", c.plan.nonce);
+    show!("Plan hash: {hash}");
+    show!(
+        "Give each old custodian the nonce and this plan hash yourself (in person or by phone, never through \
+         this machine): submit asks them to type the hash, and refuses a plan that is not this one."
+    );
+    show!(
+        "Until the ceremony completes, the operator key {} alone opens every old share recorded: keep it on a \
+         token kept for this ceremony, and reset that token when the ceremony is complete.",
+        symbolon::openpgp::certs::hex_all(&op.fingerprints()).join(", ")
+    );
     show!(
         "Each old custodian, in any session: symbolon rekey submit --state-dir {} --nonce {} OLD_SHARE",
-        root.display(),
+        symbolon::sanitize(&root.display().to_string()),
         c.plan.nonce
     );
     Ok(())
@@ -147,9 +174,26 @@ pub fn init(args: InitArgs) -> Result<()> {
 
 pub fn submit(args: SubmitArgs) -> Result<()> {
     args.airgap.check()?;
-    // The plan is the one confirmed at init, part by part: an edit is refused with the part named.
-    let staged = rekey_staged::open(&args.state.root(), &args.nonce)?;
-    show!("Ceremony {} (plan hash {}).", staged.nonce(), staged.plan_hash());
+    // The state is checked (owner, mode, digests), then anchored: the plan is the one whose hash
+    // the custodian was given, or nothing is read.
+    let unanchored = rekey_staged::open(&args.state.root(), &args.nonce)?;
+    let typed = match &args.plan_hash {
+        Some(given) => zeroize::Zeroizing::new(given.clone()),
+        None => {
+            let ask = format!(
+                "Type the plan hash of ceremony {} as the operator gave it to you (32 hex digits): ",
+                unanchored.nonce()
+            );
+            match TerminalPrompt.line(&ask) {
+                Err(symbolon::prompt::PromptError::NoTerminal) => bail!(
+                    "the plan hash is needed, and there is no terminal to type it on: give it with --plan-hash (the hash the operator gave you at init). Nothing was read, no PIN was asked"
+                ),
+                other => other?,
+            }
+        }
+    };
+    let staged = unanchored.anchor(&typed)?;
+    show!("Ceremony {}: the plan hash matches ({}).", staged.nonce(), staged.plan_hash());
     let read = args.read()?;
     if staged.ready()? {
         tell!(
@@ -217,6 +261,10 @@ fn complete_with(staged: Staged, args: &SubmitArgs, keys: &mut SecretKeys) -> Re
     }
     show!("Ceremony {} is complete and its state destroyed.", done.nonce);
     show!(
+        "The operator's key no longer needs to open anything: reset the operator's token now \
+         (symbolon card reset --card IDENT), unless it holds keys you still need."
+    );
+    show!(
         "Next: every new custodian verifies their share: symbolon verify --manifest {}.",
         out.join(symbolon::manifest::FILE_NAME).display()
     );
@@ -237,7 +285,7 @@ pub fn status(args: StatusArgs) -> Result<()> {
                     show!(
                         "{nonce}  started {}  plan {}  {} recorded",
                         c.plan.created,
-                        c.plan.plan_hash,
+                        c.plan.plan.hash(),
                         symbolon::wording::counted(done, "old share", "old shares")
                     );
                 }
@@ -250,7 +298,7 @@ pub fn status(args: StatusArgs) -> Result<()> {
     let old = c.plan.plan.old_manifest()?.context("the ceremony's plan has no old manifest")?;
     let have = c.recorded()?;
     show_raw!("Ceremony {} (started {})\n{}", c.plan.nonce, c.plan.created, c.plan.plan.render());
-    show!("Plan hash: {}", c.plan.plan_hash);
+    show!("Plan hash: {} (custodians type the hash the operator gave them, not this one)", c.plan.plan.hash());
     if let Err(e) = c.plan.plan.check(&c.plan.digests, &c.plan.plan_hash) {
         show!("WARNING: {e}");
     }
