@@ -158,7 +158,10 @@ pub fn check_private(path: &Path, follow: bool) -> Result<(), CeremonyError> {
             (true, false) => "its group",
             _ => "every other user",
         };
-        return Err(unsafe_(format!("can be written by {who} (mode {:o})", mode & 0o7777), format!("chmod go-w {shown}")));
+        return Err(unsafe_(
+            format!("can be written by {who} (mode {:o})", mode & 0o7777),
+            format!("chmod go-w {shown}"),
+        ));
     }
     Ok(())
 }

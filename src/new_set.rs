@@ -178,6 +178,18 @@ pub struct Origin {
     pub generated: bool,
     /// The set this one re-splits (rekey).
     pub previous_set_id: Option<SetId>,
+    /// The re-split secret could not be verified, and the operator went on all the same.
+    pub previous_unverified: bool,
+    /// Re-split: the old secret is known to be uniformly random (its manifest says so, or it is
+    /// Vault's own key, read from Vault's output).
+    pub previous_random: bool,
+}
+
+impl Origin {
+    /// Whether the secret is known to be uniformly random (bare commitments are safe for it).
+    pub fn random(&self) -> bool {
+        self.generated || self.previous_random
+    }
 }
 
 /// What was written.
@@ -282,8 +294,9 @@ pub fn write(new: NewSet, secret: SecretBytes, origin: Origin) -> Result<Summary
             });
         }
     }
-    let mut manifest = Manifest::new(&set.info, new.format, &set.shares, &files);
+    let mut manifest = Manifest::new(&set.info, new.format, &set.shares, &files, origin.random());
     manifest.previous_set_id = origin.previous_set_id;
+    manifest.previous_secret_unverified = origin.previous_unverified;
     dir.write(manifest::FILE_NAME, manifest.to_json().as_bytes(), Privacy::Public)?;
     if let Some(size) = new.paper {
         let rows: Vec<crate::paper::CoverRow> = manifest

@@ -9,7 +9,7 @@
 //! ([`crate::new_set`]). A threshold change on Vault's scheme is reported: Vault waits for its
 //! configured threshold.
 
-use crate::combine::Recovered;
+use crate::combine::{Recovered, Verification};
 use crate::new_set::{NewSet, NewSetError, Origin, Summary};
 use crate::openpgp::decrypt::SecretKeys;
 use crate::prompt::{Prompt, PromptError, Question};
@@ -32,7 +32,27 @@ pub enum RekeyError {
     #[error(transparent)]
     Recovery(#[from] RecoveryError),
     #[error(transparent)]
+    Unverified(#[from] UnverifiedSecret),
+    #[error(transparent)]
     NewSet(#[from] NewSetError),
+}
+
+/// The old secret could not be checked, and the operator did not accept that in the plan.
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "the old secret was recovered but cannot be verified (no commitment to check it against, and no key beyond the threshold): one altered key would give a wrong secret, which the new set would keep for good once the old keys are destroyed. Nothing was written. Give the old set's manifest, or one more old key than the threshold, so that it is checked"
+)]
+pub struct UnverifiedSecret;
+
+/// Whether the recovered secret was verified: against a commitment (the set's, or each key's in
+/// the manifest), or by keys beyond the threshold on one polynomial. An unverified secret is
+/// re-split only when the plan says the operator accepted it; `Ok(true)` then.
+pub fn check_verified(recovered: &Recovered, accepted: bool) -> Result<bool, UnverifiedSecret> {
+    match recovered.verification {
+        Verification::SetCommitment | Verification::Manifest | Verification::Consistency { .. } => Ok(false),
+        Verification::Unverified if accepted => Ok(true),
+        Verification::Unverified => Err(UnverifiedSecret),
+    }
 }
 
 /// A rekey ready to run: nothing secret asked yet.
@@ -93,6 +113,7 @@ pub fn run(
     let mut recovered = session.recover(keys, cards, prompt)?;
     // How the secret was recovered and checked is said before anything is written.
     recovered_report(&recovered);
+    let unverified = check_verified(&recovered, plan.accept_unverified)?;
     let old_target = recovered.set.as_ref().map(|s| s.target).or(recovered.target);
     check_target(old_target, target)?;
     // Label and target follow the old set unless given.
@@ -108,7 +129,14 @@ pub fn run(
         old_k.filter(|k| new_set.plan.scheme == Scheme::Vault && *k != new_k).map(|k| (k, new_k));
     let previous_set_id = recovered.set.as_ref().map(|s| s.id);
     let secret = std::mem::replace(&mut recovered.secret, SecretBytes::zeroed(0));
-    let summary = crate::new_set::write(new_set, secret, Origin { generated: false, previous_set_id })?;
+    // Random as the old manifest says; without one, only Vault's own keys (their output names
+    // them unseal or recovery keys) are known to be.
+    let previous_random = match plan.old_manifest().ok().flatten() {
+        Some(old) => old.secret_random,
+        None => recovered.set.is_none() && recovered.target.is_some(),
+    };
+    let origin = Origin { previous_set_id, previous_unverified: unverified, previous_random, ..Origin::default() };
+    let summary = crate::new_set::write(new_set, secret, origin)?;
     Ok(Rekeyed { recovered, summary, vault_threshold_change })
 }
 
@@ -183,8 +211,8 @@ pub(crate) mod tests {
         };
         let make = |session| {
             let new = new_set(vec![person("dave", None), person("erin", None)], 2, root.join("new"));
-            let plan = Plan::new(&new, None, None, Some(&manifest_bytes), vec!["01-alice.asc".into()], None, None)
-                .unwrap();
+            let plan =
+                Plan::new(&new, None, None, Some(&manifest_bytes), vec!["01-alice.asc".into()], None, None).unwrap();
             Rekey { session, plan, new_set: new, target: None, label_given: false }
         };
         let cards = crate::card::decrypt::Options::default();

@@ -76,6 +76,9 @@ pub struct Plan {
     pub custodians: Vec<CustodianRecord>,
     /// The staged ceremony's operator: recorded old shares are encrypted to them.
     pub operator: Option<CustodianRecord>,
+    /// The operator accepted, in advance, to re-split an old secret that cannot be verified
+    /// (its new manifest then says so). Off unless asked for.
+    pub accept_unverified: bool,
 }
 
 /// One part of a plan and the SHA-256 of its canonical serialization.
@@ -226,6 +229,7 @@ impl Plan {
             },
             custodians: new.custodians.iter().map(CustodianRecord::of).collect::<Result<_, _>>()?,
             operator: operator.map(CustodianRecord::of).transpose()?,
+            accept_unverified: false,
         })
     }
 
@@ -253,6 +257,7 @@ impl Plan {
             parts.push((format!("certificate of new custodian {} ({})", i + 1, c.name), sha256_of(c)));
         }
         parts.push(("operator certificate".to_string(), sha256_of(&self.operator)));
+        parts.push(("consent to an unverified secret".to_string(), sha256_of(&self.accept_unverified)));
         parts.into_iter().map(|(part, sha256)| PartDigest { part, sha256 }).collect()
     }
 
@@ -364,6 +369,11 @@ impl Plan {
             t.push_str(&format!("    {:>3}  {:<12} {}\n", i + 1, crate::sanitize(&c.name), c.fingerprints.join(", ")));
         }
         t.push_str(&format!("  new directory {}\n", n.out_dir.display()));
+        if self.accept_unverified {
+            t.push_str(
+                "  WARNING   an old secret that cannot be verified is re-split all the same (--accept-unverified-secret)\n",
+            );
+        }
         if let Some(op) = &self.operator {
             t.push_str(&format!(
                 "  recorded old shares are encrypted to the operator key {}\n",
@@ -405,8 +415,16 @@ mod tests {
             out_dir: "/tmp/new-set".into(),
         };
         let operator = custodian("operator");
-        Plan::new(&new, Some(Target::Unseal), None, None, vec!["old/01.asc".into()], Some(&operator), Some("00ff".into()))
-            .unwrap()
+        Plan::new(
+            &new,
+            Some(Target::Unseal),
+            None,
+            None,
+            vec!["old/01.asc".into()],
+            Some(&operator),
+            Some("00ff".into()),
+        )
+        .unwrap()
     }
 
     #[test]

@@ -51,6 +51,8 @@ pub enum StagedError {
     #[error(transparent)]
     Recovery(#[from] RecoveryError),
     #[error(transparent)]
+    Unverified(#[from] crate::rekey::UnverifiedSecret),
+    #[error(transparent)]
     NewSet(#[from] NewSetError),
     #[error("the new set cannot be written where the plan says: {0}; nothing was recorded")]
     NewDirectory(#[source] crate::output::OutputError),
@@ -261,8 +263,14 @@ impl Staged {
     /// destroys the state.
     pub fn finish(self, recovered: &mut Recovered) -> Result<Completed, StagedError> {
         let previous = recovered.set.as_ref().map_or(self.old.set.id, |s| s.id);
+        let unverified = crate::rekey::check_verified(recovered, self.ceremony.plan.plan.accept_unverified)?;
         let new_set = self.new_set()?;
-        let origin = Origin { generated: false, previous_set_id: Some(previous) };
+        let origin = Origin {
+            previous_set_id: Some(previous),
+            previous_unverified: unverified,
+            previous_random: self.old.secret_random,
+            ..Origin::default()
+        };
         let secret = std::mem::replace(&mut recovered.secret, SecretBytes::zeroed(0));
         let summary = crate::new_set::write(new_set, secret, origin)?;
         let nonce = self.ceremony.plan.nonce.clone();
@@ -314,8 +322,8 @@ mod tests {
         let operator = person("operator", Some(&mut operator_keys));
         let new = new_set(vec![person("dave", None), person("erin", None)], 2, root.join("new"));
         let nonce = crate::ceremony::new_nonce().unwrap();
-        let plan =
-            Plan::new(&new, None, None, Some(&manifest_bytes), Vec::new(), Some(&operator), Some(nonce.clone())).unwrap();
+        let plan = Plan::new(&new, None, None, Some(&manifest_bytes), Vec::new(), Some(&operator), Some(nonce.clone()))
+            .unwrap();
         let hash = plan.hash().to_string();
         let state = root.join("state");
         crate::ceremony::create(&state, &PlanRecord::new(plan)).unwrap();

@@ -310,9 +310,7 @@ pub enum ShareFailure {
     Misnamed { found: u8, index: u8, encrypted: bool },
     #[error("{}, but {why}", read_as(*.encrypted))]
     NotInManifest { why: NotInManifest, encrypted: bool },
-    #[error(
-        "its file's SHA-256 is not the manifest's: the file was changed or replaced after the set was written"
-    )]
+    #[error("its file's SHA-256 is not the manifest's: the file was changed or replaced after the set was written")]
     FileHash,
     #[error(
         "it is encrypted to {}, not exactly to the keys the manifest lists for it ({}): someone else could read it",
@@ -584,9 +582,12 @@ mod tests {
         let mut share = open_share(&dir, &manifest, 3, &mut keys);
         let last = share.payload.len() - 1;
         share.payload.expose_mut()[last] ^= 1;
-        let message =
-            crate::openpgp::encrypt::encrypt(&people[2], share.to_text().as_bytes(), crate::openpgp::encrypt::Output::Armored)
-                .unwrap();
+        let message = crate::openpgp::encrypt::encrypt(
+            &people[2],
+            share.to_text().as_bytes(),
+            crate::openpgp::encrypt::Output::Armored,
+        )
+        .unwrap();
         rewrite(&dir, &mut manifest, 3, &message, Some(share.commitment()));
         let mut prompt = Scripted::default();
         let report = verify(&manifest, &dir, &mut keys, &Options::default(), &mut prompt).unwrap();
@@ -610,15 +611,21 @@ mod tests {
             vec![("alice.asc".into(), both.certs()[0].clone()), ("escrow.asc".into(), escrow)],
         )
         .unwrap();
-        let message =
-            crate::openpgp::encrypt::encrypt(&both, share.to_text().as_bytes(), crate::openpgp::encrypt::Output::Armored)
-                .unwrap();
+        let message = crate::openpgp::encrypt::encrypt(
+            &both,
+            share.to_text().as_bytes(),
+            crate::openpgp::encrypt::Output::Armored,
+        )
+        .unwrap();
         rewrite(&dir, &mut manifest, 1, &message, None);
         // Share 2's file replaced by another encryption of the same share (hash not updated).
         let share2 = open_share(&dir, &manifest, 2, &mut keys);
-        let again =
-            crate::openpgp::encrypt::encrypt(&people[1], share2.to_text().as_bytes(), crate::openpgp::encrypt::Output::Armored)
-                .unwrap();
+        let again = crate::openpgp::encrypt::encrypt(
+            &people[1],
+            share2.to_text().as_bytes(),
+            crate::openpgp::encrypt::Output::Armored,
+        )
+        .unwrap();
         std::fs::write(dir.join(&manifest.entry(2).unwrap().file), again).unwrap();
         let mut prompt = Scripted::default();
         let report = verify(&manifest, &dir, &mut keys, &Options::default(), &mut prompt).unwrap();

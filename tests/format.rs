@@ -159,7 +159,7 @@ fn exactly_k_with_a_bad_share_is_refused_and_the_manifest_names_it() {
 
     let files: Vec<ShareFile> =
         set.shares.iter().map(|s| ShareFile { name: format!("{}", s.index), ..ShareFile::default() }).collect();
-    let manifest = Manifest::new(&set.info, ShareFormat::SymbolonV1, &set.shares, &files);
+    let manifest = Manifest::new(&set.info, ShareFormat::SymbolonV1, &set.shares, &files, true);
     let ctx = Context { manifest: Some(&manifest), ..Context::default() };
     let err = combine::combine(candidates(&shares), &ctx).unwrap_err();
     assert!(matches!(err, CombineError::TooFewGood { bad: 1, have: 2, need: 3, .. }), "{err}");
@@ -271,7 +271,7 @@ fn foreign_bare_key_with_the_same_x_is_named_not_fatal() {
     let set = make_set(Scheme::Vault, 3, 5, &[0x42; 32], 16);
     let files: Vec<ShareFile> =
         set.shares.iter().map(|s| ShareFile { name: format!("{}", s.index), ..ShareFile::default() }).collect();
-    let manifest = Manifest::new(&set.info, ShareFormat::VaultHex, &set.shares, &files);
+    let manifest = Manifest::new(&set.info, ShareFormat::VaultHex, &set.shares, &files, true);
     let mut foreign = set.shares[0].payload.clone();
     foreign.expose_mut()[0] ^= 0x80; // same x (last byte), different y
     let key = |bytes: &SecretBytes, name: &str| Candidate {

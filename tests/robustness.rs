@@ -111,7 +111,7 @@ fn parsers_never_panic_on_mutated_real_inputs() {
     let set = split_secret(&SecretBytes::copy_from(&[7; 32]), &plan, &mut rng).unwrap();
     let files: Vec<_> =
         set.shares.iter().map(|_| symbolon::manifest::ShareFile { name: "x".into(), ..Default::default() }).collect();
-    let manifest = Manifest::new(&set.info, symbolon::manifest::ShareFormat::SymbolonV1, &set.shares, &files);
+    let manifest = Manifest::new(&set.info, symbolon::manifest::ShareFormat::SymbolonV1, &set.shares, &files, true);
     let seeds: Vec<Vec<u8>> = vec![
         set.shares[0].to_text().as_bytes().to_vec(),
         set.shares[1].to_bytes().expose().to_vec(),

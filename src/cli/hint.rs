@@ -44,6 +44,8 @@ pub fn hints(error: &(dyn Error + 'static), flags: Flags) -> Vec<String> {
     expand(error, &mut links);
     // Keys for a staged ceremony's completion are the operator's, given with their own flag.
     let completing = links.iter().any(|e| matches!(e.downcast_ref::<StagedError>(), Some(StagedError::Recovery(_))));
+    let staged_unverified =
+        links.iter().any(|e| matches!(e.downcast_ref::<StagedError>(), Some(StagedError::Unverified(_))));
     let key_flag = if completing && flags.operator_key_file { Some("--operator-key-file") } else { None }
         .or(flags.key_file.then_some("--key-file"));
     let mut out = Vec::new();
@@ -57,6 +59,15 @@ pub fn hints(error: &(dyn Error + 'static), flags: Flags) -> Vec<String> {
                 "the ceremonies in progress there: symbolon rekey status --state-dir {}",
                 symbolon::sanitize(&root.display().to_string())
             ))
+        } else if cause.downcast_ref::<symbolon::rekey::UnverifiedSecret>().is_some() {
+            Some(if staged_unverified {
+                "to go on all the same, only if you will test-unseal with the new set before destroying any old key: cancel this ceremony and start a new one with rekey init --accept-unverified-secret".into()
+            } else {
+                format!(
+                    "the old set's manifest is given with {} FILE; to go on all the same, only if you will test-unseal with the new set before destroying any old key: --accept-unverified-secret",
+                    flags.manifest_flag.unwrap_or("--old-manifest")
+                )
+            })
         } else if let Some(RekeyError::Prompt(symbolon::prompt::PromptError::NoTerminal)) = cause.downcast_ref() {
             Some("without a terminal, pass --yes to proceed without typing the plan hash (the plan and its hash are still printed)".into())
         } else if let Some(StagedError::OperatorKeyAbsent { .. } | StagedError::OperatorKeyCannotTell { .. }) =
@@ -109,6 +120,7 @@ fn transparent_inner<'a>(e: &'a (dyn Error + 'static)) -> Option<&'a (dyn Error 
         return match e {
             RekeyError::Recovery(inner) => Some(inner),
             RekeyError::NewSet(inner) => Some(inner),
+            RekeyError::Unverified(inner) => Some(inner),
             _ => None,
         };
     }
@@ -117,6 +129,7 @@ fn transparent_inner<'a>(e: &'a (dyn Error + 'static)) -> Option<&'a (dyn Error 
             StagedError::Recovery(inner) => Some(inner),
             StagedError::Ceremony(inner) => Some(inner),
             StagedError::NewSet(inner) => Some(inner),
+            StagedError::Unverified(inner) => Some(inner),
             _ => None,
         };
     }

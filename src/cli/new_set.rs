@@ -179,6 +179,11 @@ pub fn render(summary: &Summary) {
     if summary.origin.generated {
         show!("The secret was generated here and exists only in these shares.");
     }
+    if summary.origin.previous_unverified {
+        tell!(
+            "WARNING: the old secret was NOT verified (--accept-unverified-secret), and the manifest says so: test-unseal with the new set before destroying any old key"
+        );
+    }
     if let Some(previous) = &summary.origin.previous_set_id {
         show!(
             "This set re-splits set {previous}: the same secret, new shares (the old ones still work until destroyed)."

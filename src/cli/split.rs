@@ -37,5 +37,5 @@ pub fn run(args: Args) -> Result<()> {
         symbolon::rng::fill_from_os(s.expose_mut())?;
         s
     };
-    write(prepared, secret, Origin { generated: args.generate.is_some(), previous_set_id: None })
+    write(prepared, secret, Origin { generated: args.generate.is_some(), ..Origin::default() })
 }

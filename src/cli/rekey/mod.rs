@@ -62,6 +62,11 @@ pub struct Args {
     /// Do not ask to confirm the plan (for scripts; the plan and its hash are still printed).
     #[arg(long)]
     yes: bool,
+    /// DANGEROUS: re-split the old secret even when it cannot be verified (no manifest, exactly
+    /// the threshold of bare keys). One altered key gives a wrong secret: test the new set
+    /// (test-unseal) before destroying any old key. The new manifest records it.
+    #[arg(long = "accept-unverified-secret")]
+    accept_unverified: bool,
     /// The NEW set.
     #[command(flatten)]
     new: super::new_set::NewSetArgs,
@@ -80,7 +85,7 @@ pub fn run(args: Args) -> Result<()> {
     let offered = read.origins().map(str::to_string).collect();
     // Too few old shares are refused here, before the plan is confirmed.
     let session = symbolon::recovery::prepare(read, args.old_threshold, old_manifest)?;
-    let plan = Plan::new(
+    let mut plan = Plan::new(
         &prepared,
         args.new.target.or(inherited.map(|(_, t)| t)),
         args.new.label.as_deref().or(inherited.map(|(l, _)| l)),
@@ -89,6 +94,7 @@ pub fn run(args: Args) -> Result<()> {
         None,
         None,
     )?;
+    plan.accept_unverified = args.accept_unverified;
     show!("{}", plan.render());
     show!("Plan hash: {}", plan.hash());
     let job =

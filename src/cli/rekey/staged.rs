@@ -47,6 +47,11 @@ pub struct InitArgs {
     /// Do not ask to confirm the plan.
     #[arg(long)]
     yes: bool,
+    /// DANGEROUS: complete even when the old secret cannot be verified (the old manifest has no
+    /// commitment for bare keys and exactly the threshold is recorded). Test the new set before
+    /// destroying any old key. The plan and the new manifest record it.
+    #[arg(long = "accept-unverified-secret")]
+    accept_unverified: bool,
     #[command(flatten)]
     new: NewSetArgs,
 }
@@ -124,9 +129,21 @@ fn operator(given: &Path) -> Result<Custodian> {
         Some((path, fpr)) if !given.exists() => (PathBuf::from(path), Some(fpr.to_string())),
         _ => (given.to_path_buf(), None),
     };
-    let bytes = std::fs::read(&path).with_context(|| format!("cannot read {}", symbolon::sanitize(&path.display().to_string())))?;
+    let bytes = std::fs::read(&path)
+        .with_context(|| format!("cannot read {}", symbolon::sanitize(&path.display().to_string())))?;
     let origin = path.display().to_string();
-    let cert = certs::select(&origin, certs::read_certs(&origin, &bytes)?, fingerprint.as_deref())?;
+    let found = certs::read_certs(&origin, &bytes)?;
+    if fingerprint.is_none() && found.len() > 1 {
+        let list: Vec<String> = found.iter().map(|c| c.fingerprint().to_hex()).collect();
+        bail!(
+            "{} holds {} certificates ({}): --operator-cert takes exactly one: pick it with {}#FINGERPRINT",
+            symbolon::sanitize(&origin),
+            found.len(),
+            list.join(", "),
+            symbolon::sanitize(&origin)
+        );
+    }
+    let cert = certs::select(&origin, found, fingerprint.as_deref())?;
     certs::validate(&origin, &cert)?;
     Ok(Custodian::new("operator", vec![(origin, cert)])?)
 }
@@ -139,7 +156,7 @@ pub fn init(args: InitArgs) -> Result<()> {
     let prepared = crate::cli::new_set::prepare(&args.new, target.map(|t| (old.set.label.as_str(), t)))?;
     symbolon::rekey::check_target(target, args.new.target)?;
     let op = operator(args.operator_cert.as_deref().context("--operator-cert is required")?)?;
-    let plan = Plan::new(
+    let mut plan = Plan::new(
         &prepared,
         args.new.target.or(target),
         Some(args.new.label.as_deref().unwrap_or(old.set.label.as_str())),
@@ -148,6 +165,7 @@ pub fn init(args: InitArgs) -> Result<()> {
         Some(&op),
         Some(ceremony::new_nonce()?),
     )?;
+    plan.accept_unverified = args.accept_unverified;
     super::confirm(&plan, args.yes, "start the ceremony", "no ceremony was started")?;
     // Custodians run submit from any directory: the state directory is named absolutely.
     let root = std::path::absolute(args.state.root())?;
