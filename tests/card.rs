@@ -977,8 +977,11 @@ fn a_card_held_by_another_program_is_named_with_the_fix() {
     assert!(run.stdout_text().contains("another program is using exclusively"), "{}", run.stdout_text());
     // A combine waits for the card to be released, and goes on when it is.
     let stderr_path = d.join("combine.err");
-    let combine =
-        spawn_logged(d, &["combine", "set/01-alice.asc", "--manifest", "set/manifest.json", "--stdout"], &stderr_path);
+    let combine = spawn_logged(
+        d,
+        &["combine", "set/01-alice.asc", "--manifest", "set/manifest.json", "--stdout", "--wait"],
+        &stderr_path,
+    );
     wait_for_text(
         &stderr_path,
         "Waiting for the card for set/01-alice.asc (share 1, custodian alice, per the manifest): insert it",
@@ -1174,9 +1177,12 @@ fn one_reader_combine_waits_for_each_card_in_turn() {
     no_wait.push("--no-wait");
     assert_fails(&run_card(d, &no_wait), 1, &["no inserted card holds the decryption key", "share 2, custodian bob"]);
 
-    // By default the combine waits for each card in turn, keeping what it already decrypted.
+    // Asked to wait (nobody is at a terminal here), the combine waits for each card in turn,
+    // keeping what it already decrypted.
     let stderr_path = d.join("combine.err");
-    let mut child = spawn_logged(d, &combine, &stderr_path);
+    let mut waiting = combine.to_vec();
+    waiting.push("--wait");
+    let mut child = spawn_logged(d, &waiting, &stderr_path);
     for (next, name) in [(1, "bob"), (2, "carol")] {
         let waiting = format!(
             "Waiting for the card for set/0{}-{name}.asc (share {}, custodian {name}, per the manifest): insert it",
@@ -1232,7 +1238,7 @@ fn a_pcscd_restart_between_shares_loses_nothing() {
     let stderr_path = d.join("combine.err");
     let combine = spawn_logged(
         d,
-        &["combine", "set/01-alice.asc", "set/02-bob.asc", "--manifest", "set/manifest.json", "--stdout"],
+        &["combine", "set/01-alice.asc", "set/02-bob.asc", "--manifest", "set/manifest.json", "--stdout", "--wait"],
         &stderr_path,
     );
     wait_for_text(&stderr_path, "Waiting for the card for set/02-bob.asc");

@@ -227,7 +227,11 @@ fn the_operator_certificate_is_exactly_one() {
             &asked,
         )
     };
-    assert_fails(&init("ring.asc"), 1, &["ring.asc holds 2 certificates", "--operator-cert takes exactly one: pick it with ring.asc#FINGERPRINT"]);
+    assert_fails(
+        &init("ring.asc"),
+        1,
+        &["ring.asc holds 2 certificates", "--operator-cert takes exactly one: pick it with ring.asc#FINGERPRINT"],
+    );
     let olga = String::from_utf8(std::fs::read(d.join("olga.asc")).unwrap()).unwrap();
     let cert = symbolon::openpgp::certs::read_certs("olga", olga.as_bytes()).unwrap().remove(0);
     let run = init(&format!("ring.asc#{}", cert.fingerprint().to_hex()));
@@ -444,4 +448,70 @@ fn rekey_refuses_a_secret_it_could_not_verify() {
     assert!(accepted.stderr.contains("WARNING: the old secret was NOT verified"), "{}", accepted.stderr);
     let manifest = Manifest::from_json(&std::fs::read_to_string(d.join("new/manifest.json")).unwrap()).unwrap();
     assert!(manifest.previous_secret_unverified);
+}
+
+#[test]
+fn an_unattended_combine_without_pcscd_exits_at_once() {
+    let dir = TempDir::new("integrity-unattended");
+    let d = dir.path();
+    let asked = d.join("asked.log");
+    for name in ["alice", "bob"] {
+        person(d, name);
+    }
+    assert_ok(&run(
+        d,
+        &[
+            "split",
+            "--generate",
+            "32",
+            "-n",
+            "2",
+            "-t",
+            "2",
+            "--scheme",
+            "vault",
+            "--format",
+            "vault",
+            "--recipient",
+            "alice=alice.asc",
+            "--recipient",
+            "bob=bob.asc",
+            "--qr",
+            "none",
+            "-o",
+            "set",
+        ],
+        &asked,
+    ));
+    // No terminal (a new session: no controlling terminal either), stdin at its end, no pcscd,
+    // no key file: nobody could insert a card, so nothing waits for one.
+    let started = std::time::Instant::now();
+    let mut child = std::process::Command::new("setsid")
+        .arg("-w")
+        .arg(common::bin())
+        .args(["combine", "set/01-alice.b64", "set/02-bob.b64", "--stdout"])
+        .env("PCSCLITE_CSOCK_NAME", "/nonexistent/pcscd.comm")
+        .current_dir(d)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if started.elapsed() > std::time::Duration::from_secs(30) {
+            child.kill().unwrap();
+            panic!("combine waited with nobody to insert a card");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    };
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("pcscd"), "{stderr}");
+    assert!(stderr.contains("to wait all the same, run again with --wait"), "{stderr}");
+    assert!(out.stdout.is_empty());
+    eprintln!("exited after {:?}: {stderr}", started.elapsed());
 }

@@ -36,6 +36,8 @@ pub struct Flags {
     /// `card setup`, `card pin`, `card reset`: `--card`, `--allow-last-pin-try`, and setup's
     /// `--reset` or reset's `--confirm`.
     pub card_admin: Option<&'static str>,
+    /// `--wait`: wait for cards and pcscd with nobody at a terminal.
+    pub wait: bool,
 }
 
 /// The hints for `error`, in order, without repeats.
@@ -89,6 +91,16 @@ pub fn hints(error: &(dyn Error + 'static), flags: Flags) -> Vec<String> {
         };
         if let Some(hint) = hint.filter(|h| !out.contains(h)) {
             out.push(hint);
+        }
+        let missing = matches!(
+            cause.downcast_ref::<CardError>(),
+            Some(CardError::NoService { .. } | CardError::NoReaders | CardError::NoCards { .. })
+        );
+        if missing && flags.wait && !super::prompt::attended() {
+            let hint = "nobody is at a terminal here, so symbolon did not wait for the card (or pcscd): to wait all the same, run again with --wait".to_string();
+            if !out.contains(&hint) {
+                out.push(hint);
+            }
         }
     }
     out

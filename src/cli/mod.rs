@@ -208,18 +208,25 @@ fn note_cleaned(path: &std::path::Path, pid: u32) {
 
 /// Which flags the command has, for the hints after an error.
 fn hint_flags(command: &Command) -> hint::Flags {
-    let cards = hint::Flags { key_file: true, allow_last_pin_try: true, from_image: true, ..hint::Flags::default() };
+    let cards = hint::Flags {
+        key_file: true,
+        allow_last_pin_try: true,
+        from_image: true,
+        wait: true,
+        ..hint::Flags::default()
+    };
     let manifest = Some("--manifest");
     match command {
         Command::Combine(_) => {
             hint::Flags { manifest: true, manifest_flag: manifest, threshold: Some("--threshold"), ..cards }
         }
-        Command::Decrypt(_) => hint::Flags { manifest: true, manifest_flag: manifest, ..cards },
+        Command::Decrypt(_) => hint::Flags { manifest: true, manifest_flag: manifest, wait: false, ..cards },
         Command::Verify(_) => hint::Flags { manifest: true, from_image: false, ..cards },
         Command::Inspect(_) => hint::Flags { from_image: true, ..hint::Flags::default() },
-        Command::Rekey(_) => {
+        Command::Rekey(rekey) => {
             let old = Some("--old-manifest");
             hint::Flags {
+                wait: rekey.is_one_shot(),
                 new_set: true,
                 operator_key_file: true,
                 threshold: Some("--old-threshold"),

@@ -12,6 +12,20 @@ use zeroize::Zeroizing;
 
 pub struct TerminalPrompt;
 
+/// Whether a person can see symbolon and act: a terminal on stdin or stderr, or a controlling
+/// terminal (/dev/tty). Without one, nothing waits for a card or pcscd unless `--wait` says so.
+pub fn attended() -> bool {
+    use std::io::IsTerminal;
+    std::io::stdin().is_terminal()
+        || std::io::stderr().is_terminal()
+        || OpenOptions::new().read(true).write(true).open("/dev/tty").is_ok()
+}
+
+/// Whether to wait for cards: `--wait`, else `--no-wait`, else whether a person is there.
+pub fn wait_for_cards(wait: bool, no_wait: bool) -> bool {
+    wait || (!no_wait && attended())
+}
+
 /// The terminal's settings while echo is off for a secret, to restore on an interruption.
 static ECHO_OFF: Mutex<Option<Termios>> = Mutex::new(None);
 

@@ -34,8 +34,12 @@ pub struct Inputs {
     /// Do not wait for a card that is not inserted: its share is skipped for a spare, or the
     /// command fails at once (for scripts). By default symbolon names the card it needs and
     /// waits for it to be inserted (on a terminal, Enter skips to a spare share)
-    #[arg(long)]
+    #[arg(long, conflicts_with = "wait")]
     pub no_wait: bool,
+    /// Wait for cards (and pcscd) even with no terminal to tell anyone: without a terminal,
+    /// symbolon otherwise says what is missing and exits.
+    #[arg(long)]
+    pub wait: bool,
 }
 
 /// How the secret was recovered and checked, for the person at the keyboard.
@@ -160,6 +164,7 @@ impl Inputs {
 
     /// How to use the cards: the custodians named by the manifest, waiting unless --no-wait.
     pub fn card_options(&self, manifest: Option<&Manifest>) -> symbolon::card::decrypt::Options {
-        symbolon::card::decrypt::Options { wait: !self.no_wait, ..self.card.options(manifest) }
+        let wait = super::prompt::wait_for_cards(self.wait, self.no_wait);
+        symbolon::card::decrypt::Options { wait, ..self.card.options(manifest) }
     }
 }

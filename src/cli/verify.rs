@@ -30,8 +30,12 @@ pub struct Args {
     /// Do not wait for cards to be swapped: a share whose card is not inserted is skipped at
     /// once. By default symbolon names the card it needs and waits for it (on a terminal, Enter
     /// skips it)
-    #[arg(long)]
+    #[arg(long, conflicts_with = "wait")]
     no_wait: bool,
+    /// Wait for cards even with no terminal to tell anyone (without a terminal, a share whose
+    /// card is not inserted is otherwise skipped at once).
+    #[arg(long)]
+    wait: bool,
     #[command(flatten)]
     airgap: super::options::Airgap,
 }
@@ -41,12 +45,13 @@ pub fn run(args: Args) -> Result<()> {
     let manifest = io::read_manifest(&args.manifest)?;
     let dir = args.manifest.parent().map(PathBuf::from).unwrap_or_default();
     let mut keys = io::read_key_files(&args.key_files)?;
-    let cards = symbolon::card::decrypt::Options { wait: !args.no_wait, ..args.card.options(Some(&manifest)) };
-    let options = Options { only: args.only.clone(), wait: !args.no_wait, cards };
+    let wait = super::prompt::wait_for_cards(args.wait, args.no_wait);
+    let cards = symbolon::card::decrypt::Options { wait, ..args.card.options(Some(&manifest)) };
+    let options = Options { only: args.only.clone(), wait, cards };
     let report = verification::verify(&manifest, &dir, &mut keys, &options, &mut TerminalPrompt)?;
     render(&report);
     // What to do about the shares that failed, naming this command's flags.
-    let flags = super::hint::Flags { key_file: true, allow_last_pin_try: true, ..Default::default() };
+    let flags = super::hint::Flags { key_file: true, allow_last_pin_try: true, wait: true, ..Default::default() };
     let mut hints: Vec<String> = Vec::new();
     for (_, failure) in &report.failures {
         for hint in super::hint::hints(failure, flags) {

@@ -36,6 +36,13 @@ enum Stage {
     Cancel(staged::CancelArgs),
 }
 
+impl Command {
+    /// The one-shot rekey (which has `--wait`), not one of the staged steps.
+    pub fn is_one_shot(&self) -> bool {
+        self.stage.is_none()
+    }
+}
+
 pub fn dispatch(command: Command) -> Result<()> {
     match command.stage {
         None => run(command.oneshot),
