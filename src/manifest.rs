@@ -275,8 +275,9 @@ impl Manifest {
     pub fn from_json(text: &str) -> Result<Manifest, ManifestError> {
         let raw: Raw = serde_json::from_str(text)?;
         if raw.schema != SCHEMA {
-            return Err(ManifestError::Schema(raw.schema));
+            return Err(ManifestError::Schema(crate::sanitize(&raw.schema)));
         }
+        refuse_invisible(&raw)?;
         if raw.schema_version != SCHEMA_VERSION {
             return Err(ManifestError::Version(raw.schema_version));
         }
@@ -447,6 +448,37 @@ fn share_entry(raw: RawShare) -> Result<ManifestShare, ManifestError> {
     })
 }
 
+/// Refuses text fields with control or format characters (escape sequences, bidirectional
+/// overrides, zero-width characters): whoever can edit a manifest could make what symbolon prints
+/// from it read as something else ("OK" lines that were never printed). symbolon never writes
+/// such characters into a manifest.
+fn refuse_invisible(raw: &Raw) -> Result<(), ManifestError> {
+    let check = |field: &'static str, value: &str| {
+        if crate::sanitize::needs_escaping(value) {
+            Err(bad(field, format!("'{}' holds control or invisible format characters", crate::sanitize(value))))
+        } else {
+            Ok(())
+        }
+    };
+    check("label", &raw.label)?;
+    check("created", &raw.created)?;
+    check("target", &raw.target)?;
+    check("scheme", &raw.scheme)?;
+    check("encryption", &raw.encryption)?;
+    check("set_id", &raw.set_id)?;
+    check("set_id_short", &raw.set_id_short)?;
+    if let Some(why) = &raw.bare_commitments_omitted {
+        check("bare_commitments_omitted", why)?;
+    }
+    for share in &raw.shares {
+        check("shares[].file", &share.file)?;
+        if let Some(custodian) = &share.custodian {
+            check("shares[].custodian", custodian)?;
+        }
+    }
+    Ok(())
+}
+
 fn decode_hex<const N: usize>(text: &str) -> Option<[u8; N]> {
     let bytes = hex::decode(text).ok()?;
     bytes.try_into().ok()
@@ -517,6 +549,13 @@ mod tests {
             ("/shares/1/file", "../x".into(), "shares[].file"),
             ("/shares/1/recipients/0", "not-a-key".into(), "shares[].recipients"),
             ("/shares/1/encryption_keys/0", "12".into(), "shares[].encryption_keys"),
+            // Text that would print as something else: an escape sequence faking an OK line, a
+            // right-to-left override, a zero-width space.
+            ("/shares/1/file", "02.asc\u{1b}[2K\r  OK: share 2".into(), "shares[].file"),
+            ("/shares/1/custodian", "bob\u{202e}cba".into(), "shares[].custodian"),
+            ("/label", "prod\u{200b}".into(), "label"),
+            ("/created", "2026\n".into(), "created"),
+            ("/bare_commitments_omitted", "\u{7}".into(), "bare_commitments_omitted"),
         ];
         for (pointer, value, field) in cases {
             let mut v: serde_json::Value = serde_json::from_str(&text).unwrap();

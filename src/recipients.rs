@@ -39,6 +39,10 @@ pub enum RecipientError {
     )]
     SameCert { fingerprint: String, first_name: String, first: usize, second_name: String, second: usize },
     #[error(
+        "the encryption key {key} is in the certificates of both {first_name} (share {first}) and {second_name} (share {second}): whoever holds that key would hold two shares. Ask each custodian for the certificate of their own token"
+    )]
+    SameKey { key: String, first_name: String, first: usize, second_name: String, second: usize },
+    #[error(
         "certificate {fingerprint} is given twice for one custodian ({first} and {second}): list each of their tokens' certificates once"
     )]
     CertTwice { fingerprint: String, first: String, second: String },
@@ -137,6 +141,18 @@ impl Request {
                         second: i + 1,
                     });
                 }
+                // Two certificates may bind one encryption key (a certificate can bind anyone's
+                // subkey): the key decides who can read a share, so it is compared too.
+                let theirs = custodian.encryption_keys();
+                if let Some(key) = other.encryption_keys().into_iter().find(|k| theirs.contains(k)) {
+                    return Err(RecipientError::SameKey {
+                        key: key.to_hex(),
+                        first_name: other.name.clone(),
+                        first: j + 1,
+                        second_name: custodian.name.clone(),
+                        second: i + 1,
+                    });
+                }
             }
             custodians.push(custodian);
         }
@@ -205,4 +221,61 @@ fn file_ref(text: &str) -> Result<CertRef, RecipientError> {
         _ => (text, None),
     };
     Ok(CertRef::File { path: PathBuf::from(path), fingerprint })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use sequoia_openpgp::Packet;
+    use sequoia_openpgp::cert::prelude::*;
+    use sequoia_openpgp::packet::signature::SignatureBuilder;
+    use sequoia_openpgp::serialize::SerializeInto;
+    use sequoia_openpgp::types::{KeyFlags, SignatureType};
+
+    /// A certificate of mallory's own that binds alice's encryption subkey: two custodians by
+    /// their primary keys, one person by the key that opens the shares.
+    #[test]
+    fn a_certificate_that_binds_another_custodians_encryption_key_is_refused() {
+        let dir = std::env::temp_dir().join(format!("symbolon-recipients-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let (alice, _) = CertBuilder::general_purpose(Some("alice <alice@example.org>"))
+            .set_cipher_suite(CipherSuite::Cv25519)
+            .generate()
+            .unwrap();
+        let (mallory, _) = CertBuilder::new()
+            .add_userid("mallory <mallory@example.org>")
+            .set_cipher_suite(CipherSuite::Cv25519)
+            .generate()
+            .unwrap();
+        let policy = sequoia_openpgp::policy::StandardPolicy::new();
+        let subkey = alice
+            .keys()
+            .with_policy(&policy, None)
+            .for_transport_encryption()
+            .next()
+            .unwrap()
+            .key()
+            .clone()
+            .role_into_subordinate();
+        let mut signer = mallory.primary_key().key().clone().parts_into_secret().unwrap().into_keypair().unwrap();
+        let binding = SignatureBuilder::new(SignatureType::SubkeyBinding)
+            .set_key_flags(KeyFlags::empty().set_transport_encryption().set_storage_encryption())
+            .unwrap();
+        let sig = subkey.bind(&mut signer, &mallory, binding).unwrap();
+        let subkey: Packet = subkey.into();
+        let (mallory, _) = mallory.insert_packets(vec![subkey, sig.into()]).unwrap();
+        std::fs::write(dir.join("alice.asc"), alice.armored().to_vec().unwrap()).unwrap();
+        std::fs::write(dir.join("mallory.asc"), mallory.armored().to_vec().unwrap()).unwrap();
+        let request = Request {
+            specs: vec![
+                format!("alice={}", dir.join("alice.asc").display()),
+                format!("mallory={}", dir.join("mallory.asc").display()),
+            ],
+            ..Request::default()
+        };
+        let err = request.load().unwrap_err();
+        assert!(matches!(err, RecipientError::SameKey { first: 1, second: 2, .. }), "{err}");
+        assert!(err.to_string().contains("whoever holds that key would hold two shares"), "{err}");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 }

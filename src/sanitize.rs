@@ -27,6 +27,12 @@ pub fn needs_escaping(text: &str) -> bool {
     text.chars().any(|c| c.is_control() || is_format(c))
 }
 
+/// As [`sanitize`], line by line: line breaks stay, every other control or format character is
+/// escaped. For messages that are several lines and carry outside text (paths, origins).
+pub fn sanitize_lines(text: &str) -> String {
+    text.split('\n').map(sanitize).collect::<Vec<_>>().join("\n")
+}
+
 /// `text` with every control and invisible format character replaced by its `\u{..}` escape.
 pub fn sanitize(text: &str) -> String {
     text.chars()

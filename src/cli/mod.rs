@@ -106,9 +106,10 @@ pub fn main() -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            tell!("error: {}", describe(&e));
+            // Errors carry outside text (paths, origins, file contents): escaped as printed.
+            tell!("error: {}", symbolon::sanitize::sanitize_lines(&describe(&e)));
             for hint in hint::hints(e.as_ref(), flags) {
-                tell!("hint: {hint}");
+                tell!("hint: {}", symbolon::sanitize::sanitize_lines(&hint));
             }
             ExitCode::from(1)
         }

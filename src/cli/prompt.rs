@@ -69,8 +69,9 @@ impl Prompt for TerminalPrompt {
         }
     }
 
+    /// Notices carry outside text (origins, file names): escaped as printed.
     fn notice(&mut self, message: &str) {
-        tell!("{message}");
+        tell!("{}", symbolon::sanitize::sanitize_lines(message));
     }
 
     /// On a terminal: names the card, waits for the cards to change (pcscd's events, in this

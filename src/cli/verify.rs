@@ -61,7 +61,7 @@ pub fn run(args: Args) -> Result<()> {
         }
     }
     for hint in hints {
-        tell!("hint: {hint}");
+        tell!("hint: {}", sanitize(&hint));
     }
     let record = verification::write_record(&dir, &report)?;
     tell!("Recorded in {}.", record.display());
@@ -74,7 +74,7 @@ fn render(report: &Report) {
         let who = s.custodian.as_deref().map_or("(plaintext)".into(), sanitize);
         match &s.reason {
             None => show!("  share {:>3}  {who:<16} verified", s.index),
-            Some(why) => show!("  share {:>3}  {who:<16} NOT verified: {why}", s.index),
+            Some(why) => show!("  share {:>3}  {who:<16} NOT verified: {}", s.index, sanitize(why)),
         }
     }
     let ok = report.verified();
