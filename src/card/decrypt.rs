@@ -68,8 +68,9 @@ fn source_error(e: CardError) -> DecryptError {
 pub struct Cards {
     options: Options,
     miss: Option<CardError>,
-    /// PINs the cards accepted in this session, by card ident and decryption key fingerprint.
-    accepted: Vec<(CardKey, Zeroizing<String>)>,
+    /// PINs the cards accepted in this session, by card ident and decryption key fingerprint,
+    /// with the public key material the card showed when it accepted the PIN.
+    accepted: Vec<(CardKey, Kept)>,
 }
 
 impl Cards {
@@ -172,11 +173,29 @@ impl KeySource for Cards {
         // and the one that works is kept.
         let key = CardKey { ident: card_info.ident.clone(), fingerprint: card_info.decryption.fingerprint.clone() };
         let accepted = self.accepted.iter().position(|(k, _)| *k == key).map(|i| self.accepted.swap_remove(i).1);
-        let pin = decrypt_on(&mut open, &card_info, (pkesk, sym_algo), &self.options, accepted, prompt, check)
+        let kept = decrypt_on(&mut open, &card_info, (pkesk, sym_algo), &self.options, accepted, prompt, check)
             .map_err(err)?;
-        self.accepted.push((key, pin));
+        self.accepted.push((key, kept));
         Ok(true)
     }
+}
+
+/// The kept PIN, if it may be sent to a card that shows `public` and has `left` tries: only the
+/// card whose public key accepted it, and never at its last try.
+fn reusable(
+    kept: Option<Kept>,
+    public: &sequoia_openpgp::crypto::mpi::PublicKey,
+    left: u8,
+) -> Option<Zeroizing<String>> {
+    kept.filter(|k| k.public == *public && left > 1).map(|k| k.pin)
+}
+
+/// A PIN a card accepted, and the public key material that card showed for its decryption key.
+/// Ident and fingerprint are only what a card says (a programmable card says anything): the PIN
+/// goes again only to a card that shows the same public key, and never at its last try.
+pub(crate) struct Kept {
+    public: sequoia_openpgp::crypto::mpi::PublicKey,
+    pin: Zeroizing<String>,
 }
 
 /// Which card a kept PIN is for: its ident and decryption key (two cards may share an ident).
@@ -208,10 +227,10 @@ fn decrypt_on(
     card_info: &super::CardInfo,
     (pkesk, sym_algo): (&PKESK, Option<SymmetricAlgorithm>),
     options: &Options,
-    accepted: Option<Zeroizing<String>>,
+    accepted: Option<Kept>,
     prompt: &mut dyn Prompt,
     check: &mut SessionKeyCheck<'_>,
-) -> Result<Zeroizing<String>, CardError> {
+) -> Result<Kept, CardError> {
     let name = card_info.describe();
     let removed_or = |what: &'static str, e: openpgp_card::Error| classify(&name, what, e);
     let (public, touch, limits) = {
@@ -230,7 +249,8 @@ fn decrypt_on(
         (public, touch, pin::Limits::read(&mut tx))
     };
     let mut left = card_info.pin_retries.user;
-    let mut accepted = accepted;
+    // The kept PIN only for the public key it was accepted with, and never at the last try.
+    let mut accepted = reusable(accepted, public.mpis(), left);
     // Whether a PIN was sent and refused in this call: the guards then say so.
     let mut tried = false;
     // A card that cannot be used is refused before anything is said of typing its PIN.
@@ -257,6 +277,12 @@ fn decrypt_on(
             prompt.notice(&format!("{name} now has {}.", crate::wording::tries_left(now)));
             left = now;
             guard(left, options, &name, tried)?;
+            if kept && left <= 1 {
+                // A kept PIN is never sent at the last try: the person types it, knowingly.
+                drop(tx);
+                accepted = None;
+                continue;
+            }
         }
         // The card says whether the PIN was right; nothing else is asked of it (an empty VERIFY,
         // the status query, costs a try on some cards).
@@ -299,7 +325,7 @@ fn decrypt_on(
             return Err(failure);
         }
         return match opened {
-            Some((algo, sk)) if check(algo, &sk) => Ok(pin),
+            Some((algo, sk)) if check(algo, &sk) => Ok(Kept { public: public.mpis().clone(), pin }),
             _ => Err(CardError::Card {
                 card: name,
                 what: "decrypting",
@@ -420,5 +446,32 @@ impl Decryptor for CardDecryptor<'_, '_> {
                 ecdh::decrypt_unwrap(&self.public, &shared, ciphertext, plaintext_len)
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use sequoia_openpgp::cert::prelude::*;
+
+    fn public_of(name: &str) -> sequoia_openpgp::crypto::mpi::PublicKey {
+        let (cert, _) =
+            CertBuilder::general_purpose(Some(name)).set_cipher_suite(CipherSuite::Cv25519).generate().unwrap();
+        let policy = sequoia_openpgp::policy::StandardPolicy::new();
+        cert.keys().with_policy(&policy, None).for_transport_encryption().next().unwrap().key().mpis().clone()
+    }
+
+    /// A card that claims the ident and fingerprint of the card that accepted a PIN (both can be
+    /// set on a programmable card) but shows another public key gets nothing; neither does the
+    /// right card at its last try.
+    #[test]
+    fn a_kept_pin_goes_only_to_the_same_public_key_and_never_at_the_last_try() {
+        let (alice, other) = (public_of("alice"), public_of("mallory"));
+        let kept = || Some(Kept { public: alice.clone(), pin: Zeroizing::new("123456".into()) });
+        assert_eq!(reusable(kept(), &alice, 3).as_deref().map(String::as_str), Some("123456"));
+        assert_eq!(reusable(kept(), &alice, 2).as_deref().map(String::as_str), Some("123456"));
+        assert!(reusable(kept(), &other, 3).is_none());
+        assert!(reusable(kept(), &alice, 1).is_none());
+        assert!(reusable(None, &alice, 3).is_none());
     }
 }
