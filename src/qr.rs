@@ -377,15 +377,28 @@ pub fn to_terminal(code: &Code) -> String {
     out
 }
 
+/// What a photograph or scan of QR codes may be: 12,000 pixels a side (a 600 dpi scan of an A3
+/// page is 7,016 by 9,921) and 512 MiB of decoded pixels. A larger image is refused before its
+/// pixels are allocated (a small file can announce a huge image).
+fn image_limits() -> image::Limits {
+    let mut limits = image::Limits::default();
+    limits.max_image_width = Some(12_000);
+    limits.max_image_height = Some(12_000);
+    limits.max_alloc = Some(512 << 20);
+    limits
+}
+
 /// Every QR payload found in the image `bytes` (PNG or JPEG), as text, each once.
 ///
 /// The image is searched as it is and once more binarised with Otsu's global threshold:
 /// resampled scans (a page shrunk by a non-integer factor) have grey module edges that the
 /// detector's local threshold can misread, and a global threshold restores them.
 pub fn read_image(origin: &str, bytes: &[u8]) -> Result<Vec<String>, QrError> {
-    let image = image::load_from_memory(bytes)
-        .map_err(|e| QrError::Image { origin: origin.to_string(), why: e.to_string() })?
-        .to_luma8();
+    let bad = |e: image::ImageError| QrError::Image { origin: origin.to_string(), why: e.to_string() };
+    let mut reader =
+        image::ImageReader::new(std::io::Cursor::new(bytes)).with_guessed_format().map_err(|e| bad(e.into()))?;
+    reader.limits(image_limits());
+    let image = reader.decode().map_err(bad)?.to_luma8();
     let mut found: Vec<String> = Vec::new();
     search(image.clone(), &mut found);
     // Further passes only while nothing was found, or a share's parts are incomplete: black and
@@ -479,6 +492,24 @@ fn binarise(image: &GrayImage) -> GrayImage {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A small file that announces an image wider than any scan is refused before its pixels are
+    /// allocated (within the image crate's own default cap, which is about memory only).
+    #[test]
+    fn an_image_too_large_to_be_a_scan_is_refused() {
+        let mut png = Vec::new();
+        {
+            let mut encoder = png::Encoder::new(&mut png, 20_000, 1_000);
+            encoder.set_color(png::ColorType::Grayscale);
+            let writer = encoder.write_header().unwrap();
+            // The header alone: no pixel data follows.
+            std::mem::forget(writer);
+        }
+        assert!(png.len() < 100);
+        let err = read_image("huge.png", &png).unwrap_err();
+        assert!(matches!(err, QrError::Image { .. }), "{err}");
+        assert!(err.to_string().contains("limit"), "{err}");
+    }
 
     #[test]
     fn a_payload_parses_back_to_what_was_made() {

@@ -515,3 +515,70 @@ fn an_unattended_combine_without_pcscd_exits_at_once() {
     assert!(out.stdout.is_empty());
     eprintln!("exited after {:?}: {stderr}", started.elapsed());
 }
+
+/// An OpenPGP message to `cert` whose compressed packet inflates to a literal packet of `gib`
+/// GiB of zeros. The deflate stream is one byte-aligned block of the literal packet's header,
+/// then the same block of 1 MiB of zeros repeated: a few hundred KiB in all.
+fn compression_bomb(cert: &sequoia_openpgp::Cert, gib: u32) -> Vec<u8> {
+    use flate2::{Compress, Compression, FlushCompress};
+    use sequoia_openpgp::serialize::stream::{Encryptor, Message};
+    use std::io::Write;
+    let block = |data: &[u8], flush: FlushCompress| {
+        let mut c = Compress::new(Compression::best(), false);
+        let mut out = Vec::with_capacity(data.len() / 100 + 64);
+        c.compress_vec(data, &mut out, flush).unwrap();
+        out
+    };
+    let len: u32 = 6 + gib * (1 << 30);
+    // A literal data packet (tag 11, new format, 5-byte length): binary, no name, no date.
+    let mut header = vec![0xcb, 0xff];
+    header.extend_from_slice(&len.to_be_bytes());
+    header.extend_from_slice(&[b'b', 0, 0, 0, 0, 0]);
+    let mut deflated = block(&header, FlushCompress::Sync);
+    let zeros = block(&vec![0u8; 1 << 20], FlushCompress::Sync);
+    for _ in 0..(gib * 1024) {
+        deflated.extend_from_slice(&zeros);
+    }
+    deflated.extend_from_slice(&block(&[], FlushCompress::Finish));
+    // A compressed data packet (tag 8, old format, indeterminate length), algorithm 1: ZIP.
+    let mut packets = vec![0xa3, 1];
+    packets.extend_from_slice(&deflated);
+    let policy = sequoia_openpgp::policy::StandardPolicy::new();
+    let recipients: Vec<_> = cert.keys().with_policy(&policy, None).supported().for_transport_encryption().collect();
+    let mut sink = Vec::new();
+    {
+        let message = Message::new(&mut sink);
+        let mut message = Encryptor::for_recipients(message, recipients).build().unwrap();
+        message.write_all(&packets).unwrap();
+        message.finalize().unwrap();
+    }
+    sink
+}
+
+#[test]
+fn a_compressed_message_that_inflates_to_a_gibibyte_is_refused_without_reading_it() {
+    let dir = TempDir::new("integrity-bomb");
+    let d = dir.path();
+    person(d, "alice");
+    let cert =
+        symbolon::openpgp::certs::read_certs("alice", &std::fs::read(d.join("alice.asc")).unwrap()).unwrap().remove(0);
+    let bomb = compression_bomb(&cert, 1);
+    assert!(bomb.len() < 4 << 20, "{} bytes", bomb.len());
+    std::fs::write(d.join("bomb.pgp"), &bomb).unwrap();
+    // Under a 512 MiB address-space limit: reading the whole plaintext would fail to allocate.
+    let entry = pinentry(d);
+    let out = std::process::Command::new("prlimit")
+        .arg("--as=536870912")
+        .arg("--")
+        .arg(common::bin())
+        .args(["decrypt", "bomb.pgp", "--key-file", "alice.key", "--check"])
+        .env("SYMBOLON_PINENTRY", &entry)
+        .current_dir(d)
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("the decrypted share would be larger than"), "{stderr}");
+    assert!(stderr.contains("nothing more was read"), "{stderr}");
+}

@@ -34,6 +34,10 @@ pub enum DecryptError {
     #[error("decryption failed: {why}")]
     Failed { why: String },
     #[error(
+        "the decrypted share would be larger than {limit} bytes, though its message is {len} bytes (a compressed message that inflates without end?): nothing more was read. This is not a share symbolon made: ask its custodian for the original file"
+    )]
+    TooLarge { len: usize, limit: u64 },
+    #[error(
         "the encrypted share is truncated or corrupt ({what}): use another copy of it (its QR codes or its paper sheet), or ask its custodian"
     )]
     Damaged { what: &'static str },
@@ -248,9 +252,22 @@ pub fn decrypt(
             });
         }
     };
+    // Bounded: never more than the message could hold uncompressed, and a ratio for compression
+    // (a deflated share of text is a few times smaller; a bomb is a thousand times).
+    let limit = plaintext_limit(message.len());
     let mut plaintext = Zeroizing::new(Vec::new());
-    decryptor.read_to_end(&mut plaintext).map_err(|e| failed(e.into()))?;
+    (&mut decryptor).take(limit + 1).read_to_end(&mut plaintext).map_err(|e| failed(e.into()))?;
+    if plaintext.len() as u64 > limit {
+        return Err(DecryptError::TooLarge { len: message.len(), limit });
+    }
     Ok(plaintext)
+}
+
+/// How large the plaintext of a message of `len` bytes may be: 16 times the message, and 1 MiB
+/// at least (symbolon's own shares are never compressed: their plaintext is smaller than the
+/// message).
+pub fn plaintext_limit(len: usize) -> u64 {
+    (len as u64).saturating_mul(16).max(1 << 20)
 }
 
 /// Carries a [`DecryptError`] through Sequoia's `anyhow` errors.
