@@ -23,42 +23,35 @@ const SET_DOMAIN: &[u8] = b"symbolon v1 set commitment\0";
 const SHARE_DOMAIN: &[u8] = b"symbolon v1 share commitment\0";
 const BARE_DOMAIN: &[u8] = b"symbolon v1 bare share commitment\0";
 
+/// SHA-256 over `parts` in order, its state wiped when done: the hasher holds the last block of
+/// what it hashed (secret bytes, share payloads) and a state derived from it, which would
+/// otherwise stay on the stack. Best effort, as any wipe: the compiler may have copied it.
+pub fn sha256_wiped(parts: &[&[u8]]) -> [u8; 32] {
+    let mut hasher = Sha256::new();
+    for part in parts {
+        hasher.update(part);
+    }
+    let out: [u8; 32] = hasher.finalize_reset().into();
+    // A fresh state over the old one (its block buffer all zeros), kept from being optimised away.
+    hasher = Sha256::new();
+    std::hint::black_box(&mut hasher);
+    out
+}
+
 /// SHA-256(domain || len(header) || header || len(secret) || secret || rho), lengths as u32 BE.
 pub fn set_commitment(header: &[u8], secret: &[u8], rho: &[u8]) -> Commitment {
-    Sha256::new()
-        .chain_update(SET_DOMAIN)
-        .chain_update(len32(header))
-        .chain_update(header)
-        .chain_update(len32(secret))
-        .chain_update(secret)
-        .chain_update(rho)
-        .finalize()
-        .into()
+    sha256_wiped(&[SET_DOMAIN, &len32(header), header, &len32(secret), secret, rho])
 }
 
 /// SHA-256(domain || set id || index || len(payload) || payload || blind).
 pub fn share_commitment(set_id: &[u8], index: u8, payload: &[u8], blind: &[u8]) -> Commitment {
-    Sha256::new()
-        .chain_update(SHARE_DOMAIN)
-        .chain_update(set_id)
-        .chain_update([index])
-        .chain_update(len32(payload))
-        .chain_update(payload)
-        .chain_update(blind)
-        .finalize()
-        .into()
+    sha256_wiped(&[SHARE_DOMAIN, set_id, &[index], &len32(payload), payload, blind])
 }
 
 /// SHA-256(domain || set id || len(payload) || payload). No index: a bare key does not say which
 /// share it is, so it is hashed once and looked up among the manifest's entries.
 pub fn bare_share_commitment(set_id: &[u8], payload: &[u8]) -> Commitment {
-    Sha256::new()
-        .chain_update(BARE_DOMAIN)
-        .chain_update(set_id)
-        .chain_update(len32(payload))
-        .chain_update(payload)
-        .finalize()
-        .into()
+    sha256_wiped(&[BARE_DOMAIN, set_id, &len32(payload), payload])
 }
 
 /// A bare share's payload is uniformly random, independent of the secret, when the threshold is

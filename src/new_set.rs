@@ -18,7 +18,6 @@ use crate::share::{FormatError, Label, Target};
 use crate::share::{SetId, SetInfo, Share};
 use crate::split::{SplitError, SplitPlan, split_secret};
 use crate::vault_keys;
-use sha2::{Digest, Sha256};
 use std::path::PathBuf;
 use zeroize::Zeroizing;
 
@@ -287,7 +286,7 @@ pub fn write(new: NewSet, secret: SecretBytes, origin: Origin) -> Result<Summary
             }
             files.push(ShareFile {
                 name: made.name.clone(),
-                sha256: Sha256::digest(&made.contents[..]).into(),
+                sha256: crate::commitment::sha256_wiped(&[&made.contents[..]]),
                 custodian: custodian.map(|c| c.name.clone()),
                 recipients: custodian.map_or_else(Vec::new, |c| c.fingerprints()),
                 encryption_keys: custodian.map_or_else(Vec::new, |c| c.encryption_keys()),

@@ -15,7 +15,6 @@
 
 use image::{GrayImage, Luma};
 use qrcode::EcLevel;
-use sha2::{Digest, Sha256};
 
 pub const PREFIX: &str = "SYMBOLON/1/";
 /// Bytes of the file per QR code: at error correction M, a part fits QR version 20 (97×97
@@ -52,7 +51,7 @@ pub enum QrError {
 }
 
 fn id_of(file: &[u8]) -> String {
-    base32(&Sha256::digest(file)[..5])
+    base32(&crate::commitment::sha256_wiped(&[file])[..5])
 }
 
 fn base32(bytes: &[u8]) -> String {

@@ -688,15 +688,28 @@ fn staged_rekey_with_a_nonce_survives_between_sessions_and_refuses_what_it_must(
         let line = out.lines().find(|l| l.starts_with("Ceremony started. Nonce: ")).unwrap_or_else(|| panic!("{out}"));
         line.trim_start_matches("Ceremony started. Nonce: ").to_string()
     };
+    let hash_of = |run: &Run| -> String {
+        let out = run.stdout_text();
+        out.lines().find_map(|l| l.strip_prefix("Plan hash: ")).unwrap_or_else(|| panic!("{out}")).to_string()
+    };
     let run = init("new");
     assert_ok(&run);
     let nonce = nonce_of(&run);
+    let hashes = std::cell::RefCell::new(vec![(nonce.clone(), hash_of(&run))]);
+    let hash_for = |nonce: &str| {
+        hashes
+            .borrow()
+            .iter()
+            .find(|(n, _)| n == nonce)
+            .map_or("0000 0000 0000 0000 0000 0000 0000 0000".into(), |(_, h)| h.clone())
+    };
     let status = run_card(d, &["rekey", "status", "--state-dir", "state", "--nonce", &nonce]);
     assert_ok(&status);
     assert!(status.stdout_text().contains("0 of 2 needed"), "{}", status.stdout_text());
 
     let submit = |nonce: &str, share: &str| -> Run {
-        run_card(d, &["rekey", "submit", "--state-dir", "state", "--nonce", nonce, share])
+        let hash = hash_for(nonce);
+        run_card(d, &["rekey", "submit", "--state-dir", "state", "--nonce", nonce, "--plan-hash", &hash, share])
     };
     // A wrong nonce is refused, saying how to list the ceremonies.
     let run = submit("00112233445566778899aabbccddeeff", "old/01-alice.asc");
@@ -757,7 +770,8 @@ fn staged_rekey_with_a_nonce_survives_between_sessions_and_refuses_what_it_must(
     std::fs::create_dir(d.join("new")).unwrap();
     std::fs::create_dir(d.join("elsewhere")).unwrap();
     let submit_from_elsewhere = |extra: &[&str]| {
-        let mut args = vec!["rekey", "submit", "--state-dir", "../state", "--nonce", &nonce];
+        let hash = hash_for(&nonce);
+        let mut args = vec!["rekey", "submit", "--state-dir", "../state", "--nonce", &nonce, "--plan-hash", &hash];
         args.extend_from_slice(extra);
         run_card(&d.join("elsewhere"), &args)
     };
@@ -812,6 +826,7 @@ fn staged_rekey_with_a_nonce_survives_between_sessions_and_refuses_what_it_must(
     let run = init("new2");
     assert_ok(&run);
     let second = nonce_of(&run);
+    hashes.borrow_mut().push((second.clone(), hash_of(&run)));
     assert_ok(&submit(&second, "old/03-carol.asc"));
     let list = run_card(d, &["rekey", "status", "--state-dir", "state"]);
     assert!(list.stdout_text().contains(&second), "{}", list.stdout_text());

@@ -308,11 +308,12 @@ fn an_interrupted_staged_submit_is_truthful_and_not_stuck() {
     assert_ok(&init);
     let out = init.stdout_text();
     let nonce = out.lines().find_map(|l| l.strip_prefix("Ceremony started. Nonce: ")).unwrap().to_string();
+    let hash = out.lines().find_map(|l| l.strip_prefix("Plan hash: ")).unwrap().to_string();
     let entry = pinentry(d);
     let marker = d.join("asked");
     let marker_text = marker.display().to_string();
     let submit = |share: Option<&str>| {
-        let mut args = vec!["rekey", "submit", "--state-dir", "state", "--nonce", &nonce];
+        let mut args = vec!["rekey", "submit", "--state-dir", "state", "--nonce", &nonce, "--plan-hash", &hash];
         args.extend(share);
         args.extend(["--key-file", "alice.key", "--key-file", "bob.key", "--operator-key-file", "operator.key"]);
         args.into_iter().map(String::from).collect::<Vec<_>>()

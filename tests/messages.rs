@@ -68,8 +68,33 @@ impl Fixture {
     }
 }
 
-/// Dates and times (UTC) and 32-hex nonces.
+/// A plan hash as shown: eight groups of four lower-case hex digits.
+fn plan_hashes(text: &str) -> String {
+    let b = text.as_bytes();
+    let hex = |c: &u8| c.is_ascii_digit() || (b'a'..=b'f').contains(c);
+    let is_hash = |i: usize| {
+        b.get(i..i + 39)
+            .is_some_and(|w| w.iter().enumerate().all(|(j, c)| if j % 5 == 4 { *c == b' ' } else { hex(c) }))
+            && (i == 0 || !b[i - 1].is_ascii_alphanumeric())
+            && b.get(i + 39).is_none_or(|c| !c.is_ascii_alphanumeric())
+    };
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        if is_hash(i) {
+            out.extend_from_slice(b"<PLAN-HASH>");
+            i += 39;
+        } else {
+            out.push(b[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).unwrap()
+}
+
+/// Dates and times (UTC), plan hashes and 32-hex nonces.
 fn normalise(text: &str) -> String {
+    let text = plan_hashes(text);
     let b = text.as_bytes();
     let digits = |r: std::ops::Range<usize>| b.get(r).is_some_and(|s| s.iter().all(u8::is_ascii_digit));
     let mut out: Vec<u8> = Vec::with_capacity(b.len());
@@ -913,8 +938,10 @@ fn every_printed_advice_is_followed() {
         .find_map(|l| l.strip_prefix("Ceremony started. Nonce: "))
         .map(|n| &*n.to_string().leak())
         .unwrap();
+    let hash: &'static str =
+        init.stdout_text().lines().find_map(|l| l.strip_prefix("Plan hash: ")).map(|n| &*n.to_string().leak()).unwrap();
     for share in [s1, s2] {
-        let submitted = f.run(&["rekey", "submit", "--state-dir", "st", "--nonce", nonce, share]);
+        let submitted = f.run(&["rekey", "submit", "--state-dir", "st", "--nonce", nonce, "--plan-hash", hash, share]);
         assert_eq!(submitted.code, 0, "{}", submitted.stderr);
     }
     let mut cases = vec![
@@ -922,7 +949,7 @@ fn every_printed_advice_is_followed() {
             env: vec![no_pcscd],
             ..advised(
                 "operator-key-in-a-file",
-                &["rekey", "submit", "--state-dir", "st", "--nonce", nonce, s3],
+                &["rekey", "submit", "--state-dir", "st", "--nonce", nonce, "--plan-hash", hash, s3],
                 &[("FILE", "olga.key")],
             )
         },

@@ -9,7 +9,6 @@ use crate::checked_lines::LinesError;
 use crate::commitment::{self, BLIND_LEN, COMMITMENT_LEN, Commitment};
 use crate::secret::SecretBytes;
 use crate::shamir::{Point, Scheme, ShamirError};
-use sha2::{Digest, Sha256};
 use std::fmt;
 
 /// The version byte that starts every v1 share.
@@ -228,7 +227,7 @@ impl Share {
             buf[at..at + piece.len()].copy_from_slice(piece);
             at += piece.len();
         }
-        let check = Sha256::digest(&buf[..at]);
+        let check = crate::commitment::sha256_wiped(&[&buf[..at]]);
         buf[at..].copy_from_slice(&check[..CHECK_LEN]);
         out
     }
@@ -242,7 +241,7 @@ impl Share {
             return Err(FormatError::UnknownVersion { version: bytes[0] });
         }
         let (body, check) = bytes.split_at(bytes.len() - CHECK_LEN);
-        if Sha256::digest(body)[..CHECK_LEN] != *check {
+        if crate::commitment::sha256_wiped(&[body])[..CHECK_LEN] != *check {
             return Err(FormatError::Checksum);
         }
         let mut r = Reader(body);
