@@ -39,19 +39,27 @@ pub enum RekeyError {
 
 /// The old secret could not be checked, and the operator did not accept that in the plan.
 #[derive(Debug, thiserror::Error)]
-#[error(
-    "the old secret was recovered but cannot be verified (no commitment to check it against, and no key beyond the threshold): one altered key would give a wrong secret, which the new set would keep for good once the old keys are destroyed. Nothing was written. Give the old set's manifest, or one more old key than the threshold, so that it is checked"
-)]
-pub struct UnverifiedSecret;
+pub enum UnverifiedSecret {
+    #[error(
+        "the old secret was recovered but cannot be verified (no commitment to check it against, and no key beyond the threshold): one altered key would give a wrong secret, which the new set would keep for good once the old keys are destroyed. Nothing was written. Give the old set's manifest, or one more old key than the threshold, so that it is checked"
+    )]
+    NoManifest,
+    #[error(
+        "the old secret was recovered but cannot be verified: the old manifest has no commitments for its bare keys, and no key beyond the threshold was given. One altered key would give a wrong secret, which the new set would keep for good once the old keys are destroyed. Nothing was written. Give one more old key than the threshold, so that it is checked"
+    )]
+    ManifestHasNone,
+}
 
 /// Whether the recovered secret was verified: against a commitment (the set's, or each key's in
 /// the manifest), or by keys beyond the threshold on one polynomial. An unverified secret is
 /// re-split only when the plan says the operator accepted it; `Ok(true)` then.
-pub fn check_verified(recovered: &Recovered, accepted: bool) -> Result<bool, UnverifiedSecret> {
+/// `manifest`: the old set's manifest was given.
+pub fn check_verified(recovered: &Recovered, accepted: bool, manifest: bool) -> Result<bool, UnverifiedSecret> {
     match recovered.verification {
         Verification::SetCommitment | Verification::Manifest | Verification::Consistency { .. } => Ok(false),
         Verification::Unverified if accepted => Ok(true),
-        Verification::Unverified => Err(UnverifiedSecret),
+        Verification::Unverified if manifest => Err(UnverifiedSecret::ManifestHasNone),
+        Verification::Unverified => Err(UnverifiedSecret::NoManifest),
     }
 }
 
@@ -113,7 +121,7 @@ pub fn run(
     let mut recovered = session.recover(keys, cards, prompt)?;
     // How the secret was recovered and checked is said before anything is written.
     recovered_report(&recovered);
-    let unverified = check_verified(&recovered, plan.accept_unverified)?;
+    let unverified = check_verified(&recovered, plan.accept_unverified, plan.old_manifest.is_some())?;
     let old_target = recovered.set.as_ref().map(|s| s.target).or(recovered.target);
     check_target(old_target, target)?;
     // Label and target follow the old set unless given.

@@ -361,10 +361,11 @@ impl Plan {
             n.scheme,
             n.target.as_deref().unwrap_or("as the old set"),
         ));
-        if !n.encrypted {
+        if n.encrypted {
+            t.push_str("  new custodians:\n");
+        } else {
             t.push_str("  new shares are written UNENCRYPTED (no custodians)\n");
         }
-        t.push_str("  new custodians:\n");
         for (i, c) in self.custodians.iter().enumerate() {
             t.push_str(&format!("    {:>3}  {:<12} {}\n", i + 1, crate::sanitize(&c.name), c.fingerprints.join(", ")));
         }

@@ -263,7 +263,7 @@ impl Staged {
     /// destroys the state.
     pub fn finish(self, recovered: &mut Recovered) -> Result<Completed, StagedError> {
         let previous = recovered.set.as_ref().map_or(self.old.set.id, |s| s.id);
-        let unverified = crate::rekey::check_verified(recovered, self.ceremony.plan.plan.accept_unverified)?;
+        let unverified = crate::rekey::check_verified(recovered, self.ceremony.plan.plan.accept_unverified, true)?;
         let new_set = self.new_set()?;
         let origin = Origin {
             previous_set_id: Some(previous),

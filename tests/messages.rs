@@ -198,6 +198,29 @@ fn setup() -> Fixture {
         ],
     );
     ok(&f, &["split", "--secret-file", "secret.bin", "-n", "3", "-t", "2", "--plaintext", "-o", "other"]);
+    // A Vault-format set of a secret generated here: its manifest commits to each bare key.
+    ok(
+        &f,
+        &[
+            "split",
+            "--generate",
+            "32",
+            "-n",
+            "5",
+            "-t",
+            "3",
+            "--plaintext",
+            "--scheme",
+            "vault",
+            "--format",
+            "vault-hex",
+            "-o",
+            "vgen",
+        ],
+    );
+    let generated: Vec<String> =
+        (1..=3).map(|i| std::fs::read_to_string(d.join(format!("vgen/0{i}-share.hex"))).unwrap()).collect();
+    write(&d, "vgen-three-keys.txt", generated.concat().as_bytes());
     ok(
         &f,
         &[
@@ -665,6 +688,69 @@ fn every_command_on_and_off_the_happy_path() {
                 "--yes",
             ],
         ),
+        (
+            "rekey-unverified",
+            vec![
+                "rekey",
+                "vgen-three-keys.txt",
+                "--old-threshold",
+                "3",
+                "-n",
+                "2",
+                "-t",
+                "2",
+                "--scheme",
+                "vault",
+                "--plaintext",
+                "--yes",
+                "-o",
+                "unverified-refused",
+            ],
+        ),
+        (
+            "rekey-unverified-accepted",
+            vec![
+                "rekey",
+                "vgen-three-keys.txt",
+                "--old-threshold",
+                "3",
+                "-n",
+                "2",
+                "-t",
+                "2",
+                "--plaintext",
+                "--yes",
+                "--accept-unverified-secret",
+                "-o",
+                "unverified",
+            ],
+        ),
+        (
+            "rekey-init",
+            vec![
+                "rekey",
+                "init",
+                "--state-dir",
+                "st-init",
+                "--operator-cert",
+                "olga.asc",
+                "--old-manifest",
+                "set/manifest.json",
+                "-n",
+                "2",
+                "-t",
+                "2",
+                "--recipient",
+                "alice.asc",
+                "--recipient",
+                "bob.asc",
+                "--qr",
+                "none",
+                "-o",
+                "staged-init",
+                "--yes",
+            ],
+        ),
         ("rekey-status-none", vec!["rekey", "status", "--state-dir", "state"]),
         (
             "rekey-submit-unknown",
@@ -676,6 +762,38 @@ fn every_command_on_and_off_the_happy_path() {
         ),
     ];
     let mut failures: Vec<String> = cases.iter().filter_map(|(name, args)| f.check(name, args).err()).collect();
+    // A staged ceremony: a hash that is not the plan's, and a state others may write.
+    let init = f.run(&[
+        "rekey",
+        "init",
+        "--state-dir",
+        "st-hash",
+        "--operator-cert",
+        "olga.asc",
+        "--old-manifest",
+        "set/manifest.json",
+        "-n",
+        "2",
+        "-t",
+        "2",
+        "--plaintext",
+        "-o",
+        "staged-hash",
+        "--yes",
+    ]);
+    assert_eq!(init.code, 0, "{}", init.stderr);
+    let nonce =
+        init.stdout_text().lines().find_map(|l| l.strip_prefix("Ceremony started. Nonce: ")).unwrap().to_string();
+    let zeros = "0000 0000 0000 0000 0000 0000 0000 0000";
+    let submit = ["rekey", "submit", "--state-dir", "st-hash", "--nonce", &nonce, "--plan-hash", zeros, &s1];
+    failures.extend(f.check("rekey-submit-wrong-hash", &submit).err());
+    let no_hash = ["rekey", "submit", "--state-dir", "st-hash", "--nonce", &nonce, &s1];
+    failures.extend(f.check("rekey-submit-no-terminal", &no_hash).err());
+    use std::os::unix::fs::PermissionsExt;
+    let state = f.dir.join("st-hash");
+    std::fs::set_permissions(&state, std::fs::Permissions::from_mode(0o777)).unwrap();
+    failures.extend(f.check("rekey-submit-unsafe-state", &submit).err());
+    std::fs::set_permissions(&state, std::fs::Permissions::from_mode(0o700)).unwrap();
     // A pinentry named that cannot be started is named, with why.
     failures.extend(
         f.check_with(
@@ -823,6 +941,10 @@ fn advice_in(output: &str) -> Vec<String> {
 /// Advice that a test here cannot follow, and why. Everything else any snapshot shows is followed
 /// by `every_printed_advice_is_followed`.
 const NOT_FOLLOWED_HERE: &[(&str, &str)] = &[
+    (
+        "every new custodian verifies their share: symbolon verify --manifest unverified/manifest.json. Destroy the old shares only after that.",
+        "rekey's Next line, as in rekey-one-shot: followed by the rekey-next case (another directory)",
+    ),
     ("`systemctl start pcscd`", "starts the system's pcscd: scripts/test starts its own, by PID"),
     ("`pcscd`", "as above"),
     (
@@ -910,6 +1032,9 @@ fn every_printed_advice_is_followed() {
     let keys: Vec<String> =
         (1..=3).map(|i| std::fs::read_to_string(d.join(format!("vset/0{i}-share.hex"))).unwrap()).collect();
     write(d, "three-keys.txt", keys.concat().as_bytes());
+    let fourth = std::fs::read_to_string(d.join("vset/04-share.hex")).unwrap();
+    write(d, "four-keys.txt", format!("{}{fourth}", keys.concat()).as_bytes());
+
     let no_pcscd = ("PCSCLITE_CSOCK_NAME", "/nonexistent/pcscd.comm");
     let (s1, s2, s3) = ("set/01-share.txt", "set/02-share.txt", "set/03-share.txt");
     // A staged ceremony one share short of its threshold, its operator's key in a file.
@@ -977,10 +1102,32 @@ fn every_printed_advice_is_followed() {
             &[("K", "3"), ("FILE", "vset/manifest.json")],
         ),
         advised("one-bare-key", &["combine", "one-key.txt", "--stdout"], &[]),
+        // One key more than the threshold: the secret is verified by it, with or without the
+        // manifest (whose set's secret was given, so it commits to no bare key).
         advised(
             "rekey-bare-keys-threshold",
-            &["rekey", "three-keys.txt", "-n", "2", "-t", "2", "--scheme", "vault", "--plaintext", "--yes", "-o", "rk"],
+            &["rekey", "four-keys.txt", "-n", "2", "-t", "2", "--scheme", "vault", "--plaintext", "--yes", "-o", "rk"],
             &[("K", "3"), ("FILE", "vset/manifest.json")],
+        ),
+        advised(
+            "rekey-unverified",
+            &[
+                "rekey",
+                "vgen-three-keys.txt",
+                "--old-threshold",
+                "3",
+                "-n",
+                "2",
+                "-t",
+                "2",
+                "--scheme",
+                "vault",
+                "--plaintext",
+                "--yes",
+                "-o",
+                "ru",
+            ],
+            &[("FILE", "vgen/manifest.json")],
         ),
         advised(
             "unknown-nonce",

@@ -61,12 +61,15 @@ pub fn hints(error: &(dyn Error + 'static), flags: Flags) -> Vec<String> {
                 "the ceremonies in progress there: symbolon rekey status --state-dir {}",
                 symbolon::sanitize(&root.display().to_string())
             ))
-        } else if cause.downcast_ref::<symbolon::rekey::UnverifiedSecret>().is_some() {
+        } else if let Some(unverified) = cause.downcast_ref::<symbolon::rekey::UnverifiedSecret>() {
+            let manifest_given = matches!(unverified, symbolon::rekey::UnverifiedSecret::ManifestHasNone);
             Some(if staged_unverified {
                 "to go on all the same, only if you will test-unseal with the new set before destroying any old key: cancel this ceremony and start a new one with rekey init --accept-unverified-secret".into()
+            } else if manifest_given {
+                "to go on all the same, only if you will test-unseal with the new set before destroying any old key: --accept-unverified-secret".into()
             } else {
                 format!(
-                    "the old set's manifest is given with {} FILE; to go on all the same, only if you will test-unseal with the new set before destroying any old key: --accept-unverified-secret",
+                    "give the old set's manifest with {} FILE, or, only if you will test-unseal with the new set before destroying any old key, go on all the same with --accept-unverified-secret",
                     flags.manifest_flag.unwrap_or("--old-manifest")
                 )
             })

@@ -87,8 +87,19 @@ fn render(report: &Report) {
         ),
         SetCheck::None => {}
     }
-    if let Some(on) = report.on_polynomial {
-        show!("  {on} of the verified shares lie on the same polynomials (each checked against the others).");
+    match report.on_polynomial {
+        Some(on) if on == ok => {
+            show!("  All {on} verified shares lie on the same polynomials (each checked against the others).")
+        }
+        Some(on) => show!(
+            "  Only {on} of the {} shares that matched their commitments lie on the same polynomials: the others are named above.",
+            on + report
+                .shares
+                .iter()
+                .filter(|s| s.reason.as_deref().is_some_and(|r| r.contains("does not lie on")))
+                .count()
+        ),
+        None => {}
     }
     if let Some(why) = &report.set_failure {
         show!("  The verified shares do not make a set: {}", sanitize(why));
@@ -101,7 +112,8 @@ fn verdict(report: &Report, quorum: bool) -> Result<()> {
     match report.verdict(quorum) {
         Verdict::SetVerified if !report.encrypted => {
             show!(
-                "The set is verified: every one of its {n} shares matches its commitment (plaintext shares: nothing to decrypt)."
+                "The set is verified: every one of its {n} shares matches its commitment{} (plaintext shares: nothing to decrypt).",
+                if report.on_polynomial.is_some() { ", and all lie on the same polynomials" } else { "" }
             );
         }
         Verdict::SetVerified => {

@@ -180,7 +180,7 @@ pub fn init(args: InitArgs) -> Result<()> {
     show!(
         "Until the ceremony completes, the operator key {} alone opens every old share recorded: keep it on a \
          token kept for this ceremony, and reset that token when the ceremony is complete.",
-        symbolon::openpgp::certs::hex_all(&op.fingerprints()).join(", ")
+        symbolon::openpgp::certs::hex_all(op.fingerprints()).join(", ")
     );
     show!(
         "Each old custodian, in any session: symbolon rekey submit --state-dir {} --nonce {} OLD_SHARE",
