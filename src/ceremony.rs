@@ -122,10 +122,15 @@ pub fn create(root: &Path, plan: &PlanRecord) -> Result<Ceremony, CeremonyError>
 /// Opens the ceremony `nonce` under `root`: the state root, the ceremony's directory and its
 /// plan.json must be the user's own and writable by nobody else (as OpenSSH demands of its keys).
 pub fn open(root: &Path, nonce: &str) -> Result<Ceremony, CeremonyError> {
-    let (dir, text) = locate(root, nonce)?;
+    let no_such = || CeremonyError::NoSuch { nonce: nonce.to_string(), root: root.to_path_buf() };
+    let dir = root.join(nonce);
+    if nonce.is_empty() || !nonce.bytes().all(|b| b.is_ascii_hexdigit()) || !dir.join(PLAN_FILE).exists() {
+        return Err(no_such());
+    }
     check_private(root, true)?;
     check_private(&dir, false)?;
     check_private(&dir.join(PLAN_FILE), false)?;
+    let (dir, text) = locate(root, nonce)?;
     let plan = parse_plan(nonce, &text)?;
     Ok(Ceremony { dir, plan })
 }
@@ -173,8 +178,12 @@ pub fn parse_plan(nonce: &str, text: &str) -> Result<PlanRecord, CeremonyError> 
     if value["schema"] != SCHEMA || value["nonce"] != nonce {
         return Err(damaged("plan.json does not belong to this nonce".into()));
     }
-    if let Some(inner) = value["plan"]["nonce"].as_str().filter(|n| *n != nonce) {
-        return Err(CeremonyError::OtherNonce { nonce: nonce.to_string(), inner: crate::sanitize(inner) });
+    match value["plan"]["nonce"].as_str() {
+        Some(inner) if inner == nonce => {}
+        inner => {
+            let inner = inner.map_or("none".to_string(), crate::sanitize);
+            return Err(CeremonyError::OtherNonce { nonce: nonce.to_string(), inner });
+        }
     }
     match value["schema_version"].as_u64() {
         Some(v) if v == u64::from(PLAN_VERSION) => {}
@@ -194,7 +203,20 @@ fn locate(root: &Path, nonce: &str) -> Result<(PathBuf, String), CeremonyError> 
         return Err(no_such());
     }
     let dir = root.join(nonce);
-    let text = std::fs::read_to_string(dir.join(PLAN_FILE)).map_err(|_| no_such())?;
+    // Read without following a link (open() checked it is none; a swap since is refused here).
+    let text = {
+        use std::io::Read;
+        use std::os::unix::fs::OpenOptionsExt;
+        let nofollow = rustix::fs::OFlags::NOFOLLOW.bits() as i32;
+        let mut text = String::new();
+        std::fs::OpenOptions::new()
+            .read(true)
+            .custom_flags(nofollow)
+            .open(dir.join(PLAN_FILE))
+            .and_then(|mut f| f.read_to_string(&mut text))
+            .map_err(|_| no_such())?;
+        text
+    };
     Ok((dir, text))
 }
 
@@ -215,7 +237,10 @@ fn remove(dir: &Path) -> Result<(), CeremonyError> {
             let regular = entry.file_type().is_ok_and(|t| t.is_file());
             if is_share && regular {
                 let len = entry.metadata().map_or(0, |m| m.len());
-                if let Ok(mut f) = std::fs::OpenOptions::new().write(true).open(entry.path()) {
+                // Not through a link swapped in meanwhile: O_NOFOLLOW.
+                use std::os::unix::fs::OpenOptionsExt;
+                let nofollow = rustix::fs::OFlags::NOFOLLOW.bits() as i32;
+                if let Ok(mut f) = std::fs::OpenOptions::new().write(true).custom_flags(nofollow).open(entry.path()) {
                     let _ = f.write_all(&vec![0u8; usize::try_from(len).unwrap_or(0)]);
                     let _ = f.sync_all();
                 }

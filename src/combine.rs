@@ -746,9 +746,22 @@ fn combine_keys(
 
     if manifest_checked {
         // Every key is vouched for by the manifest, so any k of them give the secret.
-        let need = threshold.unwrap_or(points.len());
+        let need = threshold.unwrap_or(points.len()).min(points.len());
         let secret = shamir::combine(Scheme::Vault, &points[..need]).map_err(shamir_err)?;
-        return Ok(outcome(secret, Verification::Manifest, origins[..need].to_vec(), origins[need..].to_vec(), bad));
+        // The keys beyond the first k are checked against those k's polynomial too, not only
+        // against the manifest: one off it is not counted as agreeing (which key is wrong cannot
+        // be told: each matched its commitment).
+        let (agreeing, off): (Vec<usize>, Vec<usize>) =
+            (need..points.len()).partition(|&i| shamir::lies_on(Scheme::Vault, &points[..need], &points[i]));
+        let mut r = outcome(
+            secret,
+            Verification::Manifest,
+            origins[..need].to_vec(),
+            agreeing.iter().map(|&i| origins[i].clone()).collect(),
+            bad,
+        );
+        r.unattributed = off.iter().map(|&i| origins[i].clone()).collect();
+        return Ok(r);
     }
     match threshold {
         Some(k) if points.len() < k => Err(CombineError::TooFewKeys { have: points.len(), need: k }),

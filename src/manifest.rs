@@ -309,6 +309,20 @@ impl Manifest {
             }
             shares.push(share_entry(entry)?);
         }
+        // What verify checks of an encrypted share must be there to check: an entry without it
+        // would let a plaintext file, or one with another recipient, pass unchecked.
+        if encryption == Encryption::Openpgp
+            && let Some(e) =
+                shares.iter().find(|e| e.custodian.is_none() || e.encryption_keys.is_empty() || e.sha256.is_none())
+        {
+            return Err(bad(
+                "shares[]",
+                format!(
+                    "share {}: an encrypted set's entry must name its custodian, its encryption keys and its file's sha256",
+                    e.index
+                ),
+            ));
+        }
         Ok(Manifest {
             set,
             created: raw.created,

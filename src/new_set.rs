@@ -179,15 +179,18 @@ pub struct Origin {
     pub previous_set_id: Option<SetId>,
     /// The re-split secret could not be verified, and the operator went on all the same.
     pub previous_unverified: bool,
-    /// Re-split: the old secret is known to be uniformly random (its manifest says so, or it is
-    /// Vault's own key, read from Vault's output).
+    /// Re-split: the old secret is known to be uniformly random (its manifest says so, and the
+    /// keys matched that manifest's bare commitments).
     pub previous_random: bool,
+    /// The operator vouched that the secret is uniformly random (`--secret-is-random`: a key that
+    /// Vault or another generator made).
+    pub vouched_random: bool,
 }
 
 impl Origin {
     /// Whether the secret is known to be uniformly random (bare commitments are safe for it).
     pub fn random(&self) -> bool {
-        self.generated || self.previous_random
+        self.generated || self.previous_random || self.vouched_random
     }
 }
 

@@ -142,9 +142,12 @@ impl Request {
                     });
                 }
                 // Two certificates may bind one encryption key (a certificate can bind anyone's
-                // subkey): the key decides who can read a share, so it is compared too.
-                let theirs = custodian.encryption_keys();
-                if let Some(key) = other.encryption_keys().into_iter().find(|k| theirs.contains(k)) {
+                // subkey, with any creation time): the key material decides who can read a share,
+                // so it is compared too.
+                let theirs = custodian.encryption_material();
+                if let Some((key, _)) =
+                    other.encryption_material().into_iter().find(|(_, m)| theirs.iter().any(|(_, t)| t == m))
+                {
                     return Err(RecipientError::SameKey {
                         key: key.to_hex(),
                         first_name: other.name.clone(),
@@ -257,6 +260,14 @@ mod tests {
             .key()
             .clone()
             .role_into_subordinate();
+        // Bound with another creation time: another fingerprint, the same key material.
+        let mut subkey = subkey;
+        let earlier = subkey.creation_time() - std::time::Duration::from_secs(3600);
+        subkey.set_creation_time(earlier).unwrap();
+        assert_ne!(
+            subkey.fingerprint(),
+            alice.keys().with_policy(&policy, None).for_transport_encryption().next().unwrap().key().fingerprint()
+        );
         let mut signer = mallory.primary_key().key().clone().parts_into_secret().unwrap().into_keypair().unwrap();
         let binding = SignatureBuilder::new(SignatureType::SubkeyBinding)
             .set_key_flags(KeyFlags::empty().set_transport_encryption().set_storage_encryption())

@@ -50,6 +50,14 @@ pub enum UnverifiedSecret {
     ManifestHasNone,
 }
 
+/// Whether a re-split secret is known to be uniformly random from the old set: its manifest says
+/// so AND the old keys matched that manifest's bare commitments, which only a manifest made for
+/// these keys holds (the flag alone is an unsigned word anyone who edits the file can set).
+/// Otherwise the operator vouches for it (`--secret-is-random`), or it is not known.
+pub fn inherits_random(old: Option<&crate::manifest::Manifest>, recovered: &Recovered) -> bool {
+    old.is_some_and(|m| m.secret_random) && recovered.verification == Verification::Manifest
+}
+
 /// Whether the recovered secret was verified: against a commitment (the set's, or each key's in
 /// the manifest), or by keys beyond the threshold on one polynomial. An unverified secret is
 /// re-split only when the plan says the operator accepted it; `Ok(true)` then.
@@ -137,13 +145,14 @@ pub fn run(
         old_k.filter(|k| new_set.plan.scheme == Scheme::Vault && *k != new_k).map(|k| (k, new_k));
     let previous_set_id = recovered.set.as_ref().map(|s| s.id);
     let secret = std::mem::replace(&mut recovered.secret, SecretBytes::zeroed(0));
-    // Random as the old manifest says; without one, only Vault's own keys (their output names
-    // them unseal or recovery keys) are known to be.
-    let previous_random = match plan.old_manifest().ok().flatten() {
-        Some(old) => old.secret_random,
-        None => recovered.set.is_none() && recovered.target.is_some(),
+    let previous_random = inherits_random(plan.old_manifest().ok().flatten().as_ref(), &recovered);
+    let origin = Origin {
+        previous_set_id,
+        previous_unverified: unverified,
+        previous_random,
+        vouched_random: plan.secret_vouched_random,
+        ..Origin::default()
     };
-    let origin = Origin { previous_set_id, previous_unverified: unverified, previous_random, ..Origin::default() };
     let summary = crate::new_set::write(new_set, secret, origin)?;
     Ok(Rekeyed { recovered, summary, vault_threshold_change })
 }

@@ -78,7 +78,12 @@ pub struct Plan {
     pub operator: Option<CustodianRecord>,
     /// The operator accepted, in advance, to re-split an old secret that cannot be verified
     /// (its new manifest then says so). Off unless asked for.
+    #[serde(default)]
     pub accept_unverified: bool,
+    /// The operator vouched that the secret is uniformly random (`--secret-is-random`): the new
+    /// set's manifest commits to bare keys.
+    #[serde(default)]
+    pub secret_vouched_random: bool,
 }
 
 /// One part of a plan and the SHA-256 of its canonical serialization.
@@ -230,6 +235,7 @@ impl Plan {
             custodians: new.custodians.iter().map(CustodianRecord::of).collect::<Result<_, _>>()?,
             operator: operator.map(CustodianRecord::of).transpose()?,
             accept_unverified: false,
+            secret_vouched_random: false,
         })
     }
 
@@ -258,6 +264,7 @@ impl Plan {
         }
         parts.push(("operator certificate".to_string(), sha256_of(&self.operator)));
         parts.push(("consent to an unverified secret".to_string(), sha256_of(&self.accept_unverified)));
+        parts.push(("secret vouched for as random".to_string(), sha256_of(&self.secret_vouched_random)));
         parts.into_iter().map(|(part, sha256)| PartDigest { part, sha256 }).collect()
     }
 
@@ -370,6 +377,11 @@ impl Plan {
             t.push_str(&format!("    {:>3}  {:<12} {}\n", i + 1, crate::sanitize(&c.name), c.fingerprints.join(", ")));
         }
         t.push_str(&format!("  new directory {}\n", n.out_dir.display()));
+        if self.secret_vouched_random {
+            t.push_str(
+                "  the operator vouches that the secret is uniformly random (--secret-is-random): bare keys are committed to\n",
+            );
+        }
         if self.accept_unverified {
             t.push_str(
                 "  WARNING   an old secret that cannot be verified is re-split all the same (--accept-unverified-secret)\n",

@@ -268,7 +268,8 @@ impl Staged {
         let origin = Origin {
             previous_set_id: Some(previous),
             previous_unverified: unverified,
-            previous_random: self.old.secret_random,
+            previous_random: crate::rekey::inherits_random(Some(&self.old), recovered),
+            vouched_random: self.ceremony.plan.plan.secret_vouched_random,
             ..Origin::default()
         };
         let secret = std::mem::replace(&mut recovered.secret, SecretBytes::zeroed(0));

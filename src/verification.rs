@@ -264,6 +264,7 @@ fn whole(verified: &[(u8, Candidate)], manifest: &Manifest) -> Whole {
     let candidates = || verified.iter().map(|(_, c)| c.clone()).collect::<Vec<_>>();
     let ctx = combine::Context { threshold: Some(k), manifest: Some(manifest) };
     let mut off: Vec<u8> = Vec::new();
+    let bare = verified.iter().any(|(_, c)| matches!(c.piece, Piece::VaultKey { .. }));
     match combine::combine(candidates(), &ctx) {
         Ok(r) => {
             out.set_check = match r.verification {
@@ -271,13 +272,15 @@ fn whole(verified: &[(u8, Candidate)], manifest: &Manifest) -> Whole {
                 Verification::Manifest => SetCheck::EachKey,
                 Verification::Consistency { .. } | Verification::Unverified => SetCheck::None,
             };
-            off.extend(r.bad.iter().chain(&r.unattributed).filter_map(index_of));
+            // Bare keys: which key lies off is found by decoding them all, below (combine checks
+            // the others only against its first k).
+            let unattributed = if bare { &[][..] } else { &r.unattributed[..] };
+            off.extend(r.bad.iter().chain(unattributed).filter_map(index_of));
         }
         Err(e) => out.failure = Some(e.to_string()),
     }
-    // Bare keys vouched for one by one are combined from any k of them: the others are decoded
-    // here, with no manifest, so that each is checked against the polynomial.
-    let bare = verified.iter().any(|(_, c)| matches!(c.piece, Piece::VaultKey { .. }));
+    // Bare keys vouched for one by one are combined from any k of them: they are all decoded
+    // here, with no manifest, so that each is checked against the polynomial the others define.
     if out.failure.is_none() && bare && verified.len() > k {
         let ctx = combine::Context { threshold: Some(k), manifest: None };
         match combine::combine(candidates(), &ctx) {
@@ -311,6 +314,8 @@ pub enum ShareFailure {
     NotInManifest { why: NotInManifest, encrypted: bool },
     #[error("its file's SHA-256 is not the manifest's: the file was changed or replaced after the set was written")]
     FileHash,
+    #[error("the file is not encrypted, though the manifest says the set's shares are: it was replaced")]
+    NotEncrypted,
     #[error(
         "it is encrypted to {}, not exactly to the keys the manifest lists for it ({}): someone else could read it",
         list_or_none(.found), list_or_none(.expected)
@@ -358,6 +363,9 @@ fn verify_one(
     }
     let parsed = crate::input::parse_bytes(&origin, bytes.expose())?;
     let encrypted = parsed.candidates.iter().any(|c| matches!(c.piece, Piece::Encrypted { .. }));
+    if manifest.is_encrypted() && !encrypted {
+        return Err(ShareFailure::NotEncrypted);
+    }
     // Encrypted to exactly the keys the manifest lists, checked before any PIN is asked.
     if let Some(entry) = entry.filter(|e| !e.encryption_keys.is_empty()) {
         for candidate in &parsed.candidates {

@@ -237,8 +237,14 @@ fn the_operator_certificate_is_exactly_one() {
     let run = init(&format!("ring.asc#{}", cert.fingerprint().to_hex()));
     assert_ok(&run);
     let out = run.stdout_text();
+    // Named by the encryption (sub)key that opens the recorded shares, not the primary key.
+    let policy = sequoia_openpgp::policy::StandardPolicy::new();
+    let subkey = cert.keys().with_policy(&policy, None).for_transport_encryption().next().unwrap().key().fingerprint();
     assert!(
-        out.contains(&format!("the operator key {} alone opens every old share recorded", cert.fingerprint().to_hex())),
+        out.contains(&format!(
+            "whoever holds the operator's encryption key {} alone can open every old share",
+            subkey.to_hex()
+        )),
         "{out}"
     );
 }
@@ -360,6 +366,64 @@ fn a_weak_secret_cannot_be_tested_against_the_manifest() {
     // A secret generated here is random: its bare keys are committed to.
     let (generated, _) = split("generated", &["--generate", "32"]);
     assert!(generated.secret_random && generated.shares.iter().all(|s| s.bare_commitment.is_some()));
+    // The word "random" written into the weak set's manifest is not taken: a rekey of it (all
+    // three keys, so that the secret is verified) still commits to no bare key.
+    let path = d.join("weak/manifest.json");
+    let mut edited: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    edited["secret_random"] = true.into();
+    std::fs::write(&path, edited.to_string()).unwrap();
+    let keys: String =
+        (1..=3).map(|i| std::fs::read_to_string(d.join(format!("weak/0{i}-share.hex"))).unwrap()).collect();
+    std::fs::write(d.join("weak-keys.txt"), keys).unwrap();
+    assert_ok(&run(
+        d,
+        &[
+            "rekey",
+            "weak-keys.txt",
+            "--old-manifest",
+            "weak/manifest.json",
+            "-n",
+            "3",
+            "-t",
+            "2",
+            "--scheme",
+            "vault",
+            "--format",
+            "vault-hex",
+            "--plaintext",
+            "--yes",
+            "-o",
+            "rekeyed",
+        ],
+        &asked,
+    ));
+    let rekeyed = Manifest::from_json(&std::fs::read_to_string(d.join("rekeyed/manifest.json")).unwrap()).unwrap();
+    assert!(!rekeyed.secret_random && rekeyed.shares.iter().all(|s| s.bare_commitment.is_none()));
+    // A staged rekey of the weak set could never verify its secret: refused at init.
+    person(d, "olga");
+    let init = run(
+        d,
+        &[
+            "rekey",
+            "init",
+            "--state-dir",
+            "state",
+            "--operator-cert",
+            "olga.asc",
+            "--old-manifest",
+            "weak/manifest.json",
+            "--yes",
+            "-n",
+            "2",
+            "-t",
+            "2",
+            "--plaintext",
+            "-o",
+            "staged",
+        ],
+        &asked,
+    );
+    assert_fails(&init, 1, &["the old set's manifest commits to none of its bare keys", "No ceremony was started"]);
 }
 
 #[test]

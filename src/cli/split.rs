@@ -20,6 +20,11 @@ pub struct Args {
     /// Generate a new random secret of BYTES bytes from the operating system's CSPRNG.
     #[arg(long, value_name = "BYTES", value_parser = clap::value_parser!(u32).range(1..))]
     generate: Option<u32>,
+    /// Vouch that the secret read is uniformly random (a key Vault or another generator made, at
+    /// least 16 bytes): the manifest then commits to each bare Vault key, so that a key can be
+    /// checked alone. Never for a passphrase: k-1 custodians could test guesses of it.
+    #[arg(long = "secret-is-random", conflicts_with = "generate")]
+    secret_is_random: bool,
     #[command(flatten)]
     set: NewSetArgs,
 }
@@ -37,5 +42,9 @@ pub fn run(args: Args) -> Result<()> {
         symbolon::rng::fill_from_os(s.expose_mut())?;
         s
     };
-    write(prepared, secret, Origin { generated: args.generate.is_some(), ..Origin::default() })
+    write(
+        prepared,
+        secret,
+        Origin { generated: args.generate.is_some(), vouched_random: args.secret_is_random, ..Origin::default() },
+    )
 }

@@ -51,6 +51,23 @@ impl Custodian {
         self.certs.iter().flat_map(encryption_keys).collect()
     }
 
+    /// The public key material of those (sub)keys, with the fingerprint of each: one key bound
+    /// with another creation time has another fingerprint, but the same material.
+    pub fn encryption_material(&self) -> Vec<(Fingerprint, sequoia_openpgp::crypto::mpi::PublicKey)> {
+        let p = policy();
+        let mut out = Vec::new();
+        for cert in &self.certs {
+            let Ok(vc) = cert.with_policy(&p, None) else { continue };
+            for k in vc.keys().supported().alive().revoked(false).for_transport_encryption() {
+                out.push((k.key().fingerprint(), k.key().mpis().clone()));
+            }
+            for k in vc.keys().supported().alive().revoked(false).for_storage_encryption() {
+                out.push((k.key().fingerprint(), k.key().mpis().clone()));
+            }
+        }
+        out
+    }
+
     /// A name for files: letters, digits, '-', '_' and '.', others replaced by '_'.
     pub fn file_stem(&self) -> String {
         self.name.chars().map(|c| if c.is_ascii_alphanumeric() || "-_.".contains(c) { c } else { '_' }).collect()

@@ -237,7 +237,11 @@ pub fn decrypt(
             DecryptError::Failed { why: e.to_string() }
         }
     };
-    let built = DecryptorBuilder::from_bytes(message).map_err(failed)?.with_policy(&p, None, helper);
+    // Sequoia buffers up to 25 MiB of plaintext before handing it out: never more than the bound.
+    let limit = plaintext_limit(message.len());
+    let buffer = usize::try_from(limit).unwrap_or(usize::MAX).min(25 << 20);
+    let built =
+        DecryptorBuilder::from_bytes(message).map_err(failed)?.buffer_size(buffer).with_policy(&p, None, helper);
     let mut decryptor = match built {
         Ok(d) => d,
         Err(e) => {
@@ -254,7 +258,6 @@ pub fn decrypt(
     };
     // Bounded: never more than the message could hold uncompressed, and a ratio for compression
     // (a deflated share of text is a few times smaller; a bomb is a thousand times).
-    let limit = plaintext_limit(message.len());
     let mut plaintext = Zeroizing::new(Vec::new());
     (&mut decryptor).take(limit + 1).read_to_end(&mut plaintext).map_err(|e| failed(e.into()))?;
     if plaintext.len() as u64 > limit {

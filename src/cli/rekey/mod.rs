@@ -74,6 +74,10 @@ pub struct Args {
     /// (test-unseal) before destroying any old key. The new manifest records it.
     #[arg(long = "accept-unverified-secret")]
     accept_unverified: bool,
+    /// Vouch that the secret is uniformly random (e.g. Vault's own unseal key): the new manifest
+    /// then commits to each bare Vault key. Never for a passphrase.
+    #[arg(long = "secret-is-random")]
+    secret_is_random: bool,
     /// The NEW set.
     #[command(flatten)]
     new: super::new_set::NewSetArgs,
@@ -102,6 +106,7 @@ pub fn run(args: Args) -> Result<()> {
         None,
     )?;
     plan.accept_unverified = args.accept_unverified;
+    plan.secret_vouched_random = args.secret_is_random;
     show!("{}", plan.render());
     show!("Plan hash: {}", plan.hash());
     let job =

@@ -52,6 +52,10 @@ pub struct InitArgs {
     /// destroying any old key. The plan and the new manifest record it.
     #[arg(long = "accept-unverified-secret")]
     accept_unverified: bool,
+    /// Vouch that the secret is uniformly random (e.g. Vault's own unseal key): the new manifest
+    /// then commits to each bare Vault key. Never for a passphrase.
+    #[arg(long = "secret-is-random")]
+    secret_is_random: bool,
     #[command(flatten)]
     new: NewSetArgs,
 }
@@ -155,6 +159,15 @@ pub fn init(args: InitArgs) -> Result<()> {
     let target = Some(old.target());
     let prepared = crate::cli::new_set::prepare(&args.new, target.map(|t| (old.set.label.as_str(), t)))?;
     symbolon::rekey::check_target(target, args.new.target)?;
+    // A staged ceremony records exactly the old threshold: bare keys the old manifest commits to
+    // nothing for could never be verified, and the completion would refuse after every custodian
+    // came. Said now.
+    if old.share_format.is_bare() && !old.has_bare_commitments() && !args.accept_unverified {
+        bail!(
+            "the old set's manifest commits to none of its bare keys ({}), and a staged ceremony records exactly the old threshold: the old secret could not be verified, so the ceremony could never complete. No ceremony was started. Rekey in one session with one old key more than the threshold, or, only if you will test-unseal with the new set before destroying any old key, start the ceremony with --accept-unverified-secret",
+            symbolon::sanitize(old.bare_commitments_omitted.as_deref().unwrap_or("no reason recorded"))
+        );
+    }
     let op = operator(args.operator_cert.as_deref().context("--operator-cert is required")?)?;
     let mut plan = Plan::new(
         &prepared,
@@ -166,6 +179,7 @@ pub fn init(args: InitArgs) -> Result<()> {
         Some(ceremony::new_nonce()?),
     )?;
     plan.accept_unverified = args.accept_unverified;
+    plan.secret_vouched_random = args.secret_is_random;
     super::confirm(&plan, args.yes, "start the ceremony", "no ceremony was started")?;
     // Custodians run submit from any directory: the state directory is named absolutely.
     let root = std::path::absolute(args.state.root())?;
@@ -178,9 +192,9 @@ pub fn init(args: InitArgs) -> Result<()> {
          this machine): submit asks them to type the hash, and refuses a plan that is not this one."
     );
     show!(
-        "Until the ceremony completes, the operator key {} alone opens every old share recorded: keep it on a \
-         token kept for this ceremony, and reset that token when the ceremony is complete.",
-        symbolon::openpgp::certs::hex_all(op.fingerprints()).join(", ")
+        "Until the ceremony completes, whoever holds the operator's encryption key {} alone can open every old \
+         share recorded: keep it on a token kept for this ceremony, and reset that token when the ceremony is complete.",
+        symbolon::openpgp::certs::hex_all(op.encryption_keys()).join(" or ")
     );
     show!(
         "Each old custodian, in any session: symbolon rekey submit --state-dir {} --nonce {} OLD_SHARE",
@@ -301,9 +315,8 @@ pub fn status(args: StatusArgs) -> Result<()> {
                 Ok(c) => {
                     let done = c.recorded().map(|r| r.len()).unwrap_or(0);
                     show!(
-                        "{nonce}  started {}  plan {}  {} recorded",
+                        "{nonce}  started {}  {} recorded",
                         c.plan.created,
-                        c.plan.plan.hash(),
                         symbolon::wording::counted(done, "old share", "old shares")
                     );
                 }
@@ -316,9 +329,13 @@ pub fn status(args: StatusArgs) -> Result<()> {
     let old = c.plan.plan.old_manifest()?.context("the ceremony's plan has no old manifest")?;
     let have = c.recorded()?;
     show_raw!("Ceremony {} (started {})\n{}", c.plan.nonce, c.plan.created, c.plan.plan.render());
-    show!("Plan hash: {} (custodians type the hash the operator gave them, not this one)", c.plan.plan.hash());
-    if let Err(e) = c.plan.plan.check(&c.plan.digests, &c.plan.plan_hash) {
-        show!("WARNING: {e}");
+    // The hash is not shown: a custodian types the one the operator gave them, never one read
+    // off the machine that keeps the state.
+    match c.plan.plan.check(&c.plan.digests, &c.plan.plan_hash) {
+        Ok(()) => {
+            show!("The plan agrees with its stored digests (only the plan hash the operator gave out anchors it).")
+        }
+        Err(e) => show!("WARNING: {e}"),
     }
     show!("Old shares recorded: {} of {} needed", have.len(), old.set.threshold);
     for (i, _) in &have {
