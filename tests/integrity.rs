@@ -19,6 +19,41 @@ fn run(dir: &Path, args: &[&str], asked_log: &Path) -> Run {
     run_with_env(dir, args, None, &[("SYMBOLON_PINENTRY", entry.as_str()), ("ASKED_LOG", log.as_str())])
 }
 
+/// The whole outcome of `symbolon ARGS` in `dir` pinned as `tests/snapshots/integrity-NAME.txt`:
+/// the directory, fingerprints, key IDs, nonces and the machine's network warning normalised.
+fn pin(name: &str, dir: &Path, args: &[&str], code: Option<i32>, stdout: &[u8], stderr: &str) {
+    let mut text = format!(
+        "$ symbolon {}\nexit {}\n--- stdout\n{}--- stderr\n{}",
+        args.join(" "),
+        code.map_or("signal".into(), |c| c.to_string()),
+        String::from_utf8_lossy(stdout),
+        stderr
+            .lines()
+            .filter(|l| !l.starts_with("warning: network interfaces are up"))
+            .map(|l| format!("{l}\n"))
+            .collect::<String>()
+    );
+    text = text.replace(&dir.display().to_string(), "<DIR>");
+    let text = common::redact_fingerprints(&text);
+    // 32 lower-case hex digits: a nonce.
+    let words: Vec<String> = text
+        .split_inclusive(|c: char| !c.is_ascii_alphanumeric())
+        .map(|w| {
+            let core = w.trim_end_matches(|c: char| !c.is_ascii_alphanumeric());
+            if core.len() == 32 && core.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)) {
+                w.replacen(core, "<NONCE>", 1)
+            } else {
+                w.to_string()
+            }
+        })
+        .collect();
+    common::assert_snapshot(&format!("integrity-{name}"), &words.concat());
+}
+
+fn pin_run(name: &str, dir: &Path, args: &[&str], run: &Run) {
+    pin(name, dir, args, Some(run.code), &run.stdout, &run.stderr);
+}
+
 /// The "Plan hash: …" line `rekey init` printed.
 fn hash_of(init: &Run) -> String {
     let out = init.stdout_text();
@@ -227,11 +262,13 @@ fn the_operator_certificate_is_exactly_one() {
             &asked,
         )
     };
+    let ring = init("ring.asc");
     assert_fails(
-        &init("ring.asc"),
+        &ring,
         1,
         &["ring.asc holds 2 certificates", "--operator-cert takes exactly one: pick it with ring.asc#FINGERPRINT"],
     );
+    pin_run("operator-keyring", d, &["rekey", "init", "…", "--operator-cert", "ring.asc", "…"], &ring);
     let olga = String::from_utf8(std::fs::read(d.join("olga.asc")).unwrap()).unwrap();
     let cert = symbolon::openpgp::certs::read_certs("olga", olga.as_bytes()).unwrap().remove(0);
     let run = init(&format!("ring.asc#{}", cert.fingerprint().to_hex()));
@@ -424,6 +461,7 @@ fn a_weak_secret_cannot_be_tested_against_the_manifest() {
         &asked,
     );
     assert_fails(&init, 1, &["the old set's manifest commits to none of its bare keys", "No ceremony was started"]);
+    pin_run("staged-never-verifiable", d, &["rekey", "init", "…", "--old-manifest", "weak/manifest.json", "…"], &init);
 }
 
 #[test]
@@ -573,6 +611,14 @@ fn an_unattended_combine_without_pcscd_exits_at_once() {
     };
     let out = child.wait_with_output().unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
+    pin(
+        "unattended",
+        d,
+        &["combine", "set/01-alice.b64", "set/02-bob.b64", "--stdout"],
+        status.code(),
+        &out.stdout,
+        &stderr,
+    );
     assert_eq!(status.code(), Some(1), "{stderr}");
     assert!(stderr.contains("pcscd"), "{stderr}");
     assert!(stderr.contains("to wait all the same, run again with --wait"), "{stderr}");
@@ -642,6 +688,8 @@ fn a_compressed_message_that_inflates_to_a_gibibyte_is_refused_without_reading_i
         .output()
         .unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
+    let args = ["decrypt", "bomb.pgp", "--key-file", "alice.key", "--check"];
+    pin("compression-bomb", d, &args, out.status.code(), &out.stdout, &stderr);
     assert_eq!(out.status.code(), Some(1), "{stderr}");
     assert!(stderr.contains("the decrypted share would be larger than"), "{stderr}");
     assert!(stderr.contains("nothing more was read"), "{stderr}");

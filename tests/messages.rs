@@ -942,6 +942,10 @@ fn advice_in(output: &str) -> Vec<String> {
 /// by `every_printed_advice_is_followed`.
 const NOT_FOLLOWED_HERE: &[(&str, &str)] = &[
     (
+        "nobody is at a terminal here, so symbolon did not wait for the card (or pcscd): to wait all the same, run again with --wait",
+        "followed it waits until a card comes: tests/card.rs runs combine --wait without a terminal while cards are inserted and pulled (one_reader_combine_waits_for_each_card_in_turn, a_pcscd_restart_between_shares_loses_nothing)",
+    ),
+    (
         "every new custodian verifies their share: symbolon verify --manifest unverified/manifest.json. Destroy the old shares only after that.",
         "rekey's Next line, as in rekey-one-shot: followed by the rekey-next case (another directory)",
     ),
