@@ -122,15 +122,11 @@ pub fn create(root: &Path, plan: &PlanRecord) -> Result<Ceremony, CeremonyError>
 /// Opens the ceremony `nonce` under `root`: the state root, the ceremony's directory and its
 /// plan.json must be the user's own and writable by nobody else (as OpenSSH demands of its keys).
 pub fn open(root: &Path, nonce: &str) -> Result<Ceremony, CeremonyError> {
-    let no_such = || CeremonyError::NoSuch { nonce: nonce.to_string(), root: root.to_path_buf() };
-    let dir = root.join(nonce);
-    if nonce.is_empty() || !nonce.bytes().all(|b| b.is_ascii_hexdigit()) || !dir.join(PLAN_FILE).exists() {
-        return Err(no_such());
-    }
+    let dir = dir_of(root, nonce)?;
     check_private(root, true)?;
     check_private(&dir, false)?;
     check_private(&dir.join(PLAN_FILE), false)?;
-    let (dir, text) = locate(root, nonce)?;
+    let text = read_plan(root, nonce, &dir)?;
     let plan = parse_plan(nonce, &text)?;
     Ok(Ceremony { dir, plan })
 }
@@ -197,33 +193,41 @@ pub fn parse_plan(nonce: &str, text: &str) -> Result<PlanRecord, CeremonyError> 
 }
 
 /// The directory of ceremony `nonce` and its plan.json's text.
-fn locate(root: &Path, nonce: &str) -> Result<(PathBuf, String), CeremonyError> {
-    let no_such = || CeremonyError::NoSuch { nonce: nonce.to_string(), root: root.to_path_buf() };
-    if nonce.is_empty() || !nonce.bytes().all(|b| b.is_ascii_hexdigit()) {
-        return Err(no_such());
-    }
+fn no_such(root: &Path, nonce: &str) -> CeremonyError {
+    CeremonyError::NoSuch { nonce: nonce.to_string(), root: root.to_path_buf() }
+}
+
+/// The directory of ceremony `nonce`: a hex nonce whose directory holds a plan.json.
+fn dir_of(root: &Path, nonce: &str) -> Result<PathBuf, CeremonyError> {
     let dir = root.join(nonce);
-    // Read without following a link (open() checked it is none; a swap since is refused here).
-    let text = {
-        use std::io::Read;
-        use std::os::unix::fs::OpenOptionsExt;
-        let nofollow = rustix::fs::OFlags::NOFOLLOW.bits() as i32;
-        let mut text = String::new();
-        std::fs::OpenOptions::new()
-            .read(true)
-            .custom_flags(nofollow)
-            .open(dir.join(PLAN_FILE))
-            .and_then(|mut f| f.read_to_string(&mut text))
-            .map_err(|_| no_such())?;
-        text
-    };
-    Ok((dir, text))
+    let valid = !nonce.is_empty() && nonce.bytes().all(|b| b.is_ascii_hexdigit());
+    if !valid || std::fs::symlink_metadata(dir.join(PLAN_FILE)).is_err() {
+        return Err(no_such(root, nonce));
+    }
+    Ok(dir)
+}
+
+/// Opens `path` without following a link in its last component (O_NOFOLLOW): what was checked
+/// is what is read or written, even if a link was swapped in since.
+fn open_nofollow(path: &Path, write: bool) -> std::io::Result<std::fs::File> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let nofollow = rustix::fs::OFlags::NOFOLLOW.bits() as i32;
+    std::fs::OpenOptions::new().read(!write).write(write).custom_flags(nofollow).open(path)
+}
+
+/// Ceremony `nonce`'s plan.json text.
+fn read_plan(root: &Path, nonce: &str, dir: &Path) -> Result<String, CeremonyError> {
+    use std::io::Read;
+    let mut text = String::new();
+    open_nofollow(&dir.join(PLAN_FILE), false)
+        .and_then(|mut f| f.read_to_string(&mut text))
+        .map_err(|_| no_such(root, nonce))?;
+    Ok(text)
 }
 
 /// Destroys ceremony `nonce`, whatever version started it and whatever its state.
 pub fn cancel(root: &Path, nonce: &str) -> Result<(), CeremonyError> {
-    let (dir, _) = locate(root, nonce)?;
-    remove(&dir)
+    remove(&dir_of(root, nonce)?)
 }
 
 /// Overwrites each recorded share with zeros (synced) before the directory is removed, so that
@@ -237,10 +241,8 @@ fn remove(dir: &Path) -> Result<(), CeremonyError> {
             let regular = entry.file_type().is_ok_and(|t| t.is_file());
             if is_share && regular {
                 let len = entry.metadata().map_or(0, |m| m.len());
-                // Not through a link swapped in meanwhile: O_NOFOLLOW.
-                use std::os::unix::fs::OpenOptionsExt;
-                let nofollow = rustix::fs::OFlags::NOFOLLOW.bits() as i32;
-                if let Ok(mut f) = std::fs::OpenOptions::new().write(true).custom_flags(nofollow).open(entry.path()) {
+                // Not through a link swapped in meanwhile.
+                if let Ok(mut f) = open_nofollow(&entry.path(), true) {
                     let _ = f.write_all(&vec![0u8; usize::try_from(len).unwrap_or(0)]);
                     let _ = f.sync_all();
                 }

@@ -46,6 +46,10 @@ pub enum RecipientError {
         "certificate {fingerprint} is given twice for one custodian ({first} and {second}): list each of their tokens' certificates once"
     )]
     CertTwice { fingerprint: String, first: String, second: String },
+    #[error(
+        "{origin} holds {count} certificates ({list}): the operator's certificate is exactly one, whose key alone opens the recorded shares: pick it with {origin}#FINGERPRINT"
+    )]
+    OperatorKeyring { origin: String, count: usize, list: String },
     #[error(transparent)]
     Cert(#[from] CertError),
 }
@@ -215,15 +219,41 @@ impl Request {
 }
 
 fn file_ref(text: &str) -> Result<CertRef, RecipientError> {
+    let (path, fingerprint) = file_and_fingerprint(text)?;
+    Ok(CertRef::File { path, fingerprint })
+}
+
+/// `FILE` or `FILE#FINGERPRINT` (a file that exists under the whole name is that file).
+fn file_and_fingerprint(text: &str) -> Result<(PathBuf, Option<String>), RecipientError> {
     let text = text.trim();
     if text.is_empty() {
         return Err(RecipientError::EmptyName);
     }
-    let (path, fingerprint) = match text.rsplit_once('#') {
-        Some((path, fpr)) if !Path::new(text).exists() => (path, Some(fpr.to_string())),
-        _ => (text, None),
-    };
-    Ok(CertRef::File { path: PathBuf::from(path), fingerprint })
+    Ok(match text.rsplit_once('#') {
+        Some((path, fpr)) if !Path::new(text).exists() => (PathBuf::from(path), Some(fpr.to_string())),
+        _ => (PathBuf::from(text), None),
+    })
+}
+
+/// A staged ceremony's operator: exactly ONE certificate, `FILE` or `FILE#FINGERPRINT` to pick
+/// one from a keyring (a keyring is never taken whole: every key in it would open the recorded
+/// shares).
+pub fn operator(spec: &str) -> Result<Custodian, RecipientError> {
+    certs::refuse_keybase(spec)?;
+    let (path, fingerprint) = file_and_fingerprint(spec)?;
+    let bytes = std::fs::read(&path).map_err(|source| RecipientError::Unreadable {
+        what: "the operator's certificate",
+        path: path.clone(),
+        source,
+    })?;
+    let origin = path.display().to_string();
+    let found = certs::read_certs(&origin, &bytes)?;
+    if fingerprint.is_none() && found.len() > 1 {
+        let list = found.iter().map(|c| c.fingerprint().to_hex()).collect::<Vec<_>>().join(", ");
+        return Err(RecipientError::OperatorKeyring { origin, count: found.len(), list });
+    }
+    let cert = certs::select(&origin, found, fingerprint.as_deref())?;
+    Ok(Custodian::new("operator", vec![(origin, cert)])?)
 }
 
 #[cfg(test)]

@@ -266,7 +266,10 @@ fn the_operator_certificate_is_exactly_one() {
     assert_fails(
         &ring,
         1,
-        &["ring.asc holds 2 certificates", "--operator-cert takes exactly one: pick it with ring.asc#FINGERPRINT"],
+        &[
+            "ring.asc holds 2 certificates",
+            "the operator's certificate is exactly one, whose key alone opens the recorded shares: pick it with ring.asc#FINGERPRINT",
+        ],
     );
     pin_run("operator-keyring", d, &["rekey", "init", "…", "--operator-cert", "ring.asc", "…"], &ring);
     let olga = String::from_utf8(std::fs::read(d.join("olga.asc")).unwrap()).unwrap();

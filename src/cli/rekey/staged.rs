@@ -8,9 +8,8 @@ use crate::cli::io;
 use crate::cli::new_set::NewSetArgs;
 use crate::cli::prompt::TerminalPrompt;
 use anyhow::{Context, Result, bail};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use symbolon::ceremony::{self, PlanRecord};
-use symbolon::openpgp::Custodian;
 use symbolon::openpgp::decrypt::SecretKeys;
 use symbolon::prompt::Prompt as _;
 use symbolon::rekey_plan::Plan;
@@ -125,33 +124,6 @@ pub struct CancelArgs {
     nonce: String,
 }
 
-/// The operator's ONE certificate: `FILE`, or `FILE#FINGERPRINT` to pick one from a keyring.
-fn operator(given: &Path) -> Result<Custodian> {
-    use symbolon::openpgp::certs;
-    let text = given.to_string_lossy();
-    let (path, fingerprint) = match text.rsplit_once('#') {
-        Some((path, fpr)) if !given.exists() => (PathBuf::from(path), Some(fpr.to_string())),
-        _ => (given.to_path_buf(), None),
-    };
-    let bytes = std::fs::read(&path)
-        .with_context(|| format!("cannot read {}", symbolon::sanitize(&path.display().to_string())))?;
-    let origin = path.display().to_string();
-    let found = certs::read_certs(&origin, &bytes)?;
-    if fingerprint.is_none() && found.len() > 1 {
-        let list: Vec<String> = found.iter().map(|c| c.fingerprint().to_hex()).collect();
-        bail!(
-            "{} holds {} certificates ({}): --operator-cert takes exactly one: pick it with {}#FINGERPRINT",
-            symbolon::sanitize(&origin),
-            found.len(),
-            list.join(", "),
-            symbolon::sanitize(&origin)
-        );
-    }
-    let cert = certs::select(&origin, found, fingerprint.as_deref())?;
-    certs::validate(&origin, &cert)?;
-    Ok(Custodian::new("operator", vec![(origin, cert)])?)
-}
-
 pub fn init(args: InitArgs) -> Result<()> {
     args.airgap.check()?;
     let manifest_path = args.old_manifest.as_deref().context("--old-manifest is required")?;
@@ -168,7 +140,8 @@ pub fn init(args: InitArgs) -> Result<()> {
             symbolon::sanitize(old.bare_commitments_omitted.as_deref().unwrap_or("no reason recorded"))
         );
     }
-    let op = operator(args.operator_cert.as_deref().context("--operator-cert is required")?)?;
+    let op = args.operator_cert.as_deref().context("--operator-cert is required")?;
+    let op = symbolon::recipients::operator(&op.to_string_lossy())?;
     let mut plan = Plan::new(
         &prepared,
         args.new.target.or(target),
